@@ -1,0 +1,1 @@
+"""Channel adapters: read each platform's payloads into InboundMessage, send replies back."""

@@ -1,0 +1,1 @@
+"""X (Twitter) API v2: filtered-stream payloads in, replies out."""

@@ -1,0 +1,233 @@
+"""The `seva` command: thin wrappers that parse arguments, call the package and print."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+
+from sevadesk.config import Settings, get_settings
+from sevadesk.pipeline.batch import BatchSummary
+from sevadesk.routing.orgfile import OrgFileError, load_org_file
+from sevadesk.store.db import SchemaOutOfDate, make_engine, open_database, upgrade
+
+app = typer.Typer(
+    help="sevadesk: a grievance desk for public agencies on X and WhatsApp.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+org_app = typer.Typer(
+    help="Organisation: units, handles, jurisdictions, SLA, users.", no_args_is_help=True
+)
+user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks on this machine.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
+app.add_typer(bench_app, name="bench")
+
+err = Console(stderr=True)
+out = Console()
+
+DatabaseOpt = Annotated[
+    str | None, typer.Option("--database", "-d", help="Overrides SEVA_DATABASE_URL.")
+]
+
+
+def _settings(database: str | None) -> Settings:
+    settings = get_settings()
+    if database:
+        settings = settings.model_copy(update={"database_url": database})
+    return settings
+
+
+def _engine(settings: Settings) -> Engine:
+    try:
+        return open_database(settings.database_url)
+    except SchemaOutOfDate as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+@db_app.command("upgrade")
+def db_upgrade(database: DatabaseOpt = None) -> None:
+    """Create the schema or migrate it to the newest version."""
+    settings = _settings(database)
+    ran = upgrade(make_engine(settings.database_url))
+    out.print("schema migrated to the newest version" if ran else "schema already up to date")
+
+
+@org_app.command("load")
+def org_load(path: Path, database: DatabaseOpt = None) -> None:
+    """Load or update the organisation from a YAML file."""
+    from sevadesk.store.org_repo import apply_org
+
+    try:
+        spec = load_org_file(path)
+    except OrgFileError as exc:
+        err.print(f"[red]error:[/] {exc.source} is not a valid organisation file:")
+        for problem in exc.problems:
+            err.print(f"  {problem}")
+        raise typer.Exit(2) from None
+    engine = _engine(_settings(database))
+    with engine.begin() as conn:
+        summary = apply_org(conn, spec)
+    out.print(
+        f"loaded {summary.units} units, {summary.handles} handles, {summary.hashtags} hashtags, "
+        f"{summary.jurisdictions} jurisdiction entries, {summary.sla_policies} SLA policies, "
+        f"{summary.users} users, {summary.templates} templates"
+    )
+
+
+def _batches(path: Path, size: int) -> Iterator[tuple[list[int], list[str]]]:
+    numbers: list[int] = []
+    lines: list[str] = []
+    with path.open(encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            numbers.append(number)
+            lines.append(line)
+            if len(lines) >= size:
+                yield numbers, lines
+                numbers, lines = [], []
+    if lines:
+        yield numbers, lines
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[Path], typer.Argument(help="JSONL files of X API v2 filtered-stream events.")
+    ],
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON object.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = 1000,
+    database: DatabaseOpt = None,
+) -> None:
+    """Ingest X v2 stream payloads: journal, triage, route and open or thread tickets."""
+    from sevadesk.pipeline.runner import Pipeline
+    from sevadesk.routing.router import NoDefaultUnit
+    from sevadesk.triage.default import default_triager
+
+    for path in paths:
+        if not path.is_file():
+            err.print(f"[red]error:[/] {path}: no such file")
+            raise typer.Exit(2)
+    settings = _settings(database)
+    pipeline = Pipeline(_engine(settings), default_triager(), settings)
+    total = BatchSummary()
+    sizes = sum(p.stat().st_size for p in paths)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
+    ) as progress:
+        task = progress.add_task("ingesting", total=sizes)
+        for path in paths:
+            for numbers, lines in _batches(path, batch_size):
+                try:
+                    summary = pipeline.ingest("x", f"file:{path.name}", lines)
+                except NoDefaultUnit as exc:
+                    err.print(f"[red]error:[/] {exc}")
+                    raise typer.Exit(2) from None
+                for rejection in summary.rejections:
+                    line_no = numbers[rejection.position] if rejection.position is not None else "?"
+                    err.print(f"[yellow]{path}:{line_no}:[/] skipped: {rejection.reason}")
+                total.add(summary)
+                progress.advance(task, sum(len(x) + 1 for x in lines))
+    if as_json:
+        sys.stdout.write(orjson.dumps(total.as_dict()).decode() + "\n")
+        return
+    table = Table(title="ingest summary", show_header=False)
+    for key, value in total.as_dict().items():
+        table.add_row(key.replace("_", " "), f"{value:,}")
+    out.print(table)
+
+
+@user_app.command("token")
+def user_token(
+    username: str,
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    database: DatabaseOpt = None,
+) -> None:
+    """Issue an API token for a user (printed once; only its digest is stored)."""
+    from sevadesk.store.users_repo import UnknownUser, issue_token
+
+    engine = _engine(_settings(database))
+    try:
+        with engine.begin() as conn:
+            token = issue_token(conn, username, label)
+    except UnknownUser as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    out.print(token)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Run the web server: API under /api/v1, /healthz, /metrics, live ticket page at /."""
+    import uvicorn
+
+    from sevadesk.web.app import create_app
+
+    settings = _settings(database)
+    application = create_app(settings, _engine(settings))
+    uvicorn.run(
+        application, host=host or settings.host, port=port or settings.port, log_level="warning"
+    )
+
+
+@app.command()
+def demo(
+    database: Annotated[
+        str, typer.Option("--database", "-d", help="Demo database URL.")
+    ] = "sqlite:///seva-demo.db",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    rate: Annotated[float, typer.Option(help="Posts per second to replay.")] = 3.0,
+    fresh: Annotated[bool, typer.Option(help="Start from an empty demo database.")] = True,
+) -> None:
+    """Create a demo organisation, start the server and replay realistic traffic."""
+    from sevadesk.demo.run import run_demo
+
+    run_demo(database, port=port, rate=rate, fresh=fresh, console=out)
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    posts: Annotated[int, typer.Option(help="Posts to generate and ingest.")] = 50_000,
+    batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = 2000,
+    database: Annotated[
+        str | None, typer.Option("--database", "-d", help="Defaults to a fresh SQLite file.")
+    ] = None,
+) -> None:
+    """End-to-end posts/s from journal to tickets with the baseline triage."""
+    from sevadesk.benchmarks.ingest import run_ingest_bench
+
+    result = run_ingest_bench(
+        posts=posts, batch_size=batch_size, database_url=database, console=out
+    )
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The live demo: a realistic organisation and a stream of realistic posts."""

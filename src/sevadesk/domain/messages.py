@@ -1,0 +1,70 @@
+"""A post or message after its channel adapter has read it: the unit the pipeline works on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(slots=True)
+class InboundMessage:
+    """One citizen post, channel-neutral.
+
+    `external_id` is the channel's own id (a tweet id, a WhatsApp wamid); together with
+    `channel` it identifies the message exactly once across every ingestion path.
+    """
+
+    channel: str
+    external_id: str
+    author_id: str
+    text: str
+    created_at: datetime
+    author_handle: str | None = None
+    author_name: str | None = None
+    conversation_id: str | None = None
+    in_reply_to_id: str | None = None
+    mentions: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()
+    lang_hint: str | None = None
+    rule_tags: tuple[str, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict)
+    # Set by the adapter when this post was a retweet collapsed onto its original.
+    via_retweet: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class Entity:
+    """A span of text that routing or masking cares about (a PNR, a PIN code, a phone number)."""
+
+    kind: str
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(slots=True)
+class TriageResult:
+    """What triage decided about one message; every result names the model that made it."""
+
+    language: str
+    actionable: bool
+    score: float
+    kind: str
+    category: str | None
+    urgency: str
+    entities: list[Entity]
+    masked_text: str
+    model_version: str
+
+    def entity_values(self, kind: str) -> list[str]:
+        return [e.value for e in self.entities if e.kind == kind]
+
+
+@dataclass(slots=True, frozen=True)
+class RouteDecision:
+    """Where a ticket goes and why (shown to agents and in the API)."""
+
+    unit_code: str
+    reason: str
+    detail: str

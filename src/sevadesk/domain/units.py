@@ -1,0 +1,26 @@
+"""Org units form a tree; a unit's materialised path makes subtree checks one string test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def unit_path(parent_path: str | None, code: str) -> str:
+    """`/RLY/NR/LKO/`: every ancestor's code in order, slash-delimited on both ends."""
+    return f"{parent_path or '/'}{code}/"
+
+
+def in_subtree(path: str, root_path: str) -> bool:
+    return path.startswith(root_path)
+
+
+def depth(path: str) -> int:
+    return path.count("/") - 1
+
+
+@dataclass(slots=True, frozen=True)
+class UnitRef:
+    id: int
+    code: str
+    path: str
+    ticket_prefix: str

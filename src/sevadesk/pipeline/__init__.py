@@ -1,0 +1,1 @@
+"""The ingestion pipeline: journal → normalise → dedupe → thread → triage → route → ticket."""

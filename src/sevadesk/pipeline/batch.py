@@ -1,0 +1,86 @@
+"""What flows between stages: one Item per journal entry, enriched stage by stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sevadesk.domain.messages import InboundMessage, RouteDecision, TriageResult
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    id: int
+    channel: str
+    payload: str
+    digest: str = ""
+
+
+@dataclass(slots=True, frozen=True)
+class Rejection:
+    """An inbound event that could not be read; `position` is its index in the input."""
+
+    journal_id: int
+    position: int | None
+    reason: str
+
+
+@dataclass(slots=True)
+class Item:
+    journal_id: int
+    msg: InboundMessage
+    citizen_id: int | None = None
+    # Posted by one of the agency's own handles (a reply an officer typed on X directly).
+    from_agency: bool = False
+    duplicate: bool = False
+    # Threading outcome: an existing ticket, or the index of an earlier item in this batch
+    # whose ticket this item joins.
+    ticket_id: int | None = None
+    joins_item: int | None = None
+    reopens: bool = False
+    triage: TriageResult | None = None
+    route: RouteDecision | None = None
+    message_id: int | None = None
+
+
+@dataclass
+class BatchSummary:
+    """Counts the CLI and benchmarks print; the keys are a contract (`seva ingest --json`)."""
+
+    read: int = 0
+    new: int = 0
+    tickets_opened: int = 0
+    threaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    not_actionable: int = 0
+    agency_posts: int = 0
+    reopened: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def add(self, other: BatchSummary) -> None:
+        for name in (
+            "read",
+            "new",
+            "tickets_opened",
+            "threaded",
+            "duplicates",
+            "rejected",
+            "not_actionable",
+            "agency_posts",
+            "reopened",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.rejections.extend(other.rejections)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "read": self.read,
+            "new": self.new,
+            "tickets_opened": self.tickets_opened,
+            "threaded": self.threaded,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "not_actionable": self.not_actionable,
+            "agency_posts": self.agency_posts,
+            "reopened": self.reopened,
+        }

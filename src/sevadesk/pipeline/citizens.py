@@ -1,0 +1,62 @@
+"""Resolve each author to a citizen: one row per channel identity, created on first sight."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, and_, or_, select
+
+from sevadesk.pipeline.batch import Item
+from sevadesk.store import tables as t
+from sevadesk.store.upsert import insert_ignore
+
+
+def _lookup(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    ci = t.citizen_identities.c
+    out: dict[tuple[str, str], int] = {}
+    by_channel: dict[str, list[str]] = {}
+    for channel, uid in keys:
+        by_channel.setdefault(channel, []).append(uid)
+    cond = or_(
+        *(and_(ci.channel == ch, ci.external_user_id.in_(uids)) for ch, uids in by_channel.items())
+    )
+    for row in conn.execute(select(ci.channel, ci.external_user_id, ci.citizen_id).where(cond)):
+        out[(row.channel, row.external_user_id)] = row.citizen_id
+    return out
+
+
+def resolve_citizens(conn: Connection, items: Sequence[Item], now: datetime) -> None:
+    wanted = {(i.msg.channel, i.msg.author_id) for i in items if not i.from_agency}
+    if not wanted:
+        return
+    known = _lookup(conn, wanted)
+    missing = sorted(wanted - known.keys())
+    if missing:
+        ids = (
+            conn.execute(
+                t.citizens.insert().returning(t.citizens.c.id, sort_by_parameter_order=True),
+                [{"created_at": now} for _ in missing],
+            )
+            .scalars()
+            .all()
+        )
+        handles = {(i.msg.channel, i.msg.author_id): i.msg for i in items}
+        rows = [
+            {
+                "channel": ch,
+                "external_user_id": uid,
+                "citizen_id": cid,
+                "handle": handles[(ch, uid)].author_handle,
+                "display_name": handles[(ch, uid)].author_name,
+            }
+            for (ch, uid), cid in zip(missing, ids, strict=True)
+        ]
+        # Another worker may have created the same identity meanwhile: keep theirs.
+        conn.execute(
+            insert_ignore(conn, t.citizen_identities, ["channel", "external_user_id"]), rows
+        )
+        known = _lookup(conn, wanted)
+    for item in items:
+        if not item.from_agency:
+            item.citizen_id = known[(item.msg.channel, item.msg.author_id)]

@@ -1,0 +1,88 @@
+"""Stage 1: store every raw inbound event before anything else touches it.
+
+Entries are keyed by (channel, sha256 of the raw bytes), so replaying a file or a webhook
+retry stores nothing twice; entries stay `pending` until the batch that processes them commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, bindparam, select, update
+
+from sevadesk.pipeline.batch import JournalEntry
+from sevadesk.store import tables as t
+
+PENDING, PROCESSED, REJECTED = "pending", "processed", "rejected"
+
+
+def digest(payload: str) -> str:
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def append(
+    conn: Connection, channel: str, source: str, payloads: Sequence[str], now: datetime
+) -> list[JournalEntry]:
+    """Store payloads not seen before; return every entry of this batch still to process."""
+    by_digest: dict[str, str] = {}
+    for p in payloads:
+        by_digest.setdefault(digest(p), p)
+    known = {
+        row.digest: row
+        for row in conn.execute(
+            select(t.journal.c.id, t.journal.c.digest, t.journal.c.status).where(
+                t.journal.c.channel == channel, t.journal.c.digest.in_(list(by_digest))
+            )
+        )
+    }
+    fresh = [
+        {
+            "channel": channel,
+            "source": source,
+            "digest": d,
+            "received_at": now,
+            "payload": p,
+            "status": PENDING,
+        }
+        for d, p in by_digest.items()
+        if d not in known
+    ]
+    # Rejected entries are read again: a fixed adapter then accepts them, and a still-broken
+    # one is reported again rather than silently counted as seen.
+    entries = [
+        JournalEntry(row.id, channel, by_digest[d], d)
+        for d, row in known.items()
+        if row.status in (PENDING, REJECTED)
+    ]
+    if fresh:
+        stmt = t.journal.insert().returning(t.journal.c.id, t.journal.c.digest)
+        for row in conn.execute(stmt, fresh):
+            entries.append(JournalEntry(row.id, channel, by_digest[row.digest], row.digest))
+    entries.sort(key=lambda e: e.id)
+    return entries
+
+
+def pending(conn: Connection, limit: int) -> list[JournalEntry]:
+    rows = conn.execute(
+        select(t.journal.c.id, t.journal.c.channel, t.journal.c.payload)
+        .where(t.journal.c.status == PENDING)
+        .order_by(t.journal.c.id)
+        .limit(limit)
+    )
+    return [JournalEntry(r.id, r.channel, r.payload) for r in rows]
+
+
+def mark(conn: Connection, processed: Sequence[int], rejected: Sequence[tuple[int, str]]) -> None:
+    if processed:
+        conn.execute(
+            update(t.journal).where(t.journal.c.id.in_(list(processed))).values(status=PROCESSED)
+        )
+    if rejected:
+        stmt = (
+            update(t.journal)
+            .where(t.journal.c.id == bindparam("jid"))
+            .values(status=REJECTED, error=bindparam("err"))
+        )
+        conn.execute(stmt, [{"jid": jid, "err": err[:1000]} for jid, err in rejected])

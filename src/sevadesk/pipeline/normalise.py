@@ -1,0 +1,35 @@
+"""Stage 2: each channel's adapter turns a raw journal payload into an InboundMessage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import orjson
+
+from sevadesk.channels.errors import PayloadError
+from sevadesk.channels.x.payloads import parse_stream_event
+from sevadesk.domain.messages import InboundMessage
+from sevadesk.pipeline.batch import Item, JournalEntry
+
+Adapter = Callable[[Any], InboundMessage]
+
+ADAPTERS: dict[str, Adapter] = {"x": parse_stream_event}
+
+
+def normalise(entries: Sequence[JournalEntry]) -> tuple[list[Item], list[tuple[int, str]]]:
+    """Returns (items, rejected) where rejected pairs a journal id with the reason."""
+    items: list[Item] = []
+    rejected: list[tuple[int, str]] = []
+    for entry in entries:
+        adapter = ADAPTERS.get(entry.channel)
+        if adapter is None:
+            rejected.append((entry.id, f"no adapter for channel {entry.channel!r}"))
+            continue
+        try:
+            items.append(Item(entry.id, adapter(orjson.loads(entry.payload))))
+        except orjson.JSONDecodeError as exc:
+            rejected.append((entry.id, f"not JSON: {exc}"))
+        except PayloadError as exc:
+            rejected.append((entry.id, str(exc)))
+    return items, rejected

@@ -1,0 +1,119 @@
+"""Runs the stages over batches: one transaction to journal, one to process and commit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+import structlog
+from prometheus_client import Counter, Histogram
+from sqlalchemy import Engine
+
+from sevadesk.config import Settings
+from sevadesk.domain.clock import Clock, SystemClock
+from sevadesk.pipeline import journal
+from sevadesk.pipeline.batch import BatchSummary, JournalEntry, Rejection
+from sevadesk.pipeline.citizens import resolve_citizens
+from sevadesk.pipeline.dedupe import dedupe
+from sevadesk.pipeline.normalise import normalise
+from sevadesk.pipeline.thread import ThreadPolicy, mark_agency_posts, thread
+from sevadesk.pipeline.tickets import write_batch
+from sevadesk.routing.router import Router
+from sevadesk.triage.base import Triager
+
+log = structlog.get_logger(__name__)
+
+MESSAGES = Counter("seva_pipeline_messages_total", "Inbound events by outcome", ["outcome"])
+BATCH_SECONDS = Histogram("seva_pipeline_batch_seconds", "Time to process one batch")
+
+# The router is rebuilt from the database this often, so `seva org load` takes effect in a
+# running server without a restart.
+ROUTER_TTL_SECONDS = 30.0
+
+
+class Pipeline:
+    """Owns the stages and the router; safe to call from one thread at a time."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        triager: Triager,
+        settings: Settings,
+        clock: Clock | None = None,
+    ) -> None:
+        self.engine = engine
+        self.triager = triager
+        self.clock = clock or SystemClock()
+        self.policy = ThreadPolicy(
+            follow_up_window=timedelta(minutes=settings.thread_window_minutes),
+            reopen_window=timedelta(hours=settings.reopen_window_hours),
+        )
+        self._router: Router | None = None
+        self._router_loaded = 0.0
+
+    @property
+    def router(self) -> Router:
+        if self._router is None or time.monotonic() - self._router_loaded > ROUTER_TTL_SECONDS:
+            with self.engine.connect() as conn:
+                self._router = Router.load(conn)
+            self._router_loaded = time.monotonic()
+        return self._router
+
+    def reload_router(self) -> None:
+        self._router = None
+
+    def ingest(self, channel: str, source: str, payloads: Sequence[str]) -> BatchSummary:
+        """Journal the payloads (committed first), then process what is new."""
+        with self.engine.begin() as conn:
+            entries = journal.append(conn, channel, source, payloads, self.clock.now())
+        position = {}
+        for idx, payload in enumerate(payloads):
+            position.setdefault(journal.digest(payload), idx)
+        summary = self.process(entries, {e.id: position[e.digest] for e in entries})
+        summary.read = len(payloads)
+        # Lines seen before (in this input or an earlier run) are duplicates of what is stored.
+        summary.duplicates += len(payloads) - len(entries)
+        return summary
+
+    def drain(self, limit: int = 1000) -> BatchSummary:
+        """Process journal entries left pending (by webhooks, or a crash mid-batch)."""
+        with self.engine.connect() as conn:
+            entries = journal.pending(conn, limit)
+        return self.process(entries)
+
+    def process(
+        self, entries: Sequence[JournalEntry], positions: dict[int, int] | None = None
+    ) -> BatchSummary:
+        summary = BatchSummary()
+        if not entries:
+            return summary
+        started = time.perf_counter()
+        router = self.router
+        now = self.clock.now()
+        items, rejected = normalise(entries)
+        summary.rejected = len(rejected)
+        summary.rejections = [
+            Rejection(jid, (positions or {}).get(jid), reason) for jid, reason in rejected
+        ]
+        with self.engine.begin() as conn:
+            mark_agency_posts(items, router.agency_handles)
+            fresh = dedupe(conn, items)
+            summary.duplicates += len(items) - len(fresh)
+            resolve_citizens(conn, fresh, now)
+            thread(conn, fresh, self.policy)
+            for item, result in zip(
+                fresh, self.triager.triage_batch([i.msg.text for i in fresh]), strict=True
+            ):
+                item.triage = result
+                _unit, item.route = router.route(item.msg, result)
+            units = {u.code: u for u in router.units.values()}
+            summary.add(write_batch(conn, fresh, units, now))
+            rejected_ids = {jid for jid, _ in rejected}
+            journal.mark(conn, [e.id for e in entries if e.id not in rejected_ids], rejected)
+        BATCH_SECONDS.observe(time.perf_counter() - started)
+        for outcome in ("new", "duplicates", "rejected", "tickets_opened", "threaded"):
+            MESSAGES.labels(outcome).inc(getattr(summary, outcome))
+        for jid, reason in rejected:
+            log.warning("journal_entry_rejected", journal_id=jid, reason=reason)
+        return summary

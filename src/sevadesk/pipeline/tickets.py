@@ -1,0 +1,301 @@
+"""Last stage: store messages exactly once and open or update tickets, in one transaction.
+
+Messages go in with INSERT .. ON CONFLICT DO NOTHING on (channel, external_id); a row that
+does not come back was stored by another worker first and is counted as a duplicate. Only
+the rows that did come back open tickets, so a post can never open two tickets.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, update
+
+from sevadesk.domain.messages import Entity
+from sevadesk.domain.status import TicketStatus
+from sevadesk.domain.units import UnitRef
+from sevadesk.pipeline.batch import BatchSummary, Item
+from sevadesk.store import tables as t
+from sevadesk.store.upsert import insert_ignore
+
+PRIORITY_BY_URGENCY = {"sos": "p1", "high": "p2", "normal": "p3", "low": "p4"}
+SYSTEM = "system"
+
+
+def _entities_json(entities: list[Entity]) -> list[dict[str, Any]]:
+    return [{"kind": e.kind, "value": e.value, "start": e.start, "end": e.end} for e in entities]
+
+
+def allocate_refs(conn: Connection, prefix: str, count: int) -> list[str]:
+    """Reserve `count` consecutive references like RLY-000123 (row-locked on PostgreSQL)."""
+    seq = t.ticket_sequences.c
+    last = conn.execute(
+        update(t.ticket_sequences)
+        .where(seq.prefix == prefix)
+        .values(last_value=seq.last_value + count)
+        .returning(seq.last_value)
+    ).scalar()
+    if last is None:
+        conn.execute(t.ticket_sequences.insert().values(prefix=prefix, last_value=count))
+        last = count
+    return [f"{prefix}-{n:06d}" for n in range(last - count + 1, last + 1)]
+
+
+def _insert_messages(conn: Connection, items: Sequence[Item], now: datetime) -> list[Item]:
+    rows = [
+        {
+            "channel": i.msg.channel,
+            "external_id": i.msg.external_id,
+            "direction": "out" if i.from_agency else "in",
+            "citizen_id": i.citizen_id,
+            "ticket_id": i.ticket_id,
+            "journal_id": i.journal_id,
+            "conversation_id": i.msg.conversation_id,
+            "in_reply_to_id": i.msg.in_reply_to_id,
+            "author_handle": i.msg.author_handle,
+            "text": i.msg.text,
+            "created_at": i.msg.created_at,
+            "received_at": now,
+            "raw": i.msg.raw,
+        }
+        for i in items
+    ]
+    m = t.messages.c
+    stmt = insert_ignore(conn, t.messages, ["channel", "external_id"]).returning(
+        m.id, m.channel, m.external_id
+    )
+    stored = {(r.channel, r.external_id): r.id for r in conn.execute(stmt, rows)}
+    kept = []
+    for item in items:
+        item.message_id = stored.get((item.msg.channel, item.msg.external_id))
+        if item.message_id is None:
+            item.duplicate = True  # lost a race with another worker: theirs is the message
+        else:
+            kept.append(item)
+    return kept
+
+
+def _insert_triage(conn: Connection, items: Sequence[Item]) -> None:
+    rows = []
+    for i in items:
+        tr = i.triage
+        assert tr is not None
+        rows.append(
+            {
+                "message_id": i.message_id,
+                "model_version": tr.model_version,
+                "language": tr.language,
+                "actionable": tr.actionable,
+                "score": tr.score,
+                "kind": tr.kind,
+                "category": tr.category,
+                "urgency": tr.urgency,
+                "entities": _entities_json(tr.entities),
+                "masked_text": tr.masked_text,
+            }
+        )
+    if rows:
+        conn.execute(t.triage_results.insert(), rows)
+
+
+def write_batch(
+    conn: Connection, items: Sequence[Item], units: dict[str, UnitRef], now: datetime
+) -> BatchSummary:
+    summary = BatchSummary()
+    kept = _insert_messages(conn, items, now)
+    summary.duplicates += len(items) - len(kept)
+    summary.new += len(kept)
+    _insert_triage(conn, kept)
+
+    # Resolve each item's ticket: existing id, a ticket opened earlier in this batch, or new.
+    opens: list[Item] = []
+    owner: dict[int, Item] = {}  # id(item) of a joiner → the item that opens its ticket
+    for item in kept:
+        if item.ticket_id is not None:
+            continue
+        anchor = items[item.joins_item] if item.joins_item is not None else None
+        if anchor is not None and (
+            anchor.ticket_id is not None or id(anchor) in {id(o) for o in opens}
+        ):
+            if anchor.ticket_id is not None:
+                item.ticket_id = anchor.ticket_id
+            else:
+                owner[id(item)] = anchor
+            continue
+        if item.from_agency:
+            summary.agency_posts += 1
+            continue
+        assert item.triage is not None
+        if item.triage.actionable:
+            opens.append(item)
+        else:
+            summary.not_actionable += 1
+
+    followers: Counter[int] = Counter(id(owner[id(i)]) for i in kept if id(i) in owner)
+    new_ticket_rows = []
+    by_prefix: dict[str, list[Item]] = {}
+    for item in opens:
+        assert item.route is not None
+        by_prefix.setdefault(units[item.route.unit_code].ticket_prefix, []).append(item)
+    refs: dict[int, str] = {}
+    for prefix, group in by_prefix.items():
+        for item, ref in zip(group, allocate_refs(conn, prefix, len(group)), strict=True):
+            refs[id(item)] = ref
+    for item in opens:
+        tr, route = item.triage, item.route
+        assert tr is not None and route is not None
+        new_ticket_rows.append(
+            {
+                "ref": refs[id(item)],
+                "unit_id": units[route.unit_code].id,
+                "citizen_id": item.citizen_id,
+                "channel": item.msg.channel,
+                "status": TicketStatus.NEW.value,
+                "priority": PRIORITY_BY_URGENCY[tr.urgency],
+                "kind": tr.kind,
+                "category": tr.category,
+                "urgency": tr.urgency,
+                "language": tr.language,
+                "summary": tr.masked_text[:1000],
+                "route_reason": route.reason,
+                "route_detail": route.detail[:300],
+                "labels": [],
+                "message_count": 1 + followers[id(item)],
+                "opened_at": item.msg.created_at,
+                "updated_at": now,
+                "last_citizen_at": item.msg.created_at,
+            }
+        )
+    if new_ticket_rows:
+        ids = (
+            conn.execute(
+                t.tickets.insert().returning(t.tickets.c.id, sort_by_parameter_order=True),
+                new_ticket_rows,
+            )
+            .scalars()
+            .all()
+        )
+        for item, tid in zip(opens, ids, strict=True):
+            item.ticket_id = tid
+        summary.tickets_opened += len(ids)
+    for item in kept:
+        if id(item) in owner:
+            item.ticket_id = owner[id(item)].ticket_id
+
+    # Messages whose ticket was opened in this batch get their ticket id now.
+    late = [
+        {"mid": i.message_id, "tid": i.ticket_id}
+        for i in kept
+        if i.ticket_id is not None and (i in opens or id(i) in owner)
+    ]
+    if late:
+        conn.execute(
+            update(t.messages)
+            .where(t.messages.c.id == bindparam("mid"))
+            .values(ticket_id=bindparam("tid")),
+            late,
+        )
+
+    events: list[dict[str, Any]] = []
+    opened_ids = {id(i) for i in opens}
+    for item in opens:
+        tr, route = item.triage, item.route
+        assert tr is not None and route is not None
+        events.append(
+            {
+                "ticket_id": item.ticket_id,
+                "at": now,
+                "actor": SYSTEM,
+                "action": "opened",
+                "before": None,
+                "after": {
+                    "status": "new",
+                    "unit": route.unit_code,
+                    "priority": PRIORITY_BY_URGENCY[tr.urgency],
+                    "category": tr.category,
+                    "kind": tr.kind,
+                    "message_id": item.message_id,
+                },
+                "note": f"routed by {route.reason}: {route.detail}",
+            }
+        )
+    updates: dict[int, dict[str, Any]] = {}
+    for item in kept:
+        if item.ticket_id is None or id(item) in opened_ids:
+            continue
+        summary.threaded += 1
+        action = "agency_reply" if item.from_agency else "citizen_message"
+        if item.reopens:
+            action = "reopened"
+            summary.reopened += 1
+        events.append(
+            {
+                "ticket_id": item.ticket_id,
+                "at": now,
+                "actor": SYSTEM,
+                "action": action,
+                "before": {"status": "resolved"} if item.reopens else None,
+                "after": {
+                    "message_id": item.message_id,
+                    **({"status": "in_progress"} if item.reopens else {}),
+                },
+                "note": None,
+            }
+        )
+        if id(item) in owner:
+            continue  # counted in the new ticket's message_count already
+        u = updates.setdefault(
+            item.ticket_id,
+            {
+                "tid": item.ticket_id,
+                "n": 0,
+                "last_citizen": None,
+                "reopen": False,
+                "first_response": None,
+            },
+        )
+        u["n"] += 1
+        if item.from_agency:
+            if u["first_response"] is None:
+                u["first_response"] = item.msg.created_at
+        else:
+            last = u["last_citizen"]
+            u["last_citizen"] = (
+                item.msg.created_at if last is None else max(last, item.msg.created_at)
+            )
+        u["reopen"] = u["reopen"] or item.reopens
+    if events:
+        conn.execute(t.ticket_events.insert(), events)
+    if updates:
+        _update_tickets(conn, list(updates.values()), now)
+    return summary
+
+
+def _update_tickets(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> None:
+    c = t.tickets.c
+    conn.execute(
+        update(t.tickets)
+        .where(c.id == bindparam("tid"))
+        .values(
+            message_count=c.message_count + bindparam("n"),
+            updated_at=now,
+            last_citizen_at=func.coalesce(
+                bindparam("last_citizen", type_=c.last_citizen_at.type), c.last_citizen_at
+            ),
+            first_response_at=func.coalesce(
+                c.first_response_at, bindparam("first_response", type_=c.first_response_at.type)
+            ),
+        ),
+        rows,
+    )
+    reopened = [{"tid": r["tid"]} for r in rows if r["reopen"]]
+    if reopened:
+        conn.execute(
+            update(t.tickets)
+            .where(c.id == bindparam("tid"), c.status == TicketStatus.RESOLVED.value)
+            .values(status=TicketStatus.IN_PROGRESS.value, resolved_at=None),
+            reopened,
+        )

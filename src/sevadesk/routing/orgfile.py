@@ -1,0 +1,215 @@
+"""The organisation file: units, handles, hashtags, jurisdictions, SLA policies, users, templates.
+
+Validation errors name the key path (`units[0].children[3].handles[1]`) so an admin can find
+the mistake in a long file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+ROLES = ("agent", "supervisor", "admin", "viewer")
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
+_MINUTES = {"m": 1, "h": 60, "d": 24 * 60}
+
+
+class OrgFileError(ValueError):
+    """The org file cannot be loaded; `problems` lists `key.path: reason` lines."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+def parse_duration(value: str | int) -> int:
+    """'15m', '4h', '2d' or a number of minutes → minutes."""
+    if isinstance(value, int):
+        return value
+    m = _DURATION.match(value)
+    if not m:
+        raise ValueError(f"expected a duration like 15m, 4h or 2d, got {value!r}")
+    return int(m.group(1)) * _MINUTES[m.group(2)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Jurisdiction(_Strict):
+    pins: list[str] = Field(default_factory=list)
+    districts: list[str] = Field(default_factory=list)
+    stations: list[str] = Field(default_factory=list)
+
+    @field_validator("pins", mode="before")
+    @classmethod
+    def _pins_are_six_digits(cls, values: list[Any]) -> list[str]:
+        out = []
+        for v in values:
+            s = str(v).strip()
+            if not re.fullmatch(r"[1-9]\d{5}", s):
+                raise ValueError(f"PIN code must be six digits, got {v!r}")
+            out.append(s)
+        return out
+
+
+class UnitSpec(_Strict):
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+    name: str
+    name_hi: str | None = None
+    kind: str
+    ticket_prefix: str | None = Field(default=None, pattern=r"^[A-Z]{2,6}$")
+    default: bool = False
+    handles: list[str] = Field(default_factory=list)
+    hashtags: list[str] = Field(default_factory=list)
+    jurisdiction: Jurisdiction = Field(default_factory=Jurisdiction)
+    contact: dict[str, str] = Field(default_factory=dict)
+    children: list[UnitSpec] = Field(default_factory=list)
+
+    @field_validator("handles", mode="before")
+    @classmethod
+    def _handles(cls, values: list[Any]) -> list[str]:
+        out = []
+        for v in values:
+            h = str(v).strip().lstrip("@")
+            if not re.fullmatch(r"\w{1,15}", h):
+                raise ValueError(f"not an X handle: {v!r}")
+            out.append(h.lower())
+        return out
+
+    @field_validator("hashtags", mode="before")
+    @classmethod
+    def _hashtags(cls, values: list[Any]) -> list[str]:
+        out = []
+        for v in values:
+            h = str(v).strip().lstrip("#")
+            if not re.fullmatch(r"\w{1,139}", h):
+                raise ValueError(f"not a hashtag: {v!r}")
+            out.append(h.lower())
+        return out
+
+
+class SlaSpec(_Strict):
+    unit: str
+    category: str | None = None
+    urgency: Literal["sos", "high", "normal", "low"] | None = None
+    first_response: int
+    resolution: int
+    calendar: str = "24x7"
+
+    @field_validator("first_response", "resolution", mode="before")
+    @classmethod
+    def _duration(cls, value: str | int) -> int:
+        return parse_duration(value)
+
+
+class UserSpec(_Strict):
+    username: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{1,63}$")
+    name: str
+    role: Literal["agent", "supervisor", "admin", "viewer"]
+    unit: str
+    password: str | None = Field(default=None, min_length=8)
+    password_hash: str | None = None
+    languages: list[str] = Field(default_factory=lambda: ["en", "hi"])
+
+
+class TemplateSpec(_Strict):
+    code: str
+    language: str = "en"
+    unit: str | None = None
+    body: str
+
+
+class OrgSpec(_Strict):
+    units: list[UnitSpec]
+    sla_policies: list[SlaSpec] = Field(default_factory=list)
+    users: list[UserSpec] = Field(default_factory=list)
+    templates: list[TemplateSpec] = Field(default_factory=list)
+
+    def walk(self) -> Iterator[tuple[UnitSpec, UnitSpec | None, str]]:
+        """Every unit with its parent and its key path, parents before children."""
+
+        def visit(
+            unit: UnitSpec, parent: UnitSpec | None, key: str
+        ) -> Iterator[tuple[UnitSpec, UnitSpec | None, str]]:
+            yield unit, parent, key
+            for i, child in enumerate(unit.children):
+                yield from visit(child, unit, f"{key}.children[{i}]")
+
+        for i, root in enumerate(self.units):
+            yield from visit(root, None, f"units[{i}]")
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _cross_checks(spec: OrgSpec) -> list[str]:
+    problems: list[str] = []
+    codes: dict[str, str] = {}
+    handles: dict[str, str] = {}
+    hashtags: dict[str, str] = {}
+    defaults: list[str] = []
+    for unit, parent, key in spec.walk():
+        if unit.code in codes:
+            problems.append(f"{key}.code: {unit.code!r} is already used at {codes[unit.code]}")
+        codes[unit.code] = key
+        if parent is None and unit.ticket_prefix is None:
+            problems.append(f"{key}.ticket_prefix: a top-level unit needs a ticket prefix")
+        for j, h in enumerate(unit.handles):
+            if h in handles:
+                problems.append(f"{key}.handles[{j}]: @{h} is already owned by {handles[h]}")
+            handles[h] = key
+        for j, h in enumerate(unit.hashtags):
+            if h in hashtags:
+                problems.append(f"{key}.hashtags[{j}]: #{h} is already owned by {hashtags[h]}")
+            hashtags[h] = key
+        if unit.default:
+            defaults.append(key)
+    if len(defaults) > 1:
+        problems.append(f"units: only one unit can be the default, found {', '.join(defaults)}")
+    for i, sla in enumerate(spec.sla_policies):
+        if sla.unit not in codes:
+            problems.append(f"sla_policies[{i}].unit: unknown unit {sla.unit!r}")
+    for i, user in enumerate(spec.users):
+        if user.unit not in codes:
+            problems.append(f"users[{i}].unit: unknown unit {user.unit!r}")
+        if not user.password and not user.password_hash:
+            problems.append(f"users[{i}]: give password_hash (or password, hashed on load)")
+    for i, tpl in enumerate(spec.templates):
+        if tpl.unit is not None and tpl.unit not in codes:
+            problems.append(f"templates[{i}].unit: unknown unit {tpl.unit!r}")
+    return problems
+
+
+def parse_org(data: Any, source: str = "<org>") -> OrgSpec:
+    try:
+        spec = OrgSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [f"{_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise OrgFileError(source, problems) from None
+    problems = _cross_checks(spec)
+    if problems:
+        raise OrgFileError(source, problems)
+    return spec
+
+
+def load_org_file(path: Path) -> OrgSpec:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise OrgFileError(str(path), [f"{where}: not valid YAML ({exc})"]) from None
+    except OSError as exc:
+        raise OrgFileError(str(path), [f"cannot read: {exc.strerror}"]) from None
+    return parse_org(data, str(path))

@@ -1,0 +1,165 @@
+"""Write an OrgSpec into the database: upsert by code, replace the lookup rows it owns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, delete, select, update
+
+from sevadesk.domain.units import unit_path
+from sevadesk.routing.orgfile import OrgSpec, UnitSpec
+from sevadesk.store import tables as t
+from sevadesk.store.credentials import hash_password
+
+
+@dataclass
+class OrgLoadSummary:
+    units: int
+    handles: int
+    hashtags: int
+    jurisdictions: int
+    sla_policies: int
+    users: int
+    templates: int
+
+
+def _upsert_unit(
+    conn: Connection, unit: UnitSpec, parent_id: int | None, path: str, prefix: str
+) -> int:
+    values = {
+        "name": unit.name,
+        "name_hi": unit.name_hi,
+        "kind": unit.kind,
+        "parent_id": parent_id,
+        "path": path,
+        "ticket_prefix": prefix,
+        "is_default": unit.default,
+        "contact": unit.contact,
+    }
+    existing = conn.execute(select(t.units.c.id).where(t.units.c.code == unit.code)).scalar()
+    if existing is not None:
+        conn.execute(update(t.units).where(t.units.c.id == existing).values(**values))
+        return int(existing)
+    return int(
+        conn.execute(t.units.insert().values(code=unit.code, **values)).inserted_primary_key[0]
+    )
+
+
+def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
+    """Load or update the organisation in one transaction (the caller's)."""
+    ids: dict[str, int] = {}
+    paths: dict[str, str] = {}
+    prefixes: dict[str, str] = {}
+    handles: list[dict[str, object]] = []
+    hashtags: list[dict[str, object]] = []
+    juris: list[dict[str, object]] = []
+    if any(u.default for u, _, _ in spec.walk()):
+        conn.execute(update(t.units).values(is_default=False))
+    for unit, parent, _key in spec.walk():
+        parent_path = paths[parent.code] if parent else None
+        prefix = unit.ticket_prefix or prefixes[parent.code if parent else unit.code]
+        path = unit_path(parent_path, unit.code)
+        uid = _upsert_unit(conn, unit, ids[parent.code] if parent else None, path, prefix)
+        ids[unit.code], paths[unit.code], prefixes[unit.code] = uid, path, prefix
+        handles += [{"handle": h, "unit_id": uid} for h in unit.handles]
+        hashtags += [{"hashtag": h, "unit_id": uid} for h in unit.hashtags]
+        juris += [{"kind": "pin", "value": p, "unit_id": uid} for p in unit.jurisdiction.pins]
+        juris += [
+            {"kind": "district", "value": d.strip().lower(), "unit_id": uid}
+            for d in unit.jurisdiction.districts
+        ]
+        juris += [
+            {"kind": "station", "value": s.strip().upper(), "unit_id": uid}
+            for s in unit.jurisdiction.stations
+        ]
+    unit_ids = list(ids.values())
+    # The file is the truth for the units it names: their lookup rows are replaced wholesale,
+    # and a handle moved from another unit moves with it.
+    conn.execute(delete(t.unit_handles).where(t.unit_handles.c.unit_id.in_(unit_ids)))
+    conn.execute(delete(t.unit_hashtags).where(t.unit_hashtags.c.unit_id.in_(unit_ids)))
+    conn.execute(delete(t.unit_jurisdictions).where(t.unit_jurisdictions.c.unit_id.in_(unit_ids)))
+    if handles:
+        conn.execute(
+            delete(t.unit_handles).where(
+                t.unit_handles.c.handle.in_([h["handle"] for h in handles])
+            )
+        )
+        conn.execute(t.unit_handles.insert(), handles)
+    if hashtags:
+        conn.execute(
+            delete(t.unit_hashtags).where(
+                t.unit_hashtags.c.hashtag.in_([h["hashtag"] for h in hashtags])
+            )
+        )
+        conn.execute(t.unit_hashtags.insert(), hashtags)
+    if juris:
+        unique = {(j["kind"], j["value"], j["unit_id"]): j for j in juris}
+        conn.execute(t.unit_jurisdictions.insert(), list(unique.values()))
+
+    known_prefixes = set(conn.execute(select(t.ticket_sequences.c.prefix)).scalars())
+    new_prefixes = sorted(set(prefixes.values()) - known_prefixes)
+    if new_prefixes:
+        conn.execute(
+            t.ticket_sequences.insert(), [{"prefix": p, "last_value": 0} for p in new_prefixes]
+        )
+
+    conn.execute(delete(t.sla_policies).where(t.sla_policies.c.unit_id.in_(unit_ids)))
+    if spec.sla_policies:
+        conn.execute(
+            t.sla_policies.insert(),
+            [
+                {
+                    "unit_id": ids[s.unit],
+                    "category": s.category,
+                    "urgency": s.urgency,
+                    "first_response_minutes": s.first_response,
+                    "resolution_minutes": s.resolution,
+                    "calendar": s.calendar,
+                }
+                for s in spec.sla_policies
+            ],
+        )
+
+    for user in spec.users:
+        values = {
+            "display_name": user.name,
+            "role": user.role,
+            "unit_id": ids[user.unit],
+            "languages": user.languages,
+            "active": True,
+            "password_hash": user.password_hash or hash_password(user.password or ""),
+        }
+        existing = conn.execute(
+            select(t.users.c.id).where(t.users.c.username == user.username)
+        ).scalar()
+        if existing is None:
+            conn.execute(t.users.insert().values(username=user.username, **values))
+        else:
+            conn.execute(update(t.users).where(t.users.c.id == existing).values(**values))
+
+    for tpl in spec.templates:
+        unit_id = ids[tpl.unit] if tpl.unit else None
+        conn.execute(
+            delete(t.reply_templates).where(
+                t.reply_templates.c.code == tpl.code,
+                t.reply_templates.c.language == tpl.language,
+                t.reply_templates.c.unit_id.is_(None)
+                if unit_id is None
+                else t.reply_templates.c.unit_id == unit_id,
+            )
+        )
+        conn.execute(
+            t.reply_templates.insert().values(
+                code=tpl.code, language=tpl.language, unit_id=unit_id, body=tpl.body
+            )
+        )
+
+    return OrgLoadSummary(
+        units=len(ids),
+        handles=len(handles),
+        hashtags=len(hashtags),
+        jurisdictions=len(juris),
+        sla_policies=len(spec.sla_policies),
+        users=len(spec.users),
+        templates=len(spec.templates),
+    )

@@ -1,0 +1,270 @@
+"""The schema. Alembic migrations in store/migrations create exactly these tables.
+
+Core tables, not ORM classes: the pipeline's hot path is batched executemany and
+INSERT .. ON CONFLICT DO NOTHING RETURNING, which Core expresses directly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from sevadesk.store.types import JSONType, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite: autoincrement works on both.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+units = Table(
+    "units",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("name_hi", String(200)),
+    Column("kind", String(40), nullable=False),
+    Column("parent_id", Id, ForeignKey("units.id")),
+    Column("path", String(1000), nullable=False, index=True),
+    Column("ticket_prefix", String(8), nullable=False),
+    Column("is_default", Boolean, nullable=False, default=False),
+    Column("contact", JSONType, nullable=False, default=dict),
+)
+
+# Lookup tables for routing: each handle, hashtag and jurisdiction value names one unit.
+unit_handles = Table(
+    "unit_handles",
+    metadata,
+    Column("handle", String(64), primary_key=True),  # lower-case, no '@'
+    Column("unit_id", Id, ForeignKey("units.id"), nullable=False),
+)
+
+unit_hashtags = Table(
+    "unit_hashtags",
+    metadata,
+    Column("hashtag", String(140), primary_key=True),  # lower-case, no '#'
+    Column("unit_id", Id, ForeignKey("units.id"), nullable=False),
+)
+
+unit_jurisdictions = Table(
+    "unit_jurisdictions",
+    metadata,
+    Column("kind", String(16), primary_key=True),  # pin | district | station
+    Column("value", String(120), primary_key=True),  # normalised: upper-case code / lower-case name
+    Column("unit_id", Id, ForeignKey("units.id"), primary_key=True),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(100), nullable=False),
+)
+
+citizens = Table(
+    "citizens",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# A citizen's identity on one channel. No more personal data than the channel gives us to reply.
+citizen_identities = Table(
+    "citizen_identities",
+    metadata,
+    Column("channel", String(32), ForeignKey("channels.code"), primary_key=True),
+    Column("external_user_id", String(64), primary_key=True),
+    Column("citizen_id", Id, ForeignKey("citizens.id"), nullable=False, index=True),
+    Column("handle", String(64)),
+    Column("display_name", String(200)),
+)
+
+journal = Table(
+    "journal",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("source", String(64), nullable=False),  # e.g. file:tweets.jsonl, x-stream, wa-webhook
+    Column("digest", String(64), nullable=False),  # sha256 of the raw bytes
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | processed | rejected
+    Column("error", Text),
+    UniqueConstraint("channel", "digest", name="uq_journal_channel_digest"),
+    Index("ix_journal_status_id", "status", "id"),
+)
+
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("ref", String(32), nullable=False, unique=True),
+    Column("unit_id", Id, ForeignKey("units.id"), nullable=False),
+    Column("assignee_id", Id, ForeignKey("users.id")),
+    Column("citizen_id", Id, ForeignKey("citizens.id")),
+    Column("channel", String(32), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("priority", String(8), nullable=False),  # p1 (sos) .. p4
+    Column("kind", String(16), nullable=False),
+    Column("category", String(40)),
+    Column("urgency", String(8), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("summary", Text, nullable=False),  # masked text of the opening message
+    Column("route_reason", String(24), nullable=False),
+    Column("route_detail", String(300), nullable=False),
+    Column("labels", JSONType, nullable=False, default=list),
+    Column("message_count", Integer, nullable=False, default=1),
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("last_citizen_at", UTCDateTime, nullable=False),
+    Column("first_response_at", UTCDateTime),
+    Column("resolved_at", UTCDateTime),
+    Column("closed_at", UTCDateTime),
+    Index("ix_tickets_unit_status", "unit_id", "status", "id"),
+    Index("ix_tickets_citizen_status", "citizen_id", "status"),
+    Index("ix_tickets_opened_at", "opened_at"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("channel", String(32), ForeignKey("channels.code"), nullable=False),
+    Column("external_id", String(64), nullable=False),
+    Column("direction", String(8), nullable=False),  # in | out
+    Column("citizen_id", Id, ForeignKey("citizens.id")),
+    Column("ticket_id", Id, ForeignKey("tickets.id"), index=True),
+    Column("journal_id", Id, ForeignKey("journal.id")),
+    Column("conversation_id", String(64), index=True),
+    Column("in_reply_to_id", String(64)),
+    Column("author_handle", String(64)),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("raw", JSONType),
+    # The exactly-once guarantee: one row per channel message, whichever path saw it first.
+    UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
+)
+
+triage_results = Table(
+    "triage_results",
+    metadata,
+    Column("message_id", Id, ForeignKey("messages.id"), primary_key=True),
+    Column("model_version", String(64), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("actionable", Boolean, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("category", String(40)),
+    Column("urgency", String(8), nullable=False),
+    Column("entities", JSONType, nullable=False),
+    Column("masked_text", Text, nullable=False),
+)
+
+# Append-only audit: rows are only ever inserted (database triggers refuse UPDATE and DELETE).
+ticket_events = Table(
+    "ticket_events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("ticket_id", Id, ForeignKey("tickets.id"), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),  # 'system' or 'user:<username>'
+    Column("action", String(32), nullable=False),
+    Column("before", JSONType),
+    Column("after", JSONType),
+    Column("note", Text),
+    Index("ix_ticket_events_ticket_id", "ticket_id", "id"),
+)
+
+ticket_sequences = Table(
+    "ticket_sequences",
+    metadata,
+    Column("prefix", String(8), primary_key=True),
+    Column("last_value", BigInteger, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),  # agent | supervisor | admin | viewer
+    Column("unit_id", Id, ForeignKey("units.id"), nullable=False),
+    Column("password_hash", String(200)),
+    Column("languages", JSONType, nullable=False, default=list),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 of a 256-bit random token
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("label", String(100), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)
+
+reply_templates = Table(
+    "reply_templates",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("code", String(64), nullable=False),
+    Column("language", String(16), nullable=False),
+    Column("unit_id", Id, ForeignKey("units.id")),  # null: available to every unit
+    Column("body", Text, nullable=False),
+    UniqueConstraint("code", "language", "unit_id", name="uq_reply_templates_code"),
+)
+
+sla_policies = Table(
+    "sla_policies",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("unit_id", Id, ForeignKey("units.id"), nullable=False),
+    Column("category", String(40)),  # null: any
+    Column("urgency", String(8)),  # null: any
+    Column("first_response_minutes", Integer, nullable=False),
+    Column("resolution_minutes", Integer, nullable=False),
+    Column("calendar", String(32), nullable=False, default="24x7"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("idempotency_key", String(100), nullable=False, unique=True),
+    Column("channel", String(32), nullable=False),
+    Column("ticket_id", Id, ForeignKey("tickets.id")),
+    Column("in_reply_to_id", String(64)),
+    Column("recipient", String(64)),
+    Column("body", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | sent | failed | dead
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("external_id", String(64)),
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    Index("ix_outbox_status_next", "status", "next_attempt_at"),
+)

@@ -1,0 +1,87 @@
+"""Users, their scope and their API tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, select
+
+from sevadesk.store import tables as t
+from sevadesk.store.credentials import new_token, token_digest, verify_password
+
+
+class UnknownUser(LookupError):
+    """No active user by that name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """An authenticated user and the unit subtree their role covers."""
+
+    id: int
+    username: str
+    role: str
+    unit_id: int
+    unit_code: str
+    scope_path: str
+
+    @property
+    def label(self) -> str:
+        return f"user:{self.username}"
+
+    def can_write(self) -> bool:
+        return self.role in ("agent", "supervisor", "admin")
+
+
+def _actor_query():  # type: ignore[no-untyped-def]
+    u, un = t.users.c, t.units.c
+    return (
+        select(u.id, u.username, u.role, u.unit_id, un.code, un.path, u.password_hash)
+        .join(t.units, t.units.c.id == u.unit_id)
+        .where(u.active.is_(True))
+    )
+
+
+def _actor(row) -> Actor:  # type: ignore[no-untyped-def]
+    return Actor(row.id, row.username, row.role, row.unit_id, row.code, row.path)
+
+
+def issue_token(conn: Connection, username: str, label: str) -> str:
+    row = conn.execute(_actor_query().where(t.users.c.username == username)).first()
+    if row is None:
+        raise UnknownUser(f"no active user {username!r}")
+    token = new_token()
+    conn.execute(
+        t.api_tokens.insert().values(
+            token_hash=token_digest(token),
+            user_id=row.id,
+            label=label,
+            created_at=datetime.now(UTC),
+        )
+    )
+    return token
+
+
+def actor_for_token(conn: Connection, token: str) -> Actor | None:
+    q = (
+        _actor_query()
+        .join(t.api_tokens, t.api_tokens.c.user_id == t.users.c.id)
+        .where(
+            t.api_tokens.c.token_hash == token_digest(token), t.api_tokens.c.revoked_at.is_(None)
+        )
+    )
+    row = conn.execute(q).first()
+    return _actor(row) if row else None
+
+
+def actor_for_password(conn: Connection, username: str, password: str) -> Actor | None:
+    row = conn.execute(_actor_query().where(t.users.c.username == username)).first()
+    if row is None or not verify_password(row.password_hash, password):
+        return None
+    return _actor(row)
+
+
+def actor_by_username(conn: Connection, username: str) -> Actor | None:
+    row = conn.execute(_actor_query().where(t.users.c.username == username)).first()
+    return _actor(row) if row else None

@@ -1,0 +1,1 @@
+"""Triage: language, actionability, kind, category, urgency, entities and masking of a message."""

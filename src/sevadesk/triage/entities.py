@@ -1,0 +1,106 @@
+"""Find what routing and masking need in a post: PNR, train, PIN, phone, Aadhaar, vehicle, FIR.
+
+Indian numbers collide (a PNR and a mobile number are both ten digits), so context decides:
+a ten-digit number after "PNR" is a PNR, one that starts with 6-9 is otherwise a mobile
+number (TRAI numbering: mobile numbers start with 6, 7, 8 or 9).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sevadesk.domain.messages import Entity
+from sevadesk.triage import verhoeff
+
+_NOT_DIGIT_BEFORE = r"(?<![\d])"
+_NOT_DIGIT_AFTER = r"(?![\d])"
+
+_PNR_CONTEXT = re.compile(
+    r"(?:pnr|पीएनआर)\s*(?:no\.?|number|num|#|:|-|नंबर|संख्या)?\s*[:\-#]?\s*$", re.I
+)
+_TEN = re.compile(_NOT_DIGIT_BEFORE + r"(\d{10})" + _NOT_DIGIT_AFTER)
+_MOBILE = re.compile(
+    _NOT_DIGIT_BEFORE + r"(?:(?:\+|00)?91[\s\-]?|0)?([6-9]\d{4}[\s\-]?\d{5})" + _NOT_DIGIT_AFTER
+)
+_AADHAAR = re.compile(
+    _NOT_DIGIT_BEFORE + r"([2-9]\d{3}[\s\-]?\d{4}[\s\-]?\d{4})" + _NOT_DIGIT_AFTER
+)
+_TRAIN = re.compile(_NOT_DIGIT_BEFORE + r"([0-2]\d{4})" + _NOT_DIGIT_AFTER)
+_TRAIN_CONTEXT = re.compile(
+    r"(?:train|trn|tr\.|ट्रेन|गाड़ी|गाडी|गाड़ी|express|exp|mail|rajdhani|shatabdi|vande)\s*"
+    r"(?:no\.?|number|num|#|:|-|संख्या|नंबर)?\s*[:\-#]?\s*$",
+    re.I,
+)
+_RAIL_HINT = re.compile(
+    r"train|pnr|coach|berth|station|railway|rail|platform|irctc|ट्रेन|रेल|कोच|स्टेशन", re.I
+)
+_PIN = re.compile(_NOT_DIGIT_BEFORE + r"([1-8]\d{2}\s?\d{3})" + _NOT_DIGIT_AFTER)
+_PIN_CONTEXT = re.compile(r"(?:pin|pincode|pin code|postal code|पिन|पिनकोड)\s*[:\-#]?\s*$", re.I)
+_VEHICLE = re.compile(
+    r"(?<![A-Za-z0-9])("
+    r"(?:AN|AP|AR|AS|BR|CG|CH|DD|DL|DN|GA|GJ|HP|HR|JH|JK|KA|KL|LA|LD|MH|ML|MN|MP|MZ|NL|OD|OR|PB|PY|RJ|"
+    r"SK|TN|TR|TS|UK|UA|UP|WB)[\s\-]?\d{1,2}[\s\-]?[A-Z]{0,3}[\s\-]?\d{4}"
+    r"|\d{2}[\s\-]?BH[\s\-]?\d{4}[\s\-]?[A-Z]{1,2}"
+    r")(?![A-Za-z0-9])",
+    re.I,
+)
+_FIR = re.compile(
+    r"(?:FIR|एफआईआर|e-?FIR)\s*(?:no\.?|number|num|#|:|-|संख्या|नंबर)?\s*[:\-#]?\s*"
+    r"(\d{1,6}\s*/\s*(?:19|20)?\d{2})",
+    re.I,
+)
+_EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
+
+
+def _digits(value: str) -> str:
+    return re.sub(r"\D", "", value)
+
+
+def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in taken)
+
+
+def extract(text: str) -> list[Entity]:
+    """All entities in `text`, each span claimed by at most one kind, in text order."""
+    found: list[Entity] = []
+    taken: list[tuple[int, int]] = []
+
+    def claim(kind: str, value: str, start: int, end: int) -> None:
+        found.append(Entity(kind, value, start, end))
+        taken.append((start, end))
+
+    for m in _EMAIL.finditer(text):
+        claim("email", m.group(1), m.start(1), m.end(1))
+    for m in _FIR.finditer(text):
+        claim("fir", re.sub(r"\s", "", m.group(1)), m.start(1), m.end(1))
+    for m in _AADHAAR.finditer(text):
+        digits = _digits(m.group(1))
+        if len(digits) == 12 and verhoeff.is_valid(digits) and not _overlaps(m.span(1), taken):
+            claim("aadhaar", digits, m.start(1), m.end(1))
+    for m in _TEN.finditer(text):
+        if _overlaps(m.span(1), taken):
+            continue
+        before = text[max(0, m.start(1) - 24) : m.start(1)]
+        if _PNR_CONTEXT.search(before) or m.group(1)[0] not in "6789":
+            claim("pnr", m.group(1), m.start(1), m.end(1))
+    for m in _MOBILE.finditer(text):
+        if not _overlaps(m.span(1), taken):
+            claim("mobile", _digits(m.group(1)), m.start(), m.end())
+    for m in _VEHICLE.finditer(text):
+        if not _overlaps(m.span(1), taken):
+            claim("vehicle", re.sub(r"[\s\-]", "", m.group(1)).upper(), m.start(1), m.end(1))
+    rail = _RAIL_HINT.search(text) is not None
+    for m in _TRAIN.finditer(text):
+        if _overlaps(m.span(1), taken):
+            continue
+        before = text[max(0, m.start(1) - 20) : m.start(1)]
+        if _TRAIN_CONTEXT.search(before) or rail:
+            claim("train", m.group(1), m.start(1), m.end(1))
+    for m in _PIN.finditer(text):
+        if _overlaps(m.span(1), taken):
+            continue
+        before = text[max(0, m.start(1) - 16) : m.start(1)]
+        if _PIN_CONTEXT.search(before) or " " not in m.group(1):
+            claim("pin", _digits(m.group(1)), m.start(1), m.end(1))
+    found.sort(key=lambda e: e.start)
+    return found

@@ -1,0 +1,154 @@
+"""Language of a post, BCP-47 style: script first, then romanised Hindi among Latin text.
+
+Detectors trained on clean text call romanised Hindi ("train late hai, koi sunta nahi")
+English; a short list of Hindi function words that never occur in English settles it.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Unicode blocks of the scripts Indian citizens write in.
+_SCRIPTS: tuple[tuple[str, int, int], ...] = (
+    ("hi", 0x0900, 0x097F),  # Devanagari (Hindi; Marathi and Nepali share it)
+    ("bn", 0x0980, 0x09FF),
+    ("pa", 0x0A00, 0x0A7F),
+    ("gu", 0x0A80, 0x0AFF),
+    ("or", 0x0B00, 0x0B7F),
+    ("ta", 0x0B80, 0x0BFF),
+    ("te", 0x0C00, 0x0C7F),
+    ("kn", 0x0C80, 0x0CFF),
+    ("ml", 0x0D00, 0x0D7F),
+    ("ur", 0x0600, 0x06FF),
+)
+
+# Marathi-only frequent words in Devanagari (Hindi does not use them).
+_MARATHI = frozenset(
+    ["आहे", "नाही", "आणि", "आहेत", "होते", "मला", "तुम्ही", "आम्ही", "करा", "झाले", "काय"]
+)
+
+_HINGLISH = frozenset(
+    [
+        "hai",
+        "hain",
+        "nahi",
+        "nahin",
+        "nhi",
+        "kya",
+        "kyu",
+        "kyun",
+        "kyon",
+        "kab",
+        "kaise",
+        "kaisa",
+        "mera",
+        "meri",
+        "mere",
+        "hum",
+        "ham",
+        "humara",
+        "hamara",
+        "aap",
+        "aapka",
+        "aapki",
+        "apna",
+        "apni",
+        "koi",
+        "kuch",
+        "bahut",
+        "bhai",
+        "bhaiya",
+        "ji",
+        "sir",
+        "ji",
+        "raha",
+        "rahi",
+        "rahe",
+        "tha",
+        "thi",
+        "the",
+        "gaya",
+        "gayi",
+        "diya",
+        "liya",
+        "karo",
+        "kare",
+        "karna",
+        "karein",
+        "kijiye",
+        "kripya",
+        "krpya",
+        "jaldi",
+        "abhi",
+        "bhi",
+        "aur",
+        "lekin",
+        "par",
+        "se",
+        "ka",
+        "ki",
+        "ke",
+        "ko",
+        "mein",
+        "mai",
+        "main",
+        "yeh",
+        "ye",
+        "woh",
+        "wo",
+        "nahi",
+        "hota",
+        "hoti",
+        "pareshan",
+        "paresani",
+        "pareshani",
+        "dikkat",
+        "samasya",
+        "shikayat",
+        "madad",
+        "bachao",
+        "paisa",
+        "paise",
+        "wapas",
+        "chahiye",
+        "milega",
+        "mila",
+        "mili",
+        "ghante",
+        "din",
+        "log",
+        "logo",
+        "sab",
+    ]
+)
+_WORD = re.compile(r"[a-z]+")
+_STRIP = re.compile(r"https?://\S+|[@#]\w+")
+
+
+def detect(text: str) -> str:
+    counts: dict[str, int] = {}
+    latin = 0
+    for ch in text:
+        code = ord(ch)
+        if code < 0x80:
+            if ch.isalpha():
+                latin += 1
+            continue
+        for lang, lo, hi in _SCRIPTS:
+            if lo <= code <= hi:
+                counts[lang] = counts.get(lang, 0) + 1
+                break
+    if counts:
+        lang, n = max(counts.items(), key=lambda kv: kv[1])
+        if n >= max(2, latin // 4):
+            if lang == "hi" and any(w in _MARATHI for w in text.split()):
+                return "mr"
+            return lang
+    words = _WORD.findall(_STRIP.sub(" ", text.lower()))
+    if not words:
+        return "und"
+    hindi = sum(1 for w in words if w in _HINGLISH)
+    # Two Hindi function words and at least a sixth of the words: romanised Hindi.
+    if hindi >= 2 and hindi * 6 >= len(words):
+        return "hi-Latn"
+    return "en"

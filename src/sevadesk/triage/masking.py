@@ -1,0 +1,25 @@
+"""Hide personal data from anything shown publicly or exported.
+
+Aadhaar, mobile numbers and e-mail addresses are masked; PNR, train numbers and PIN codes
+stay, because routing and the citizen's own tracking need them.
+"""
+
+from __future__ import annotations
+
+from sevadesk.domain.messages import Entity
+
+PERSONAL = frozenset({"aadhaar", "mobile", "email"})
+_LABEL = {"aadhaar": "[aadhaar]", "mobile": "[phone]", "email": "[email]"}
+
+
+def mask(text: str, entities: list[Entity]) -> str:
+    pieces: list[str] = []
+    cursor = 0
+    for ent in sorted(entities, key=lambda e: e.start):
+        if ent.kind not in PERSONAL or ent.start < cursor:
+            continue
+        pieces.append(text[cursor : ent.start])
+        pieces.append(_LABEL[ent.kind])
+        cursor = ent.end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
