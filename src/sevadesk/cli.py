@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Engine
 
+from sevadesk import logs
 from sevadesk.config import Settings, get_settings
 from sevadesk.pipeline.batch import BatchSummary
 from sevadesk.routing.orgfile import OrgFileError, load_org_file
@@ -35,7 +37,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(bench_app, name="bench")
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 DatabaseOpt = Annotated[
@@ -45,6 +47,7 @@ DatabaseOpt = Annotated[
 
 def _settings(database: str | None) -> Settings:
     settings = get_settings()
+    logs.configure(settings.log_level)
     if database:
         settings = settings.model_copy(update={"database_url": database})
     return settings
@@ -140,17 +143,35 @@ def ingest(
     ) as progress:
         task = progress.add_task("ingesting", total=sizes)
         for path in paths:
-            for numbers, lines in _batches(path, batch_size):
-                try:
-                    summary = pipeline.ingest("x", f"file:{path.name}", lines)
-                except NoDefaultUnit as exc:
-                    err.print(f"[red]error:[/] {exc}")
-                    raise typer.Exit(2) from None
-                for rejection in summary.rejections:
-                    line_no = numbers[rejection.position] if rejection.position is not None else "?"
-                    err.print(f"[yellow]{path}:{line_no}:[/] skipped: {rejection.reason}")
-                total.add(summary)
-                progress.advance(task, sum(len(x) + 1 for x in lines))
+            # The pipeline reads one batch ahead; these queues pair each summary with its lines.
+            numbers: deque[list[int]] = deque()
+            sizes_read: deque[int] = deque()
+
+            def lines_of(
+                path: Path = path,
+                numbers: deque[list[int]] = numbers,
+                sizes_read: deque[int] = sizes_read,
+            ) -> Iterator[list[str]]:
+                for batch_numbers, lines in _batches(path, batch_size):
+                    numbers.append(batch_numbers)
+                    sizes_read.append(sum(len(x) + 1 for x in lines))
+                    yield lines
+
+            try:
+                for summary in pipeline.ingest_many("x", f"file:{path.name}", lines_of()):
+                    batch_numbers = numbers.popleft()
+                    for rejection in summary.rejections:
+                        line_no = (
+                            batch_numbers[rejection.position]
+                            if rejection.position is not None
+                            else "?"
+                        )
+                        err.print(f"[yellow]{path}:{line_no}:[/] skipped: {rejection.reason}")
+                    total.add(summary)
+                    progress.advance(task, sizes_read.popleft())
+            except NoDefaultUnit as exc:
+                err.print(f"[red]error:[/] {exc}")
+                raise typer.Exit(2) from None
     if as_json:
         sys.stdout.write(orjson.dumps(total.as_dict()).decode() + "\n")
         return
@@ -221,7 +242,7 @@ def bench_ingest(
     ] = None,
 ) -> None:
     """End-to-end posts/s from journal to tickets with the baseline triage."""
-    from sevadesk.benchmarks.ingest import run_ingest_bench
+    from sevadesk.bench.ingest import run_ingest_bench
 
     result = run_ingest_bench(
         posts=posts, batch_size=batch_size, database_url=database, console=out

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 
 @dataclass(slots=True)
@@ -28,7 +27,6 @@ class InboundMessage:
     hashtags: tuple[str, ...] = ()
     lang_hint: str | None = None
     rule_tags: tuple[str, ...] = ()
-    raw: dict[str, Any] = field(default_factory=dict)
     # Set by the adapter when this post was a retweet collapsed onto its original.
     via_retweet: bool = False
 

@@ -33,14 +33,20 @@ def resolve_citizens(conn: Connection, items: Sequence[Item], now: datetime) -> 
     known = _lookup(conn, wanted)
     missing = sorted(wanted - known.keys())
     if missing:
-        ids = (
-            conn.execute(
-                t.citizens.insert().returning(t.citizens.c.id, sort_by_parameter_order=True),
-                [{"created_at": now} for _ in missing],
-            )
-            .scalars()
-            .all()
+        keys = [f"{ch}:{uid}" for ch, uid in missing]
+        # Another worker may create the same citizen meanwhile: theirs wins, ours is skipped.
+        conn.execute(
+            insert_ignore(conn, t.citizens, ["first_seen_as"]),
+            [{"first_seen_as": k, "created_at": now} for k in keys],
         )
+        by_key = dict(
+            conn.execute(
+                select(t.citizens.c.first_seen_as, t.citizens.c.id).where(
+                    t.citizens.c.first_seen_as.in_(keys)
+                )
+            ).all()
+        )
+        ids = [by_key[k] for k in keys]
         handles = {(i.msg.channel, i.msg.author_id): i.msg for i in items}
         rows = [
             {
@@ -48,11 +54,9 @@ def resolve_citizens(conn: Connection, items: Sequence[Item], now: datetime) -> 
                 "external_user_id": uid,
                 "citizen_id": cid,
                 "handle": handles[(ch, uid)].author_handle,
-                "display_name": handles[(ch, uid)].author_name,
             }
             for (ch, uid), cid in zip(missing, ids, strict=True)
         ]
-        # Another worker may have created the same identity meanwhile: keep theirs.
         conn.execute(
             insert_ignore(conn, t.citizen_identities, ["channel", "external_user_id"]), rows
         )

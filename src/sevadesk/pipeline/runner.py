@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
 
 import structlog
@@ -16,7 +16,7 @@ from sevadesk.pipeline import journal
 from sevadesk.pipeline.batch import BatchSummary, JournalEntry, Rejection
 from sevadesk.pipeline.citizens import resolve_citizens
 from sevadesk.pipeline.dedupe import dedupe
-from sevadesk.pipeline.normalise import normalise
+from sevadesk.pipeline.prepare import Prepared, prepare, prepare_ahead
 from sevadesk.pipeline.thread import ThreadPolicy, mark_agency_posts, thread
 from sevadesk.pipeline.tickets import write_batch
 from sevadesk.routing.router import Router
@@ -65,12 +65,41 @@ class Pipeline:
 
     def ingest(self, channel: str, source: str, payloads: Sequence[str]) -> BatchSummary:
         """Journal the payloads (committed first), then process what is new."""
+        entries, positions = self._journal(channel, source, payloads)
+        summary = self.process(entries, positions)
+        return self._count_input(summary, payloads, entries)
+
+    def ingest_many(
+        self, channel: str, source: str, batches: Iterable[Sequence[str]]
+    ) -> Iterator[BatchSummary]:
+        """Like `ingest` per batch, with the next batch normalised and triaged in a worker
+        process while this one is written: for files and replays, where batches queue up."""
+
+        def journaled() -> Iterator[
+            tuple[tuple[Sequence[str], dict[int, int]], Sequence[JournalEntry]]
+        ]:
+            for payloads in batches:
+                entries, positions = self._journal(channel, source, payloads)
+                yield (payloads, positions), entries
+
+        for (payloads, positions), entries, prepared in prepare_ahead(journaled()):
+            summary = self.store(entries, prepared, positions) if entries else BatchSummary()
+            yield self._count_input(summary, payloads, entries)
+
+    def _journal(
+        self, channel: str, source: str, payloads: Sequence[str]
+    ) -> tuple[list[JournalEntry], dict[int, int]]:
         with self.engine.begin() as conn:
             entries = journal.append(conn, channel, source, payloads, self.clock.now())
-        position = {}
+        position: dict[str, int] = {}
         for idx, payload in enumerate(payloads):
             position.setdefault(journal.digest(payload), idx)
-        summary = self.process(entries, {e.id: position[e.digest] for e in entries})
+        return entries, {e.id: position[e.digest] for e in entries}
+
+    @staticmethod
+    def _count_input(
+        summary: BatchSummary, payloads: Sequence[str], entries: Sequence[JournalEntry]
+    ) -> BatchSummary:
         summary.read = len(payloads)
         # Lines seen before (in this input or an earlier run) are duplicates of what is stored.
         summary.duplicates += len(payloads) - len(entries)
@@ -85,13 +114,22 @@ class Pipeline:
     def process(
         self, entries: Sequence[JournalEntry], positions: dict[int, int] | None = None
     ) -> BatchSummary:
-        summary = BatchSummary()
         if not entries:
-            return summary
+            return BatchSummary()
+        return self.store(entries, prepare(entries, self.triager), positions)
+
+    def store(
+        self,
+        entries: Sequence[JournalEntry],
+        prepared: Prepared,
+        positions: dict[int, int] | None = None,
+    ) -> BatchSummary:
+        """The database stages for a batch whose CPU-only stages `prepare` has done."""
+        summary = BatchSummary()
         started = time.perf_counter()
         router = self.router
         now = self.clock.now()
-        items, rejected = normalise(entries)
+        items, rejected = prepared
         summary.rejected = len(rejected)
         summary.rejections = [
             Rejection(jid, (positions or {}).get(jid), reason) for jid, reason in rejected
@@ -102,11 +140,9 @@ class Pipeline:
             summary.duplicates += len(items) - len(fresh)
             resolve_citizens(conn, fresh, now)
             thread(conn, fresh, self.policy)
-            for item, result in zip(
-                fresh, self.triager.triage_batch([i.msg.text for i in fresh]), strict=True
-            ):
-                item.triage = result
-                _unit, item.route = router.route(item.msg, result)
+            for item in fresh:
+                assert item.triage is not None
+                _unit, item.route = router.route(item.msg, item.triage)
             units = {u.code: u for u in router.units.values()}
             summary.add(write_batch(conn, fresh, units, now))
             rejected_ids = {jid for jid, _ in rejected}
@@ -115,5 +151,5 @@ class Pipeline:
         for outcome in ("new", "duplicates", "rejected", "tickets_opened", "threaded"):
             MESSAGES.labels(outcome).inc(getattr(summary, outcome))
         for jid, reason in rejected:
-            log.warning("journal_entry_rejected", journal_id=jid, reason=reason)
+            log.info("journal_entry_rejected", journal_id=jid, reason=reason)
         return summary

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, update
+from sqlalchemy import Connection, bindparam, delete, func, update
 
 from sevadesk.domain.messages import Entity
 from sevadesk.domain.status import TicketStatus
@@ -45,6 +45,8 @@ def allocate_refs(conn: Connection, prefix: str, count: int) -> list[str]:
 
 
 def _insert_messages(conn: Connection, items: Sequence[Item], now: datetime) -> list[Item]:
+    if not items:
+        return []
     rows = [
         {
             "channel": i.msg.channel,
@@ -59,7 +61,6 @@ def _insert_messages(conn: Connection, items: Sequence[Item], now: datetime) -> 
             "text": i.msg.text,
             "created_at": i.msg.created_at,
             "received_at": now,
-            "raw": i.msg.raw,
         }
         for i in items
     ]
@@ -101,41 +102,40 @@ def _insert_triage(conn: Connection, items: Sequence[Item]) -> None:
         conn.execute(t.triage_results.insert(), rows)
 
 
-def write_batch(
-    conn: Connection, items: Sequence[Item], units: dict[str, UnitRef], now: datetime
-) -> BatchSummary:
-    summary = BatchSummary()
-    kept = _insert_messages(conn, items, now)
-    summary.duplicates += len(items) - len(kept)
-    summary.new += len(kept)
-    _insert_triage(conn, kept)
-
-    # Resolve each item's ticket: existing id, a ticket opened earlier in this batch, or new.
+def _plan_tickets(
+    items: Sequence[Item], summary: BatchSummary
+) -> tuple[list[Item], dict[int, Item]]:
+    """Which items open a ticket, and which join a ticket another item of the batch opens."""
     opens: list[Item] = []
-    owner: dict[int, Item] = {}  # id(item) of a joiner → the item that opens its ticket
-    for item in kept:
+    opening: set[int] = set()  # id() of the items in `opens`
+    owner: dict[int, Item] = {}  # id() of a joiner → the item that opens its ticket
+    for item in items:
         if item.ticket_id is not None:
             continue
         anchor = items[item.joins_item] if item.joins_item is not None else None
-        if anchor is not None and (
-            anchor.ticket_id is not None or id(anchor) in {id(o) for o in opens}
-        ):
-            if anchor.ticket_id is not None:
-                item.ticket_id = anchor.ticket_id
-            else:
-                owner[id(item)] = anchor
+        if anchor is not None and anchor.ticket_id is not None:
+            item.ticket_id = anchor.ticket_id
+            continue
+        if anchor is not None and id(anchor) in opening:
+            owner[id(item)] = anchor
             continue
         if item.from_agency:
             summary.agency_posts += 1
-            continue
-        assert item.triage is not None
-        if item.triage.actionable:
+        elif item.triage is not None and item.triage.actionable:
             opens.append(item)
+            opening.add(id(item))
         else:
             summary.not_actionable += 1
+    return opens, owner
 
-    followers: Counter[int] = Counter(id(owner[id(i)]) for i in kept if id(i) in owner)
-    new_ticket_rows = []
+
+def _open_tickets(
+    conn: Connection,
+    opens: list[Item],
+    followers: Counter[int],
+    units: dict[str, UnitRef],
+    now: datetime,
+) -> None:
     by_prefix: dict[str, list[Item]] = {}
     for item in opens:
         assert item.route is not None
@@ -144,10 +144,11 @@ def write_batch(
     for prefix, group in by_prefix.items():
         for item, ref in zip(group, allocate_refs(conn, prefix, len(group)), strict=True):
             refs[id(item)] = ref
+    rows = []
     for item in opens:
         tr, route = item.triage, item.route
         assert tr is not None and route is not None
-        new_ticket_rows.append(
+        rows.append(
             {
                 "ref": refs[id(item)],
                 "unit_id": units[route.unit_code].id,
@@ -169,38 +170,41 @@ def write_batch(
                 "last_citizen_at": item.msg.created_at,
             }
         )
-    if new_ticket_rows:
-        ids = (
-            conn.execute(
-                t.tickets.insert().returning(t.tickets.c.id, sort_by_parameter_order=True),
-                new_ticket_rows,
-            )
-            .scalars()
-            .all()
-        )
-        for item, tid in zip(opens, ids, strict=True):
-            item.ticket_id = tid
-        summary.tickets_opened += len(ids)
-    for item in kept:
+    # Correlate by the unique ref: SQLite only batches a RETURNING insert without ordering.
+    by_ref = dict(
+        conn.execute(t.tickets.insert().returning(t.tickets.c.ref, t.tickets.c.id), rows).all()
+    )
+    for item in opens:
+        item.ticket_id = by_ref[refs[id(item)]]
+
+
+def write_batch(
+    conn: Connection, items: Sequence[Item], units: dict[str, UnitRef], now: datetime
+) -> BatchSummary:
+    """Tickets are inserted before their messages so each message is written once, with its
+    ticket id; a ticket whose opening message lost a race to another worker is removed again."""
+    summary = BatchSummary()
+    opens, owner = _plan_tickets(items, summary)
+    followers: Counter[int] = Counter(id(anchor) for anchor in owner.values())
+    if opens:
+        _open_tickets(conn, opens, followers, units, now)
+    for item in items:
         if id(item) in owner:
             item.ticket_id = owner[id(item)].ticket_id
-
-    # Messages whose ticket was opened in this batch get their ticket id now.
-    late = [
-        {"mid": i.message_id, "tid": i.ticket_id}
-        for i in kept
-        if i.ticket_id is not None and (i in opens or id(i) in owner)
-    ]
-    if late:
-        conn.execute(
-            update(t.messages)
-            .where(t.messages.c.id == bindparam("mid"))
-            .values(ticket_id=bindparam("tid")),
-            late,
-        )
+    kept = _insert_messages(conn, items, now)
+    summary.duplicates += len(items) - len(kept)
+    summary.new += len(kept)
+    if len(kept) < len(items):
+        used = {i.ticket_id for i in kept}
+        orphans = [i.ticket_id for i in opens if i.duplicate and i.ticket_id not in used]
+        if orphans:
+            conn.execute(delete(t.tickets).where(t.tickets.c.id.in_(orphans)))
+        opens = [i for i in opens if not i.duplicate]
+    summary.tickets_opened += len(opens)
+    _insert_triage(conn, kept)
 
     events: list[dict[str, Any]] = []
-    opened_ids = {id(i) for i in opens}
+    opening = {id(i) for i in opens}
     for item in opens:
         tr, route = item.triage, item.route
         assert tr is not None and route is not None
@@ -224,7 +228,7 @@ def write_batch(
         )
     updates: dict[int, dict[str, Any]] = {}
     for item in kept:
-        if item.ticket_id is None or id(item) in opened_ids:
+        if item.ticket_id is None or id(item) in opening:
             continue
         summary.threaded += 1
         action = "agency_reply" if item.from_agency else "citizen_message"

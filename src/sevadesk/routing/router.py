@@ -18,6 +18,7 @@ from sqlalchemy import Connection, select
 from sevadesk.domain.messages import InboundMessage, RouteDecision, TriageResult
 from sevadesk.domain.units import UnitRef, depth, in_subtree
 from sevadesk.store import tables as t
+from sevadesk.triage.text import tokens
 
 
 class NoDefaultUnit(RuntimeError):
@@ -31,7 +32,8 @@ class Router:
     hashtags: dict[str, int]
     jurisdiction: dict[tuple[str, str], list[int]]
     default_unit_id: int | None
-    _district_rx: re.Pattern[str] | None = field(default=None, repr=False)
+    # District names by their first token, so a post is matched with a few dict lookups.
+    _districts: dict[str, list[tuple[str, ...]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         by_code = {u.code: u for u in self.units.values()}
@@ -42,11 +44,11 @@ class Router:
             ancestors = [by_code[c] for c in unit.path.strip("/").split("/")]
             root = next(a for a in ancestors if a.ticket_prefix == unit.ticket_prefix)
             self._org_root[unit.id] = root.path
-        names = sorted({v for k, v in self.jurisdiction if k == "district"}, key=len, reverse=True)
-        if names:
-            self._district_rx = re.compile(
-                r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.I
-            )
+        for kind, value in self.jurisdiction:
+            if kind == "district" and (words := tuple(tokens(value))):
+                self._districts.setdefault(words[0], []).append(words)
+        for candidates in self._districts.values():
+            candidates.sort(key=len, reverse=True)  # "kanpur dehat" before "kanpur"
 
     @classmethod
     def load(cls, conn: Connection) -> Router:
@@ -89,10 +91,14 @@ class Router:
         for pin in triage.entity_values("pin"):
             if units := self.jurisdiction.get(("pin", pin)):
                 found.append(("PIN", pin, units))
-        if self._district_rx is not None:
-            for m in self._district_rx.finditer(msg.text):
-                name = m.group(1).lower()
-                found.append(("district", name, self.jurisdiction[("district", name)]))
+        if self._districts:
+            toks = tokens(msg.text)
+            for i, tok in enumerate(toks):
+                for words in self._districts.get(tok, ()):
+                    if tuple(toks[i : i + len(words)]) == words:
+                        name = " ".join(words)
+                        found.append(("district", name, self.jurisdiction[("district", name)]))
+                        break
         for token in set(re.findall(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])", msg.text)):
             if units := self.jurisdiction.get(("station", token)):
                 found.append(("station", token, units))

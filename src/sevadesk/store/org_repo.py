@@ -10,6 +10,7 @@ from sevadesk.domain.units import unit_path
 from sevadesk.routing.orgfile import OrgSpec, UnitSpec
 from sevadesk.store import tables as t
 from sevadesk.store.credentials import hash_password
+from sevadesk.triage.text import tokens
 
 
 @dataclass
@@ -65,7 +66,7 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
         hashtags += [{"hashtag": h, "unit_id": uid} for h in unit.hashtags]
         juris += [{"kind": "pin", "value": p, "unit_id": uid} for p in unit.jurisdiction.pins]
         juris += [
-            {"kind": "district", "value": d.strip().lower(), "unit_id": uid}
+            {"kind": "district", "value": " ".join(tokens(d)), "unit_id": uid}
             for d in unit.jurisdiction.districts
         ]
         juris += [

@@ -84,6 +84,9 @@ citizens = Table(
     "citizens",
     metadata,
     Column("id", Id, primary_key=True),
+    # The identity this citizen was first seen as ("x:12345"): lets a batch insert correlate
+    # returned ids without row-by-row inserts.
+    Column("first_seen_as", String(100), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -160,7 +163,7 @@ messages = Table(
     Column("text", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
-    Column("raw", JSONType),
+    # The raw payload is in the journal row (journal_id); it is not stored twice.
     # The exactly-once guarantee: one row per channel message, whichever path saw it first.
     UniqueConstraint("channel", "external_id", name="uq_messages_channel_external_id"),
 )

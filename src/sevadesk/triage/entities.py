@@ -31,13 +31,27 @@ _TRAIN_CONTEXT = re.compile(
     r"(?:no\.?|number|num|#|:|-|संख्या|नंबर)?\s*[:\-#]?\s*$",
     re.I,
 )
-_RAIL_HINT = re.compile(
-    r"train|pnr|coach|berth|station|railway|rail|platform|irctc|ट्रेन|रेल|कोच|स्टेशन", re.I
+_RAIL_HINTS = (
+    "train",
+    "pnr",
+    "coach",
+    "berth",
+    "station",
+    "rail",
+    "platform",
+    "irctc",
+    "ट्रेन",
+    "रेल",
+    "कोच",
+    "स्टेशन",
+    "गाड़ी",
 )
+_HAS_DIGIT = re.compile(r"\d")
 _PIN = re.compile(_NOT_DIGIT_BEFORE + r"([1-8]\d{2}\s?\d{3})" + _NOT_DIGIT_AFTER)
 _PIN_CONTEXT = re.compile(r"(?:pin|pincode|pin code|postal code|पिन|पिनकोड)\s*[:\-#]?\s*$", re.I)
 _VEHICLE = re.compile(
-    r"(?<![A-Za-z0-9])("
+    # The lookahead rejects most positions before the 38-way alternation is tried.
+    r"(?<![A-Za-z0-9])(?=[A-Za-z]{2}[\s\-]?\d|\d{2}[\s\-]?BH)("
     r"(?:AN|AP|AR|AS|BR|CG|CH|DD|DL|DN|GA|GJ|HP|HR|JH|JK|KA|KL|LA|LD|MH|ML|MN|MP|MZ|NL|OD|OR|PB|PY|RJ|"
     r"SK|TN|TR|TS|UK|UA|UP|WB)[\s\-]?\d{1,2}[\s\-]?[A-Z]{0,3}[\s\-]?\d{4}"
     r"|\d{2}[\s\-]?BH[\s\-]?\d{4}[\s\-]?[A-Z]{1,2}"
@@ -69,8 +83,11 @@ def extract(text: str) -> list[Entity]:
         found.append(Entity(kind, value, start, end))
         taken.append((start, end))
 
-    for m in _EMAIL.finditer(text):
-        claim("email", m.group(1), m.start(1), m.end(1))
+    if "@" in text and "." in text:
+        for m in _EMAIL.finditer(text):
+            claim("email", m.group(1), m.start(1), m.end(1))
+    if not _HAS_DIGIT.search(text):
+        return found  # every other entity has digits
     for m in _FIR.finditer(text):
         claim("fir", re.sub(r"\s", "", m.group(1)), m.start(1), m.end(1))
     for m in _AADHAAR.finditer(text):
@@ -89,7 +106,8 @@ def extract(text: str) -> list[Entity]:
     for m in _VEHICLE.finditer(text):
         if not _overlaps(m.span(1), taken):
             claim("vehicle", re.sub(r"[\s\-]", "", m.group(1)).upper(), m.start(1), m.end(1))
-    rail = _RAIL_HINT.search(text) is not None
+    lowered = text.lower()
+    rail = any(hint in lowered for hint in _RAIL_HINTS)
     for m in _TRAIN.finditer(text):
         if _overlaps(m.span(1), taken):
             continue

@@ -125,25 +125,27 @@ _WORD = re.compile(r"[a-z]+")
 _STRIP = re.compile(r"https?://\S+|[@#]\w+")
 
 
+_SCRIPT_RX = tuple((lang, re.compile(f"[{chr(lo)}-{chr(hi)}]")) for lang, lo, hi in _SCRIPTS)
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+
+
+def _script_language(text: str) -> str | None:
+    """The Indian script most of the text is written in, if any dominates the Latin letters."""
+    counts = {lang: len(rx.findall(text)) for lang, rx in _SCRIPT_RX}
+    lang, n = max(counts.items(), key=lambda kv: kv[1])
+    latin = len(_LATIN_LETTER.findall(text))
+    if n >= max(2, latin // 4):
+        if lang == "hi" and any(w in _MARATHI for w in text.split()):
+            return "mr"
+        return lang
+    return None
+
+
 def detect(text: str) -> str:
-    counts: dict[str, int] = {}
-    latin = 0
-    for ch in text:
-        code = ord(ch)
-        if code < 0x80:
-            if ch.isalpha():
-                latin += 1
-            continue
-        for lang, lo, hi in _SCRIPTS:
-            if lo <= code <= hi:
-                counts[lang] = counts.get(lang, 0) + 1
-                break
-    if counts:
-        lang, n = max(counts.items(), key=lambda kv: kv[1])
-        if n >= max(2, latin // 4):
-            if lang == "hi" and any(w in _MARATHI for w in text.split()):
-                return "mr"
-            return lang
+    if not text.isascii():
+        script = _script_language(text)
+        if script is not None:
+            return script
     words = _WORD.findall(_STRIP.sub(" ", text.lower()))
     if not words:
         return "und"

@@ -109,6 +109,5 @@ def parse_stream_event(event: Any) -> InboundMessage:
         hashtags=hashtags,
         lang_hint=tweet.get("lang"),
         rule_tags=tuple(r["tag"] for r in rules if isinstance(r, dict) and r.get("tag")),
-        raw=event,
         via_retweet=via_retweet,
     )

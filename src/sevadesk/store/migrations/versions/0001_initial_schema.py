@@ -29,8 +29,10 @@ def upgrade() -> None:
     op.create_table(
         "citizens",
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("first_seen_as", sa.String(length=100), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_citizens")),
+        sa.UniqueConstraint("first_seen_as", name=op.f("uq_citizens_first_seen_as")),
     )
     op.create_table(
         "journal",
@@ -251,11 +253,6 @@ def upgrade() -> None:
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("received_at", sa.DateTime(), nullable=False),
-        sa.Column(
-            "raw",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
         sa.ForeignKeyConstraint(
             ["channel"], ["channels.code"], name=op.f("fk_messages_channel_channels")
         ),

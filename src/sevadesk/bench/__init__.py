@@ -1,0 +1,1 @@
+"""What `seva bench` runs; recorded results live in benchmarks/README.md."""

@@ -1,0 +1,55 @@
+"""The CPU-only stages (normalise, triage) of a batch, runnable in another process.
+
+They need no database, so `seva ingest` and the benchmarks run them for the next batch in a
+worker process while the main process writes the current one: both cores stay busy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from typing import TypeVar
+
+from sevadesk.pipeline.batch import Item, JournalEntry
+from sevadesk.pipeline.normalise import normalise
+from sevadesk.triage.base import Triager
+
+Prepared = tuple[list[Item], list[tuple[int, str]]]
+T = TypeVar("T")
+
+
+def prepare(entries: Sequence[JournalEntry], triager: Triager) -> Prepared:
+    items, rejected = normalise(entries)
+    for item, result in zip(items, triager.triage_batch([i.msg.text for i in items]), strict=True):
+        item.triage = result
+    return items, rejected
+
+
+_worker_triager: Triager | None = None
+
+
+def _init_worker() -> None:
+    global _worker_triager
+    from sevadesk.triage.default import default_triager
+
+    _worker_triager = default_triager()
+
+
+def _prepare_in_worker(entries: Sequence[JournalEntry]) -> Prepared:
+    assert _worker_triager is not None
+    return prepare(entries, _worker_triager)
+
+
+def prepare_ahead(
+    batches: Iterable[tuple[T, Sequence[JournalEntry]]],
+) -> Iterator[tuple[T, Sequence[JournalEntry], Prepared]]:
+    """Yields each (tag, batch) with its prepared items, preparing the next batch meanwhile."""
+    with ProcessPoolExecutor(max_workers=1, initializer=_init_worker) as pool:
+        pending: tuple[T, Sequence[JournalEntry], Future[Prepared]] | None = None
+        for tag, entries in batches:
+            future = pool.submit(_prepare_in_worker, entries)
+            if pending is not None:
+                yield pending[0], pending[1], pending[2].result()
+            pending = (tag, entries, future)
+        if pending is not None:
+            yield pending[0], pending[1], pending[2].result()

@@ -1,0 +1,230 @@
+"""What agents do to tickets. Every action checks scope, validates, and appends an audit event."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select, update
+
+from sevadesk.domain.errors import MissingReason, OutOfScope, UnknownUnit
+from sevadesk.domain.status import TicketStatus, check_transition
+from sevadesk.store import tables as t
+from sevadesk.store.users_repo import Actor, actor_by_username
+from sevadesk.tickets.queries import ticket_row
+
+MAX_REPLY_CHARS = 4096
+
+
+class ReadOnlyRole(PermissionError):
+    """A viewer tried to change something."""
+
+
+class InvalidRequest(ValueError):
+    """A well-formed request the rules still cannot accept."""
+
+
+def _writable(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
+    if not actor.can_write():
+        raise ReadOnlyRole(f"role {actor.role} can read tickets but not change them")
+    return ticket_row(conn, actor, ref)
+
+
+def _audit(
+    conn: Connection,
+    ticket_id: int,
+    actor: Actor,
+    action: str,
+    now: datetime,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    note: str | None = None,
+) -> None:
+    conn.execute(
+        t.ticket_events.insert().values(
+            ticket_id=ticket_id,
+            at=now,
+            actor=actor.label,
+            action=action,
+            before=before,
+            after=after,
+            note=note,
+        )
+    )
+
+
+def change_status(
+    conn: Connection, actor: Actor, ref: str, target: str, note: str | None, now: datetime
+) -> dict[str, Any]:
+    ticket = _writable(conn, actor, ref)
+    new = check_transition(ticket["status"], target)
+    if new in (TicketStatus.REJECTED, TicketStatus.MERGED) and not (note and note.strip()):
+        raise MissingReason(f"a ticket cannot become {new.value} without a reason (note)")
+    if new == TicketStatus.ASSIGNED and ticket["assignee_id"] is None:
+        raise InvalidRequest("assign the ticket to someone (POST .../assign) to make it assigned")
+    values: dict[str, Any] = {"status": new.value, "updated_at": now}
+    if new == TicketStatus.RESOLVED:
+        values["resolved_at"] = now
+    elif new == TicketStatus.CLOSED:
+        values["closed_at"] = now
+    elif ticket["status"] == TicketStatus.RESOLVED.value:
+        values["resolved_at"] = None  # reopened
+    conn.execute(update(t.tickets).where(t.tickets.c.id == ticket["id"]).values(**values))
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "status_changed",
+        now,
+        {"status": ticket["status"]},
+        {"status": new.value},
+        note,
+    )
+    return {"ref": ref, "status": new.value}
+
+
+def assign(
+    conn: Connection, actor: Actor, ref: str, username: str | None, now: datetime
+) -> dict[str, Any]:
+    ticket = _writable(conn, actor, ref)
+    if ticket["status"] not in ("new", "assigned", "in_progress", "awaiting_citizen"):
+        raise InvalidRequest(f"a {ticket['status']} ticket cannot be assigned")
+    assignee_id = None
+    if username is not None:
+        assignee = actor_by_username(conn, username)
+        unit_path = ticket["unit_path"]
+        if assignee is None:
+            raise InvalidRequest(f"no active user {username!r}")
+        # The officer must work in the ticket's unit: either covering it or inside it.
+        if not (
+            unit_path.startswith(assignee.scope_path) or assignee.scope_path.startswith(unit_path)
+        ):
+            raise OutOfScope(f"{username} works in {assignee.unit_code}, outside {ticket['unit']}")
+        assignee_id = assignee.id
+    values: dict[str, Any] = {"assignee_id": assignee_id, "updated_at": now}
+    status = ticket["status"]
+    if assignee_id is not None and status == "new":
+        status = check_transition(status, "assigned").value
+    elif assignee_id is None and status == "assigned":
+        status = check_transition(status, "new").value
+    values["status"] = status
+    conn.execute(update(t.tickets).where(t.tickets.c.id == ticket["id"]).values(**values))
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "assigned",
+        now,
+        {"assignee": ticket["assignee"], "status": ticket["status"]},
+        {"assignee": username, "status": status},
+    )
+    return {"ref": ref, "assignee": username, "status": status}
+
+
+def transfer(
+    conn: Connection, actor: Actor, ref: str, unit_code: str, reason: str, now: datetime
+) -> dict[str, Any]:
+    ticket = _writable(conn, actor, ref)
+    if not reason or not reason.strip():
+        raise MissingReason("a transfer needs a reason")
+    if ticket["status"] not in ("new", "assigned", "in_progress", "awaiting_citizen"):
+        raise InvalidRequest(f"a {ticket['status']} ticket cannot be transferred")
+    target = conn.execute(
+        select(t.units.c.id, t.units.c.code).where(t.units.c.code == unit_code)
+    ).first()
+    if target is None:
+        raise UnknownUnit(f"no unit {unit_code!r}")
+    if target.id == ticket["unit_id"]:
+        raise InvalidRequest(f"the ticket is already with {unit_code}")
+    conn.execute(
+        update(t.tickets)
+        .where(t.tickets.c.id == ticket["id"])
+        .values(
+            unit_id=target.id,
+            assignee_id=None,
+            status="new",
+            updated_at=now,
+            route_reason="transfer",
+            route_detail=f"transferred by {actor.username}: {reason}"[:300],
+        )
+    )
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "transferred",
+        now,
+        {"unit": ticket["unit"], "assignee": ticket["assignee"], "status": ticket["status"]},
+        {"unit": target.code, "assignee": None, "status": "new"},
+        reason,
+    )
+    return {"ref": ref, "unit": target.code, "status": "new"}
+
+
+def queue_reply(
+    conn: Connection, actor: Actor, ref: str, body: str, idempotency_key: str | None, now: datetime
+) -> tuple[dict[str, Any], bool]:
+    """Put a public reply in the outbox; returns (entry, created). A repeated key is a no-op."""
+    ticket = _writable(conn, actor, ref)
+    body = body.strip()
+    if not body:
+        raise InvalidRequest("the reply is empty")
+    if len(body) > MAX_REPLY_CHARS:
+        raise InvalidRequest(f"the reply is longer than {MAX_REPLY_CHARS} characters")
+    if ticket["status"] in ("closed", "merged", "rejected"):
+        raise InvalidRequest(f"a {ticket['status']} ticket takes no replies")
+    key = idempotency_key or f"reply-{uuid.uuid4()}"
+    o = t.outbox.c
+    existing = conn.execute(
+        select(o.id, o.ticket_id, o.status, o.body).where(o.idempotency_key == key)
+    ).first()
+    if existing is not None:
+        if existing.ticket_id != ticket["id"]:
+            raise InvalidRequest("that idempotency key was used for another ticket")
+        return {
+            "id": existing.id,
+            "idempotency_key": key,
+            "status": existing.status,
+            "body": existing.body,
+        }, False
+    m = t.messages.c
+    # Reply under the citizen's latest post on the ticket's channel.
+    last_inbound = conn.execute(
+        select(m.external_id, m.author_handle)
+        .where(m.ticket_id == ticket["id"], m.direction == "in")
+        .order_by(m.created_at.desc(), m.id.desc())
+        .limit(1)
+    ).first()
+    entry_id = conn.execute(
+        t.outbox.insert()
+        .values(
+            idempotency_key=key,
+            channel=ticket["channel"],
+            ticket_id=ticket["id"],
+            in_reply_to_id=last_inbound.external_id if last_inbound else None,
+            recipient=last_inbound.author_handle if last_inbound else None,
+            body=body,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_by=actor.label,
+            created_at=now,
+        )
+        .returning(o.id)
+    ).scalar_one()
+    values: dict[str, Any] = {"updated_at": now}
+    if ticket["first_response_at"] is None:
+        values["first_response_at"] = now
+    conn.execute(update(t.tickets).where(t.tickets.c.id == ticket["id"]).values(**values))
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "reply_queued",
+        now,
+        None,
+        {"outbox_id": entry_id, "idempotency_key": key},
+        body[:500],
+    )
+    return {"id": entry_id, "idempotency_key": key, "status": "pending", "body": body}, True

@@ -1,0 +1,209 @@
+"""Read tickets within an actor's scope: filtered lists with keyset pagination, one in full."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from sevadesk.store import tables as t
+from sevadesk.store.users_repo import Actor
+
+
+class TicketNotFound(LookupError):
+    """No such ticket, or not one the actor may see (the two are not told apart)."""
+
+
+class BadCursor(ValueError):
+    """A pagination cursor that this server did not issue."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketFilter:
+    unit: str | None = None
+    status: str | None = None
+    category: str | None = None
+    priority: str | None = None
+    kind: str | None = None
+    language: str | None = None
+    since: datetime | None = None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"t:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, value = raw.partition(":")
+        if kind != "t":
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadCursor("cursor is not one this server issued") from exc
+
+
+_COLUMNS = (
+    t.tickets.c.id,
+    t.tickets.c.ref,
+    t.tickets.c.status,
+    t.tickets.c.priority,
+    t.tickets.c.kind,
+    t.tickets.c.category,
+    t.tickets.c.urgency,
+    t.tickets.c.language,
+    t.tickets.c.channel,
+    t.tickets.c.summary,
+    t.tickets.c.route_reason,
+    t.tickets.c.route_detail,
+    t.tickets.c.labels,
+    t.tickets.c.message_count,
+    t.tickets.c.opened_at,
+    t.tickets.c.updated_at,
+    t.tickets.c.first_response_at,
+    t.tickets.c.resolved_at,
+    t.tickets.c.closed_at,
+    t.units.c.code.label("unit"),
+    t.units.c.path.label("unit_path"),
+    t.users.c.username.label("assignee"),
+)
+
+
+def _base():  # type: ignore[no-untyped-def]
+    return (
+        select(*_COLUMNS)
+        .join(t.units, t.units.c.id == t.tickets.c.unit_id)
+        .outerjoin(t.users, t.users.c.id == t.tickets.c.assignee_id)
+    )
+
+
+def _row(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    data.pop("unit_path", None)
+    return data
+
+
+def list_tickets(
+    conn: Connection, actor: Actor, flt: TicketFilter, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Newest first; returns the page and the cursor of the next page (None at the end)."""
+    scope = actor.scope_path
+    if flt.unit:
+        path = conn.execute(select(t.units.c.path).where(t.units.c.code == flt.unit)).scalar()
+        if path is None or not path.startswith(scope):
+            return [], None
+        scope = path
+    q = _base().where(t.units.c.path.startswith(scope, autoescape=True))
+    c = t.tickets.c
+    for column, value in (
+        (c.status, flt.status),
+        (c.category, flt.category),
+        (c.priority, flt.priority),
+        (c.kind, flt.kind),
+        (c.language, flt.language),
+    ):
+        if value is not None:
+            q = q.where(column == value)
+    if flt.since is not None:
+        q = q.where(c.opened_at >= flt.since)
+    if cursor:
+        q = q.where(c.id < decode_cursor(cursor))
+    rows = conn.execute(q.order_by(c.id.desc()).limit(limit + 1)).all()
+    page = [_row(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return page, next_cursor
+
+
+def ticket_row(conn: Connection, actor: Actor | None, ref: str) -> dict[str, Any]:
+    """The ticket with its unit path; raises TicketNotFound outside the actor's scope."""
+    row = conn.execute(
+        _base()
+        .add_columns(t.tickets.c.unit_id, t.tickets.c.assignee_id, t.tickets.c.citizen_id)
+        .where(t.tickets.c.ref == ref)
+    ).first()
+    if row is None or (actor is not None and not row.unit_path.startswith(actor.scope_path)):
+        raise TicketNotFound(f"no ticket {ref}")
+    return dict(row._mapping)
+
+
+def ticket_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
+    ticket = ticket_row(conn, actor, ref)
+    m, tr = t.messages.c, t.triage_results.c
+    messages = conn.execute(
+        select(
+            m.id,
+            m.channel,
+            m.external_id,
+            m.direction,
+            m.author_handle,
+            m.text,
+            m.created_at,
+            m.in_reply_to_id,
+            tr.masked_text,
+            tr.language,
+            tr.kind,
+            tr.category,
+            tr.urgency,
+            tr.actionable,
+            tr.score,
+            tr.entities,
+            tr.model_version,
+        )
+        .outerjoin(t.triage_results, t.triage_results.c.message_id == m.id)
+        .where(m.ticket_id == ticket["id"])
+        .order_by(m.created_at, m.id)
+    ).all()
+    e = t.ticket_events.c
+    events = conn.execute(
+        select(e.id, e.at, e.actor, e.action, e.before, e.after, e.note)
+        .where(e.ticket_id == ticket["id"])
+        .order_by(e.id)
+    ).all()
+    o = t.outbox.c
+    replies = conn.execute(
+        select(
+            o.id,
+            o.idempotency_key,
+            o.body,
+            o.status,
+            o.created_by,
+            o.created_at,
+            o.sent_at,
+            o.last_error,
+        )
+        .where(o.ticket_id == ticket["id"])
+        .order_by(o.id)
+    ).all()
+    for key in ("unit_path", "unit_id", "assignee_id", "citizen_id"):
+        ticket.pop(key, None)
+    ticket["messages"] = [dict(r._mapping) for r in messages]
+    ticket["events"] = [dict(r._mapping) for r in events]
+    ticket["replies"] = [dict(r._mapping) for r in replies]
+    return ticket
+
+
+def recent_public(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
+    """Newest tickets with masked text only: for the live page, which needs no login."""
+    c = t.tickets.c
+    rows = conn.execute(
+        select(
+            c.ref,
+            c.status,
+            c.priority,
+            c.kind,
+            c.category,
+            c.language,
+            c.summary,
+            c.opened_at,
+            c.message_count,
+            t.units.c.name.label("unit"),
+        )
+        .join(t.units, t.units.c.id == c.unit_id)
+        .order_by(c.id.desc())
+        .limit(limit)
+    ).all()
+    return [dict(r._mapping) for r in rows]

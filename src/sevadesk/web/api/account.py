@@ -1,0 +1,46 @@
+"""Who am I, and how to get a token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from sevadesk.store import tables as t
+from sevadesk.store.users_repo import actor_for_password, issue_token
+from sevadesk.web.deps import CurrentActor, ReadConn, WriteConn
+
+router = APIRouter(tags=["account"])
+
+
+class Credentials(BaseModel):
+    username: str
+    password: str
+
+
+@router.post("/auth/token")
+def create_token(body: Credentials, conn: WriteConn) -> dict[str, str]:
+    who = actor_for_password(conn, body.username, body.password)
+    if who is None:
+        raise HTTPException(401, "wrong username or password")
+    return {"token": issue_token(conn, who.username, "api-login"), "token_type": "bearer"}
+
+
+@router.get("/me")
+def me(who: CurrentActor) -> dict[str, Any]:
+    return {"username": who.username, "role": who.role, "unit": who.unit_code}
+
+
+@router.get("/units")
+def units(conn: ReadConn, who: CurrentActor) -> list[dict[str, Any]]:
+    u = t.units.c
+    parent = t.units.alias("parent")
+    rows = conn.execute(
+        select(u.code, u.name, u.kind, u.path, parent.c.code.label("parent"))
+        .outerjoin(parent, parent.c.id == u.parent_id)
+        .where(u.path.startswith(who.scope_path, autoescape=True))
+        .order_by(u.path)
+    )
+    return [dict(r._mapping) for r in rows]

@@ -1,0 +1,112 @@
+"""Tickets API: list, read, reply, change status, assign, transfer."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from sevadesk.domain.status import TicketStatus
+from sevadesk.tickets import actions
+from sevadesk.tickets.queries import TicketFilter, list_tickets, ticket_detail
+from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
+
+router = APIRouter(prefix="/tickets", tags=["tickets"])
+
+
+class TicketPage(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null at the end."
+    )
+
+
+class ReplyIn(BaseModel):
+    body: str = Field(min_length=1, max_length=actions.MAX_REPLY_CHARS)
+    idempotency_key: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Retrying with the same key never queues a second reply.",
+    )
+
+
+class StatusIn(BaseModel):
+    status: TicketStatus
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class AssignIn(BaseModel):
+    username: str | None = Field(description="null to unassign")
+
+
+class TransferIn(BaseModel):
+    unit: str
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.get("", response_model=TicketPage)
+def get_tickets(
+    conn: ReadConn,
+    who: CurrentActor,
+    unit: Annotated[
+        str | None, Query(description="Unit code; its whole subtree is listed.")
+    ] = None,
+    status: TicketStatus | None = None,
+    category: str | None = None,
+    priority: Annotated[str | None, Query(pattern="^p[1-4]$")] = None,
+    kind: str | None = None,
+    language: str | None = None,
+    since: datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: str | None = None,
+) -> TicketPage:
+    flt = TicketFilter(
+        unit, status.value if status else None, category, priority, kind, language, since
+    )
+    items, next_cursor = list_tickets(conn, who, flt, limit, cursor)
+    return TicketPage(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{ref}")
+def get_ticket(ref: str, conn: ReadConn, who: CurrentActor) -> dict[str, Any]:
+    return ticket_detail(conn, who, ref)
+
+
+@router.post("/{ref}/replies", status_code=201)
+def post_reply(
+    ref: str,
+    body: ReplyIn,
+    conn: WriteConn,
+    who: CurrentActor,
+    clock: CurrentClock,
+    response: Response,
+) -> dict[str, Any]:
+    entry, created = actions.queue_reply(
+        conn, who, ref, body.body, body.idempotency_key, clock.now()
+    )
+    if not created:
+        response.status_code = 200
+    return entry
+
+
+@router.post("/{ref}/status")
+def post_status(
+    ref: str, body: StatusIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    return actions.change_status(conn, who, ref, body.status.value, body.note, clock.now())
+
+
+@router.post("/{ref}/assign")
+def post_assign(
+    ref: str, body: AssignIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    return actions.assign(conn, who, ref, body.username, clock.now())
+
+
+@router.post("/{ref}/transfer")
+def post_transfer(
+    ref: str, body: TransferIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    return actions.transfer(conn, who, ref, body.unit, body.reason, clock.now())

@@ -1,0 +1,82 @@
+"""The FastAPI application: API under /api/v1, /healthz, /metrics and the live page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.templating import Jinja2Templates
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import Engine, text
+
+from sevadesk import __version__
+from sevadesk.config import Settings
+from sevadesk.domain.clock import Clock, SystemClock
+from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
+from sevadesk.tickets.actions import InvalidRequest, ReadOnlyRole
+from sevadesk.tickets.queries import BadCursor, TicketNotFound, recent_public
+from sevadesk.web.api import account, tickets
+from sevadesk.web.deps import ReadConn
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "ui" / "templates"))
+
+# Domain errors → HTTP status; the message is the reason shown to the caller.
+_ERROR_STATUS: dict[type[Exception], int] = {
+    TicketNotFound: 404,
+    IllegalTransition: 409,
+    MissingReason: 422,
+    InvalidRequest: 422,
+    UnknownUnit: 422,
+    BadCursor: 400,
+    OutOfScope: 403,
+    ReadOnlyRole: 403,
+}
+
+
+def _error_handler(status: int):  # type: ignore[no-untyped-def]
+    async def handle(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc), "error": type(exc).__name__}, status_code=status)
+
+    return handle
+
+
+def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -> FastAPI:
+    app = FastAPI(
+        title="sevadesk",
+        version=__version__,
+        description="Grievance desk API: tickets from citizens' posts, routed to the right office.",
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+    )
+    app.state.engine = engine
+    app.state.clock = clock or SystemClock()
+    app.state.settings = settings
+    for exc_type, status in _ERROR_STATUS.items():
+        app.add_exception_handler(exc_type, _error_handler(status))
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(tickets.router)
+    api.include_router(account.router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz(conn: ReadConn) -> dict[str, Any]:
+        conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": engine.dialect.name}
+
+    @app.get("/metrics", tags=["ops"], response_class=Response)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/live/tickets.json", tags=["live"])
+    def live_tickets(conn: ReadConn) -> list[dict[str, Any]]:
+        """Newest tickets, personal data masked; feeds the live page."""
+        return recent_public(conn)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def live_page(request: Request) -> HTMLResponse:
+        return TEMPLATES.TemplateResponse(request, "live.html", {"version": __version__})
+
+    return app

@@ -1,0 +1,57 @@
+"""Request-scoped dependencies: a database connection, the clock, the authenticated actor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection, Engine
+
+from sevadesk.domain.clock import Clock
+from sevadesk.store.users_repo import Actor, actor_for_token
+
+_bearer = HTTPBearer(
+    auto_error=False, description="A token from POST /api/v1/auth/token or `seva user token`."
+)
+
+
+def engine(request: Request) -> Engine:
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def clock(request: Request) -> Clock:
+    return request.app.state.clock  # type: ignore[no-any-return]
+
+
+def read_conn(db: Annotated[Engine, Depends(engine)]) -> Iterator[Connection]:
+    with db.connect() as conn:
+        yield conn
+
+
+def write_conn(db: Annotated[Engine, Depends(engine)]) -> Iterator[Connection]:
+    """One transaction per request: committed if the handler returns, rolled back if it raises."""
+    with db.begin() as conn:
+        yield conn
+
+
+def actor(
+    db: Annotated[Engine, Depends(engine)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(
+            401, "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
+        )
+    with db.connect() as conn:
+        found = actor_for_token(conn, credentials.credentials)
+    if found is None:
+        raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    return found
+
+
+ReadConn = Annotated[Connection, Depends(read_conn)]
+WriteConn = Annotated[Connection, Depends(write_conn)]
+CurrentActor = Annotated[Actor, Depends(actor)]
+CurrentClock = Annotated[Clock, Depends(clock)]
