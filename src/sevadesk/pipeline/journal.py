@@ -14,6 +14,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from sevadesk.pipeline.batch import JournalEntry
 from sevadesk.store import tables as t
+from sevadesk.store.upsert import insert_ignore
 
 PENDING, PROCESSED, REJECTED = "pending", "processed", "rejected"
 
@@ -46,7 +47,7 @@ def append(
             "payload": p,
             "status": PENDING,
         }
-        for d, p in by_digest.items()
+        for d, p in sorted(by_digest.items())
         if d not in known
     ]
     # Rejected entries are read again: a fixed adapter then accepts them, and a still-broken
@@ -57,7 +58,10 @@ def append(
         if row.status in (PENDING, REJECTED)
     ]
     if fresh:
-        stmt = t.journal.insert().returning(t.journal.c.id, t.journal.c.digest)
+        # A concurrent writer storing the same event wins; that worker then processes it.
+        stmt = insert_ignore(conn, t.journal, ["channel", "digest"]).returning(
+            t.journal.c.id, t.journal.c.digest
+        )
         for row in conn.execute(stmt, fresh):
             entries.append(JournalEntry(row.id, channel, by_digest[row.digest], row.digest))
     entries.sort(key=lambda e: e.id)

@@ -130,6 +130,9 @@ class Pipeline:
         router = self.router
         now = self.clock.now()
         items, rejected = prepared
+        # Threading inside a batch needs a post before its replies, whatever order the
+        # journal received them in.
+        items = sorted(items, key=lambda i: i.msg.created_at)
         summary.rejected = len(rejected)
         summary.rejections = [
             Rejection(jid, (positions or {}).get(jid), reason) for jid, reason in rejected

@@ -62,7 +62,8 @@ def _insert_messages(conn: Connection, items: Sequence[Item], now: datetime) -> 
             "created_at": i.msg.created_at,
             "received_at": now,
         }
-        for i in items
+        # Sorted by key so concurrent workers take unique-index locks in one order (no deadlock).
+        for i in sorted(items, key=lambda i: (i.msg.channel, i.msg.external_id))
     ]
     m = t.messages.c
     stmt = insert_ignore(conn, t.messages, ["channel", "external_id"]).returning(

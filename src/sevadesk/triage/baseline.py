@@ -136,6 +136,7 @@ _GRIEVANCE = L(
         "illegal",
         "blocking",
         "noise",
+        "loud",
         "shor",
         "action nahi",
         "no action",

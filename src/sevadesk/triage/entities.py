@@ -53,7 +53,7 @@ _VEHICLE = re.compile(
     # The lookahead rejects most positions before the 38-way alternation is tried.
     r"(?<![A-Za-z0-9])(?=[A-Za-z]{2}[\s\-]?\d|\d{2}[\s\-]?BH)("
     r"(?:AN|AP|AR|AS|BR|CG|CH|DD|DL|DN|GA|GJ|HP|HR|JH|JK|KA|KL|LA|LD|MH|ML|MN|MP|MZ|NL|OD|OR|PB|PY|RJ|"
-    r"SK|TN|TR|TS|UK|UA|UP|WB)[\s\-]?\d{1,2}[\s\-]?[A-Z]{0,3}[\s\-]?\d{4}"
+    r"SK|TN|TR|TS|UK|UA|UP|WB)[\s\-]?\d{1,2}[\s\-]?(?:[A-Z]{1,3}[\s\-]?){0,2}\d{4}"
     r"|\d{2}[\s\-]?BH[\s\-]?\d{4}[\s\-]?[A-Z]{1,2}"
     r")(?![A-Za-z0-9])",
     re.I,

@@ -1,0 +1,5 @@
+"""`python -m sevadesk` is the `seva` command."""
+
+from sevadesk.cli import app
+
+app()

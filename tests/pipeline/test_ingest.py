@@ -1,0 +1,258 @@
+"""Posts become routed tickets end to end, exactly once, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, func, select
+
+from sevadesk.pipeline.runner import Pipeline
+from sevadesk.store import tables as t
+from tests.factories import line, lines, tweet
+
+
+def _count(engine: Engine, table: t.Table) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def _ticket(engine: Engine, ref: str | None = None) -> dict:
+    with engine.connect() as conn:
+        q = select(t.tickets, t.units.c.code.label("unit")).join(
+            t.units, t.units.c.id == t.tickets.c.unit_id
+        )
+        if ref:
+            q = q.where(t.tickets.c.ref == ref)
+        return dict(conn.execute(q.order_by(t.tickets.c.id)).mappings().first())
+
+
+def test_a_complaint_to_a_handle_opens_a_ticket_at_the_unit_that_owns_it(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    summary = pipeline.ingest(
+        "x", "test", lines(tweet("@RailMinIndia coach B4 of 12951 has no water, PNR 4512345678"))
+    )
+
+    assert summary.tickets_opened == 1 and summary.new == 1
+    ticket = _ticket(org_engine)
+    assert ticket["ref"] == "RLY-000001"
+    assert ticket["unit"] == "RLY"
+    assert ticket["route_reason"] == "handle"
+    assert ticket["status"] == "new"
+    assert ticket["category"] == "water"
+
+
+def test_a_hashtag_routes_when_no_handle_is_mentioned(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    pipeline.ingest(
+        "x", "test", lines(tweet("chain snatching near the market, nobody helps #UPPolice"))
+    )
+    ticket = _ticket(org_engine)
+    assert (ticket["unit"], ticket["route_reason"]) == ("UPP", "hashtag")
+    assert ticket["ref"].startswith("UPP-")
+
+
+def test_jurisdiction_inside_the_addressed_organisation_wins_over_the_handle(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    pipeline.ingest(
+        "x", "test", lines(tweet("@Uppolice my phone was snatched near PIN 208001, please act"))
+    )
+    ticket = _ticket(org_engine)
+    assert ticket["unit"] == "UPP-KANPUR"
+    assert ticket["route_reason"] == "jurisdiction"
+    assert "208001" in ticket["route_detail"]
+
+
+def test_a_post_addressing_nobody_goes_to_the_default_unit(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    pipeline.ingest("x", "test", lines(tweet("the road outside is broken and nobody repairs it")))
+    ticket = _ticket(org_engine)
+    assert (ticket["unit"], ticket["route_reason"]) == ("ROOT", "default")
+
+
+def test_ingesting_the_same_events_twice_creates_nothing_new(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    batch = lines(
+        tweet("@RailMinIndia toilet in S7 of 12004 is filthy", author_id="1"),
+        tweet("@Uppolice noise from a wedding hall every night in Lucknow", author_id="2"),
+    )
+    first = pipeline.ingest("x", "test", batch)
+    counts = [_count(org_engine, tb) for tb in (t.journal, t.messages, t.tickets, t.ticket_events)]
+    second = pipeline.ingest("x", "test", batch)
+
+    assert first.tickets_opened == 2
+    assert (second.new, second.tickets_opened, second.duplicates) == (0, 0, 2)
+    assert [
+        _count(org_engine, tb) for tb in (t.journal, t.messages, t.tickets, t.ticket_events)
+    ] == counts
+
+
+def test_the_same_post_seen_by_two_paths_is_one_message(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    post = tweet("@RailMinIndia AC not working in B2 of 12229", id="111")
+    # The same tweet, serialised differently (another ingestion path adds matching rules).
+    other_path = {**post, "matching_rules": [{"id": "9", "tag": "search-catch-up"}]}
+    pipeline.ingest("x", "stream", [line(post)])
+    summary = pipeline.ingest("x", "search", [line(other_path)])
+    assert (summary.new, summary.duplicates) == (0, 1)
+    assert _count(org_engine, t.messages) == 1 and _count(org_engine, t.tickets) == 1
+
+
+def test_a_broken_line_is_rejected_with_its_position_and_the_rest_is_kept(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    batch = [
+        line(tweet("@RailMinIndia fan not working in S3 of 12951", author_id="1")),
+        "{not json",
+        line({"data": {"id": "12", "text": "no author"}}),
+        line(tweet("@Uppolice illegal parking blocking our gate in Lucknow", author_id="2")),
+    ]
+    summary = pipeline.ingest("x", "test", batch)
+    assert summary.rejected == 2
+    assert sorted(r.position for r in summary.rejections) == [1, 2]
+    assert any("author_id" in r.reason for r in summary.rejections)
+    assert summary.tickets_opened == 2
+    with org_engine.connect() as conn:
+        statuses = sorted(conn.execute(select(t.journal.c.status)).scalars())
+    assert statuses == ["processed", "processed", "rejected", "rejected"]
+
+
+def test_a_retweet_collapses_onto_the_original(pipeline: Pipeline, org_engine: Engine) -> None:
+    original = tweet(
+        "@RailMinIndia stale food served in pantry of 12301, PNR 4512345678", author_id="1"
+    )
+    retweets = [tweet("", author_id=str(100 + i), retweet_of=original) for i in range(3)]
+    summary = pipeline.ingest("x", "test", lines(original, *retweets))
+    assert summary.tickets_opened == 1
+    assert _count(org_engine, t.messages) == 1
+
+
+def test_a_reply_to_a_ticketed_post_joins_that_ticket(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    first = tweet("@RailMinIndia water not available in B4 of 12951", author_id="1")
+    pipeline.ingest("x", "test", lines(first))
+    reply = tweet(
+        "still no water, two hours now",
+        author_id="1",
+        minutes=120,
+        reply_to=first["data"]["id"],
+        conversation_id=first["data"]["id"],
+    )
+    summary = pipeline.ingest("x", "test", lines(reply))
+    assert (summary.threaded, summary.tickets_opened) == (1, 0)
+    assert _ticket(org_engine)["message_count"] == 2
+
+
+def test_a_follow_up_within_the_window_joins_and_one_after_it_opens_a_new_ticket(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(tweet("@Uppolice my bike was stolen from Lucknow station parking", author_id="7")),
+    )
+    soon = pipeline.ingest(
+        "x",
+        "test",
+        lines(tweet("@Uppolice bike number UP32AB1234, please help", author_id="7", minutes=10)),
+    )
+    later = pipeline.ingest(
+        "x",
+        "test",
+        lines(tweet("@Uppolice another theft today near my house", author_id="7", minutes=300)),
+    )
+    assert (soon.threaded, soon.tickets_opened) == (1, 0)
+    assert later.tickets_opened == 1
+    assert _count(org_engine, t.tickets) == 2
+
+
+def test_follow_ups_in_the_same_batch_join_the_ticket_opened_in_that_batch(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    first = tweet("@RailMinIndia coach S3 of 15707 has no lights", author_id="3")
+    reply = tweet(
+        "please send electrician",
+        author_id="3",
+        minutes=1,
+        reply_to=first["data"]["id"],
+        conversation_id=first["data"]["id"],
+    )
+    summary = pipeline.ingest("x", "test", lines(first, reply))
+    assert (summary.tickets_opened, summary.threaded) == (1, 1)
+    ticket = _ticket(org_engine)
+    assert ticket["message_count"] == 2
+    with org_engine.connect() as conn:
+        ticket_ids = set(conn.execute(select(t.messages.c.ticket_id)).scalars())
+    assert ticket_ids == {ticket["id"]}
+
+
+def test_praise_and_spam_are_stored_but_open_no_ticket(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    summary = pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet("Thank you @RailMinIndia for the quick help, great job", author_id="1"),
+            tweet(
+                "@RailMinIndia earn money from home, click here for crypto giveaway", author_id="2"
+            ),
+        ),
+    )
+    assert (summary.new, summary.tickets_opened, summary.not_actionable) == (2, 0, 2)
+    with org_engine.connect() as conn:
+        kinds = sorted(conn.execute(select(t.triage_results.c.kind)).scalars())
+    assert kinds == ["feedback", "spam"]
+
+
+def test_an_agency_reply_on_x_counts_as_the_first_response(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    first = tweet("@RailMinIndia AC not working in A1 of 12951 PNR 4512345678", author_id="1")
+    pipeline.ingest("x", "test", lines(first))
+    answer = tweet(
+        "@citizen_a Your complaint is registered.",
+        author_id="999",
+        username="RailwaySeva",
+        minutes=5,
+        reply_to=first["data"]["id"],
+        conversation_id=first["data"]["id"],
+    )
+    summary = pipeline.ingest("x", "test", lines(answer))
+    assert summary.threaded == 1 and summary.tickets_opened == 0
+    ticket = _ticket(org_engine)
+    assert ticket["first_response_at"] is not None
+    assert ticket["first_response_at"].minute == 5
+
+
+def test_personal_data_is_masked_in_the_ticket_summary(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    pipeline.ingest(
+        "x", "test", lines(tweet("@Uppolice threatened by neighbour, call me 9876543210, Lucknow"))
+    )
+    ticket = _ticket(org_engine)
+    assert "9876543210" not in ticket["summary"]
+    assert "[phone]" in ticket["summary"]
+
+
+def test_a_crash_between_journal_and_processing_loses_nothing(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    from sevadesk.pipeline import journal
+
+    with org_engine.begin() as conn:
+        journal.append(
+            conn,
+            "x",
+            "webhook",
+            lines(tweet("@RailMinIndia toilet choked in S1 of 12555")),
+            pipeline.clock.now(),
+        )
+    summary = pipeline.drain()
+    assert summary.tickets_opened == 1
+    assert pipeline.drain().new == 0

@@ -1,0 +1,44 @@
+"""The schema: migrations run on both databases and the audit trail cannot be rewritten."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Engine, delete, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from sevadesk.pipeline.runner import Pipeline
+from sevadesk.store import tables as t
+from sevadesk.store.db import current_revision, head_revision, upgrade
+from tests.factories import lines, tweet
+
+
+def test_migrations_reach_head_and_running_them_again_does_nothing(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision(engine)
+    assert upgrade(engine) is False
+
+
+def test_the_audit_trail_is_append_only(pipeline: Pipeline, org_engine: Engine) -> None:
+    pipeline.ingest("x", "test", lines(tweet("@RailMinIndia fan not working in S3 of 12951")))
+    with pytest.raises(DBAPIError, match="append-only"), org_engine.begin() as conn:
+        conn.execute(update(t.ticket_events).values(actor="someone-else"))
+    with pytest.raises(DBAPIError, match="append-only"), org_engine.begin() as conn:
+        conn.execute(delete(t.ticket_events))
+
+
+def test_a_message_is_stored_once_per_channel_and_external_id(org_engine: Engine) -> None:
+    row = {
+        "channel": "x",
+        "external_id": "1",
+        "direction": "in",
+        "text": "a",
+        "created_at": datetime.now(UTC),
+        "received_at": datetime.now(UTC),
+    }
+    with org_engine.begin() as conn:
+        conn.execute(t.messages.insert().values(**row))
+    with pytest.raises(IntegrityError), org_engine.begin() as conn:
+        conn.execute(t.messages.insert().values(**row))
+    with org_engine.begin() as conn:  # the same id on another channel is another message
+        conn.execute(t.messages.insert().values(**{**row, "channel": "whatsapp"}))

@@ -1,0 +1,287 @@
+"""The REST API over real HTTP semantics: auth, scope, filters, replies, status changes."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, select
+
+from sevadesk.config import Settings
+from sevadesk.domain.clock import FrozenClock
+from sevadesk.pipeline.runner import Pipeline
+from sevadesk.store import tables as t
+from sevadesk.store.users_repo import issue_token
+from sevadesk.web.app import create_app
+from tests.factories import lines, tweet
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(org_engine: Engine, settings: Settings, clock: FrozenClock) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, org_engine, clock)) as c:
+        yield c
+
+
+def auth(engine: Engine, username: str) -> dict[str, str]:
+    with engine.begin() as conn:
+        return {"Authorization": f"Bearer {issue_token(conn, username, 'test')}"}
+
+
+@pytest.fixture
+def tickets(pipeline: Pipeline) -> dict[str, str]:
+    """Three tickets: Lucknow police, Kanpur police, Railways. Returns unit → ref."""
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet("@Uppolice chain snatching near Hazratganj, Lucknow PIN 226001", author_id="1"),
+            tweet("@Uppolice illegal parking blocking road in Kanpur, PIN 208001", author_id="2"),
+            tweet("@RailMinIndia no water in coach B4 of 12951 PNR 4512345678", author_id="3"),
+        ),
+    )
+    with pipeline.engine.connect() as conn:
+        rows = conn.execute(
+            select(t.units.c.code, t.tickets.c.ref).join(
+                t.units, t.units.c.id == t.tickets.c.unit_id
+            )
+        )
+        return {code: ref for code, ref in rows}
+
+
+def test_health_and_metrics_need_no_login(client: TestClient) -> None:
+    assert client.get("/healthz").json()["status"] == "ok"
+    body = client.get("/metrics").text
+    assert "seva_pipeline_messages_total" in body
+
+
+def test_the_api_refuses_anonymous_and_unknown_tokens(
+    client: TestClient, tickets: dict[str, str]
+) -> None:
+    assert client.get("/api/v1/tickets").status_code == 401
+    assert (
+        client.get("/api/v1/tickets", headers={"Authorization": "Bearer nope"}).status_code == 401
+    )
+    assert (
+        client.post(f"/api/v1/tickets/{tickets['RLY']}/replies", json={"body": "hi"}).status_code
+        == 401
+    )
+
+
+def test_a_password_login_issues_a_working_token(
+    client: TestClient, tickets: dict[str, str]
+) -> None:
+    assert (
+        client.post(
+            "/api/v1/auth/token", json={"username": "admin", "password": "wrong"}
+        ).status_code
+        == 401
+    )
+    token = client.post(
+        "/api/v1/auth/token", json={"username": "admin", "password": "admin-password"}
+    ).json()["token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+    assert me == {"username": "admin", "role": "admin", "unit": "ROOT"}
+
+
+def test_an_agent_sees_only_tickets_of_their_unit_subtree(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    lko = auth(org_engine, "lko.agent")
+    listed = client.get("/api/v1/tickets", headers=lko).json()["items"]
+    assert [i["ref"] for i in listed] == [tickets["UPP-LUCKNOW"]]
+    # Another district's ticket by URL: not found, as if it did not exist.
+    assert client.get(f"/api/v1/tickets/{tickets['UPP-KANPUR']}", headers=lko).status_code == 404
+    assert (
+        client.post(
+            f"/api/v1/tickets/{tickets['UPP-KANPUR']}/replies", headers=lko, json={"body": "x"}
+        ).status_code
+        == 404
+    )
+    admin = auth(org_engine, "admin")
+    assert len(client.get("/api/v1/tickets", headers=admin).json()["items"]) == 3
+
+
+def test_filters_and_cursor_pagination(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    admin = auth(org_engine, "admin")
+    upp = client.get("/api/v1/tickets", headers=admin, params={"unit": "UPP"}).json()["items"]
+    assert {i["unit"] for i in upp} == {"UPP-LUCKNOW", "UPP-KANPUR"}
+    water = client.get("/api/v1/tickets", headers=admin, params={"category": "water"}).json()[
+        "items"
+    ]
+    assert [i["ref"] for i in water] == [tickets["RLY"]]
+    seen, cursor = [], None
+    while True:
+        page = client.get(
+            "/api/v1/tickets",
+            headers=admin,
+            params={"limit": 1, **({"cursor": cursor} if cursor else {})},
+        ).json()
+        seen += [i["ref"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == sorted(tickets.values()) and len(seen) == 3
+    assert (
+        client.get("/api/v1/tickets", headers=admin, params={"cursor": "garbage!"}).status_code
+        == 400
+    )
+    assert (
+        client.get("/api/v1/tickets", headers=admin, params={"status": "bogus"}).status_code == 422
+    )
+
+
+def test_one_ticket_comes_with_its_messages_triage_and_audit_trail(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    body = client.get(
+        f"/api/v1/tickets/{tickets['RLY']}", headers=auth(org_engine, "rly.agent")
+    ).json()
+    assert body["ref"] == tickets["RLY"]
+    assert body["messages"][0]["text"].startswith("@RailMinIndia no water")
+    assert {"kind": "pnr", "value": "4512345678"}.items() <= body["messages"][0]["entities"][
+        -1
+    ].items() or any(e["kind"] == "pnr" for e in body["messages"][0]["entities"])
+    assert [e["action"] for e in body["events"]] == ["opened"]
+    assert body["route_reason"] == "handle"
+
+
+def test_a_reply_goes_to_the_outbox_once_per_idempotency_key(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    h = auth(org_engine, "rly.agent")
+    ref = tickets["RLY"]
+    first = client.post(
+        f"/api/v1/tickets/{ref}/replies",
+        headers=h,
+        json={"body": "Sorry, staff alerted.", "idempotency_key": "k1"},
+    )
+    again = client.post(
+        f"/api/v1/tickets/{ref}/replies",
+        headers=h,
+        json={"body": "Sorry, staff alerted.", "idempotency_key": "k1"},
+    )
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    with org_engine.connect() as conn:
+        rows = conn.execute(select(t.outbox)).mappings().all()
+    assert len(rows) == 1
+    assert rows[0]["status"] == "pending" and rows[0]["in_reply_to_id"] is not None
+    detail = client.get(f"/api/v1/tickets/{ref}", headers=h).json()
+    assert detail["first_response_at"] is not None
+    assert [e["action"] for e in detail["events"]] == ["opened", "reply_queued"]
+    assert detail["events"][-1]["actor"] == "user:rly.agent"
+
+
+def test_status_changes_are_validated_and_audited(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    h = auth(org_engine, "lko.agent")
+    ref = tickets["UPP-LUCKNOW"]
+    illegal = client.post(f"/api/v1/tickets/{ref}/status", headers=h, json={"status": "closed"})
+    assert illegal.status_code == 409
+    assert "cannot become closed" in illegal.json()["detail"]
+    no_reason = client.post(f"/api/v1/tickets/{ref}/status", headers=h, json={"status": "rejected"})
+    assert no_reason.status_code == 422
+    ok = client.post(f"/api/v1/tickets/{ref}/status", headers=h, json={"status": "in_progress"})
+    assert ok.status_code == 200 and ok.json()["status"] == "in_progress"
+    resolved = client.post(
+        f"/api/v1/tickets/{ref}/status",
+        headers=h,
+        json={"status": "resolved", "note": "patrol sent"},
+    )
+    assert resolved.status_code == 200
+    events = client.get(f"/api/v1/tickets/{ref}", headers=h).json()["events"]
+    assert [(e["action"], e["before"], e["after"]) for e in events[1:]] == [
+        ("status_changed", {"status": "new"}, {"status": "in_progress"}),
+        ("status_changed", {"status": "in_progress"}, {"status": "resolved"}),
+    ]
+
+
+def test_assign_and_transfer(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    admin = auth(org_engine, "admin")
+    ref = tickets["UPP-LUCKNOW"]
+    wrong = client.post(
+        f"/api/v1/tickets/{ref}/assign", headers=admin, json={"username": "knp.agent"}
+    )
+    assert wrong.status_code == 403
+    assigned = client.post(
+        f"/api/v1/tickets/{ref}/assign", headers=admin, json={"username": "lko.agent"}
+    )
+    assert assigned.json() == {"ref": ref, "assignee": "lko.agent", "status": "assigned"}
+    no_reason = client.post(
+        f"/api/v1/tickets/{ref}/transfer", headers=admin, json={"unit": "UPP-KANPUR", "reason": " "}
+    )
+    assert no_reason.status_code == 422
+    moved = client.post(
+        f"/api/v1/tickets/{ref}/transfer",
+        headers=admin,
+        json={"unit": "UPP-KANPUR", "reason": "incident in Kanpur"},
+    )
+    assert moved.json()["unit"] == "UPP-KANPUR"
+    # The Lucknow agent no longer sees it; the Kanpur agent does.
+    assert (
+        client.get(f"/api/v1/tickets/{ref}", headers=auth(org_engine, "lko.agent")).status_code
+        == 404
+    )
+    detail = client.get(f"/api/v1/tickets/{ref}", headers=auth(org_engine, "knp.agent")).json()
+    assert detail["assignee"] is None and detail["status"] == "new"
+    assert detail["events"][-1]["note"] == "incident in Kanpur"
+
+
+def test_a_viewer_reads_but_cannot_write(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    h = auth(org_engine, "upp.viewer")
+    ref = tickets["UPP-KANPUR"]
+    assert client.get(f"/api/v1/tickets/{ref}", headers=h).status_code == 200
+    assert (
+        client.post(
+            f"/api/v1/tickets/{ref}/status", headers=h, json={"status": "in_progress"}
+        ).status_code
+        == 403
+    )
+
+
+def test_a_citizen_reply_reopens_a_resolved_ticket(
+    client: TestClient, org_engine: Engine, pipeline: Pipeline, clock: FrozenClock
+) -> None:
+    first = tweet("@Uppolice loud music every night near Lucknow PIN 226010", author_id="42")
+    pipeline.ingest("x", "test", lines(first))
+    h = auth(org_engine, "lko.agent")
+    ref = client.get("/api/v1/tickets", headers=h).json()["items"][0]["ref"]
+    assert (
+        client.post(
+            f"/api/v1/tickets/{ref}/status", headers=h, json={"status": "resolved"}
+        ).status_code
+        == 200
+    )
+    reply = tweet(
+        "it started again tonight",
+        author_id="42",
+        minutes=180,
+        reply_to=first["data"]["id"],
+        conversation_id=first["data"]["id"],
+    )
+    summary = pipeline.ingest("x", "test", lines(reply))
+    assert summary.reopened == 1
+    detail = client.get(f"/api/v1/tickets/{ref}", headers=h).json()
+    assert detail["status"] == "in_progress" and detail["resolved_at"] is None
+    assert detail["events"][-1]["action"] == "reopened"
+
+
+def test_the_live_page_shows_masked_tickets_without_login(
+    client: TestClient, tickets: dict[str, str]
+) -> None:
+    assert "live tickets" in client.get("/").text
+    rows = client.get("/live/tickets.json").json()
+    assert {r["ref"] for r in rows} == set(tickets.values())
+    assert all("4512345678" in r["summary"] or "PNR" not in r["summary"] for r in rows)
