@@ -122,14 +122,13 @@ def ingest(
     """Ingest X v2 stream payloads: journal, triage, route and open or thread tickets."""
     from sevadesk.pipeline.runner import Pipeline
     from sevadesk.routing.router import NoDefaultUnit
-    from sevadesk.triage.default import default_triager
 
     for path in paths:
         if not path.is_file():
             err.print(f"[red]error:[/] {path}: no such file")
             raise typer.Exit(2)
     settings = _settings(database)
-    pipeline = Pipeline(_engine(settings), default_triager(), settings)
+    pipeline = Pipeline(_engine(settings), None, settings)
     total = BatchSummary()
     sizes = sum(p.stat().st_size for p in paths)
     with Progress(
@@ -231,6 +230,101 @@ def demo(
     from sevadesk.demo.run import run_demo
 
     run_demo(database, port=port, rate=rate, fresh=fresh, console=out)
+
+
+@app.command()
+def triage(
+    path: Annotated[
+        Path | None, typer.Argument(help='JSONL of {"id", "text"}; standard input when absent.')
+    ] = None,
+    workers: Annotated[int | None, typer.Option(help="Processes (default: one per core).")] = None,
+) -> None:
+    """Triage JSONL lines: one JSON result per input line, in input order."""
+    from sevadesk.triage.jsonl import triage_stream
+
+    source = path.open("rb") if path else sys.stdin.buffer
+    try:
+        for chunk in triage_stream(source, workers=workers):
+            sys.stdout.buffer.write(chunk)
+        sys.stdout.buffer.flush()
+    finally:
+        if path:
+            source.close()
+
+
+@app.command()
+def train(
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Training data (default: SEVA_DATA_DIR, ../shared/data).")
+    ] = None,
+    corrections: Annotated[
+        bool, typer.Option(help="Also learn from agents' corrections in the database.")
+    ] = True,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the model (default: the package's models/)."),
+    ] = None,
+    database: DatabaseOpt = None,
+) -> None:
+    """Train the triage model, evaluate it on held-out data and make it the current model."""
+    from sevadesk.triage.model_card import write_model_card
+    from sevadesk.triage.training import MODELS
+    from sevadesk.triage.training import train as run_training
+
+    settings = _settings(database)
+    data = data_dir or settings.data_dir
+    if not data.is_dir():
+        err.print(
+            f"[red]error:[/] training data not found at {data} (set SEVA_DATA_DIR or --data-dir)"
+        )
+        raise typer.Exit(2)
+    engine = _engine(settings) if corrections else None
+    run = run_training(data, engine, out_dir or MODELS)
+    card = write_model_card(out_dir or MODELS, run.metrics)
+    out.print(
+        f"trained {run.model.version} in {run.metrics['seconds']}s on {sum(run.metrics['train_examples'].values()):,} examples"
+    )
+    for name, section in run.metrics["metrics"].items():
+        if "actionable" in section:
+            a = section["actionable"]["per_class"]["actionable"]
+            out.print(
+                f"  {name}: actionable P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f}"
+            )
+        if "sos" in section:
+            sos = section["sos"]["per_class"]["sos"]
+            out.print(f"  {name}: SOS P {sos['precision']:.3f} R {sos['recall']:.3f}")
+    out.print(f"model: {run.path}\nmodel card: {card}")
+
+
+@app.command("eval")
+def evaluate(
+    path: Annotated[
+        Path,
+        typer.Argument(help="Labelled CSV or JSONL: text plus actionable, kind and/or urgency."),
+    ],
+) -> None:
+    """Precision, recall and F1 per class, macro-F1 and confusion matrices on a labelled file."""
+    from sevadesk.triage.default import default_triager
+    from sevadesk.triage.labelled import LabelledFileError, evaluate_file
+
+    try:
+        text = evaluate_file(path, default_triager())
+    except LabelledFileError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    out.print(text, markup=False, highlight=False)
+
+
+@bench_app.command("triage")
+def bench_triage(
+    messages: Annotated[int, typer.Option(help="Messages to triage.")] = 200_000,
+    workers: Annotated[int | None, typer.Option(help="Processes (default: one per core).")] = None,
+) -> None:
+    """Batch throughput of `seva triage` on this machine."""
+    from sevadesk.bench.triage import run_triage_bench
+
+    result = run_triage_bench(messages=messages, workers=workers, console=out)
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 
 @bench_app.command("ingest")

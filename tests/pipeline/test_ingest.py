@@ -256,3 +256,49 @@ def test_a_crash_between_journal_and_processing_loses_nothing(
     summary = pipeline.drain()
     assert summary.tickets_opened == 1
     assert pipeline.drain().new == 0
+
+
+def test_the_organisations_triage_rules_apply_to_new_tickets(
+    org_engine: Engine, settings, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from sevadesk.routing.orgfile import parse_org
+    from sevadesk.store.org_repo import apply_org
+
+    spec = parse_org(
+        {
+            "units": [
+                {
+                    "code": "RLY",
+                    "name": "Railways",
+                    "kind": "ministry",
+                    "ticket_prefix": "RLY",
+                    "handles": ["RailMinIndia"],
+                }
+            ],
+            "triage": {
+                "rules": [
+                    {
+                        "id": "kumbh",
+                        "keywords": ["kumbh"],
+                        "category": "crowding",
+                        "urgency": "high",
+                    }
+                ]
+            },
+        }
+    )
+    with org_engine.begin() as conn:
+        apply_org(conn, spec)
+    pipeline = Pipeline(org_engine, None, settings, clock)  # the shipped model with the org's rules
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet("@RailMinIndia no space to stand at Prayagraj for Kumbh, train 12418 is packed")
+        ),
+    )
+    ticket = _ticket(org_engine)
+    assert (ticket["category"], ticket["urgency"], ticket["priority"]) == ("crowding", "high", "p2")
+    with org_engine.connect() as conn:
+        version = conn.execute(select(t.triage_results.c.model_version)).scalar()
+    assert version.startswith("triage-lr-")

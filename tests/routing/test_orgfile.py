@@ -93,3 +93,23 @@ def test_the_shipped_demo_organisation_is_valid() -> None:
     districts = [u for u, _, _ in spec.walk() if u.kind in ("district", "commissionerate")]
     assert len(districts) == 75
     assert sum(1 for u, _, _ in spec.walk() if u.kind == "range") == 18
+
+
+def test_triage_rules_are_validated_with_their_key_path() -> None:
+    data = minimal()
+    data["triage"] = {
+        "categories": ["water", "teleportation"],
+        "rules": [
+            {"id": "r1", "pattern": "([unclosed", "urgency": "high"},
+            {"id": "r2", "keywords": ["x"]},
+        ],
+    }
+    found = problems_of(data)
+    assert any(
+        p.startswith("triage.rules[0].pattern: Value error, not a valid regular expression")
+        for p in found
+    )
+    data["triage"]["rules"][0]["pattern"] = "fine"
+    found = problems_of(data)
+    assert "triage.categories[1]: unknown category 'teleportation'" in found
+    assert "triage.rules[1]: set at least one of kind, category, urgency" in found

@@ -18,7 +18,6 @@ from sevadesk.pipeline.runner import Pipeline
 from sevadesk.routing.orgfile import load_org_file
 from sevadesk.store.db import open_database
 from sevadesk.store.org_repo import apply_org
-from sevadesk.triage.default import default_triager
 
 
 def run_ingest_bench(
@@ -32,7 +31,7 @@ def run_ingest_bench(
     with engine.begin() as conn:
         apply_org(conn, load_org_file(ORG_FILE))
     settings = get_settings().model_copy(update={"database_url": database_url})
-    pipeline = Pipeline(engine, default_triager(), settings)
+    pipeline = Pipeline(engine, None, settings)
 
     console.print(f"generating {posts:,} X v2 stream events …", style="dim")
     # A new seed per run keeps ids fresh when the same PostgreSQL database is reused.

@@ -19,7 +19,6 @@ from sevadesk.routing.orgfile import load_org_file
 from sevadesk.store.db import open_database
 from sevadesk.store.org_repo import apply_org
 from sevadesk.store.users_repo import issue_token
-from sevadesk.triage.default import default_triager
 
 ORG_FILE = Path(__file__).with_name("org.yaml")
 DEMO_PASSWORD = "seva-demo-2026"
@@ -69,7 +68,7 @@ def run_demo(database_url: str, *, port: int, rate: float, fresh: bool, console:
     with engine.begin() as conn:
         summary = apply_org(conn, load_org_file(ORG_FILE))
         token = issue_token(conn, "admin", "demo")
-    pipeline = Pipeline(engine, default_triager(), settings)
+    pipeline = Pipeline(engine, None, settings)
     # A first burst so the page is not empty when the browser opens.
     pipeline.ingest(
         "x",

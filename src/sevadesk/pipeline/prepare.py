@@ -13,6 +13,7 @@ from typing import TypeVar
 from sevadesk.pipeline.batch import Item, JournalEntry
 from sevadesk.pipeline.normalise import normalise
 from sevadesk.triage.base import Triager
+from sevadesk.triage.rules import TriageConfig
 
 Prepared = tuple[list[Item], list[tuple[int, str]]]
 T = TypeVar("T")
@@ -28,11 +29,11 @@ def prepare(entries: Sequence[JournalEntry], triager: Triager) -> Prepared:
 _worker_triager: Triager | None = None
 
 
-def _init_worker() -> None:
+def _init_worker(config: TriageConfig | None) -> None:
     global _worker_triager
     from sevadesk.triage.default import default_triager
 
-    _worker_triager = default_triager()
+    _worker_triager = default_triager(config)
 
 
 def _prepare_in_worker(entries: Sequence[JournalEntry]) -> Prepared:
@@ -42,9 +43,10 @@ def _prepare_in_worker(entries: Sequence[JournalEntry]) -> Prepared:
 
 def prepare_ahead(
     batches: Iterable[tuple[T, Sequence[JournalEntry]]],
+    config: TriageConfig | None = None,
 ) -> Iterator[tuple[T, Sequence[JournalEntry], Prepared]]:
     """Yields each (tag, batch) with its prepared items, preparing the next batch meanwhile."""
-    with ProcessPoolExecutor(max_workers=1, initializer=_init_worker) as pool:
+    with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(config,)) as pool:
         pending: tuple[T, Sequence[JournalEntry], Future[Prepared]] | None = None
         for tag, entries in batches:
             future = pool.submit(_prepare_in_worker, entries)

@@ -20,7 +20,10 @@ from sevadesk.pipeline.prepare import Prepared, prepare, prepare_ahead
 from sevadesk.pipeline.thread import ThreadPolicy, mark_agency_posts, thread
 from sevadesk.pipeline.tickets import write_batch
 from sevadesk.routing.router import Router
+from sevadesk.store.org_repo import triage_config
 from sevadesk.triage.base import Triager
+from sevadesk.triage.default import default_triager
+from sevadesk.triage.rules import TriageConfig
 
 log = structlog.get_logger(__name__)
 
@@ -38,12 +41,16 @@ class Pipeline:
     def __init__(
         self,
         engine: Engine,
-        triager: Triager,
+        triager: Triager | None,
         settings: Settings,
         clock: Clock | None = None,
     ) -> None:
+        """`triager=None` uses the shipped model with the organisation's triage rules,
+        reloaded with the router."""
         self.engine = engine
-        self.triager = triager
+        self._own_triager = triager is None
+        self.triager: Triager = triager or default_triager()
+        self.triage_config = TriageConfig()
         self.clock = clock or SystemClock()
         self.policy = ThreadPolicy(
             follow_up_window=timedelta(minutes=settings.thread_window_minutes),
@@ -57,6 +64,10 @@ class Pipeline:
         if self._router is None or time.monotonic() - self._router_loaded > ROUTER_TTL_SECONDS:
             with self.engine.connect() as conn:
                 self._router = Router.load(conn)
+                config = triage_config(conn)
+            if self._own_triager and config != self.triage_config:
+                self.triager = default_triager(config)
+            self.triage_config = config
             self._router_loaded = time.monotonic()
         return self._router
 
@@ -82,7 +93,10 @@ class Pipeline:
                 entries, positions = self._journal(channel, source, payloads)
                 yield (payloads, positions), entries
 
-        for (payloads, positions), entries, prepared in prepare_ahead(journaled()):
+        _ = self.router  # load the organisation's triage settings for the worker process
+        for (payloads, positions), entries, prepared in prepare_ahead(
+            journaled(), self.triage_config
+        ):
             summary = self.store(entries, prepared, positions) if entries else BatchSummary()
             yield self._count_input(summary, payloads, entries)
 
@@ -116,6 +130,7 @@ class Pipeline:
     ) -> BatchSummary:
         if not entries:
             return BatchSummary()
+        _ = self.router  # refreshes the triager with the organisation's rules when they change
         return self.store(entries, prepare(entries, self.triager), positions)
 
     def store(

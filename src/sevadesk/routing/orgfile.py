@@ -126,8 +126,35 @@ class TemplateSpec(_Strict):
     body: str
 
 
+class RuleSpec(_Strict):
+    """An admin's triage rule: keywords (any of) or a regex → kind, category, urgency."""
+
+    id: str
+    keywords: list[str] = Field(default_factory=list)
+    pattern: str | None = None
+    kind: Literal["grievance", "query", "sos", "feedback", "noise", "spam"] | None = None
+    category: str | None = None
+    urgency: Literal["sos", "high", "normal", "low"] | None = None
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from None
+        return value
+
+
+class TriageSpec(_Strict):
+    categories: list[str] | None = None
+    rules: list[RuleSpec] = Field(default_factory=list)
+
+
 class OrgSpec(_Strict):
     units: list[UnitSpec]
+    triage: TriageSpec | None = None
     sla_policies: list[SlaSpec] = Field(default_factory=list)
     users: list[UserSpec] = Field(default_factory=list)
     templates: list[TemplateSpec] = Field(default_factory=list)
@@ -185,6 +212,18 @@ def _cross_checks(spec: OrgSpec) -> list[str]:
             problems.append(f"users[{i}].unit: unknown unit {user.unit!r}")
         if not user.password and not user.password_hash:
             problems.append(f"users[{i}]: give password_hash (or password, hashed on load)")
+    if spec.triage is not None:
+        from sevadesk.triage.rules import Taxonomy
+
+        known = set(Taxonomy.load().names)
+        for i, name in enumerate(spec.triage.categories or []):
+            if name not in known:
+                problems.append(f"triage.categories[{i}]: unknown category {name!r}")
+        for i, rule in enumerate(spec.triage.rules):
+            if not rule.keywords and not rule.pattern:
+                problems.append(f"triage.rules[{i}]: give keywords or a pattern")
+            if not (rule.kind or rule.category or rule.urgency):
+                problems.append(f"triage.rules[{i}]: set at least one of kind, category, urgency")
     for i, tpl in enumerate(spec.templates):
         if tpl.unit is not None and tpl.unit not in codes:
             problems.append(f"templates[{i}].unit: unknown unit {tpl.unit!r}")

@@ -10,6 +10,7 @@ from sevadesk.domain.units import unit_path
 from sevadesk.routing.orgfile import OrgSpec, UnitSpec
 from sevadesk.store import tables as t
 from sevadesk.store.credentials import hash_password
+from sevadesk.triage.rules import TriageConfig
 from sevadesk.triage.text import tokens
 
 
@@ -155,6 +156,11 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
             )
         )
 
+    if spec.triage is not None:
+        value = spec.triage.model_dump(exclude_none=True)
+        conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "triage"))
+        conn.execute(t.org_settings.insert().values(key="triage", value=value))
+
     return OrgLoadSummary(
         units=len(ids),
         handles=len(handles),
@@ -164,3 +170,12 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
         users=len(spec.users),
         templates=len(spec.templates),
     )
+
+
+def triage_config(conn: Connection) -> TriageConfig:
+    value = conn.execute(
+        select(t.org_settings.c.value).where(t.org_settings.c.key == "triage")
+    ).scalar()
+    if not value:
+        return TriageConfig()
+    return TriageConfig(categories=value.get("categories"), rules=value.get("rules", []))

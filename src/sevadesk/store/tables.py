@@ -271,3 +271,11 @@ outbox = Table(
     Column("sent_at", UTCDateTime),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
 )
+
+# Organisation-wide settings loaded from the org file (e.g. "triage": categories and rules).
+org_settings = Table(
+    "org_settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSONType, nullable=False),
+)

@@ -88,8 +88,10 @@ def extract(text: str) -> list[Entity]:
             claim("email", m.group(1), m.start(1), m.end(1))
     if not _HAS_DIGIT.search(text):
         return found  # every other entity has digits
-    for m in _FIR.finditer(text):
-        claim("fir", re.sub(r"\s", "", m.group(1)), m.start(1), m.end(1))
+    lowered = text.lower()
+    if "fir" in lowered or "एफआईआर" in text:
+        for m in _FIR.finditer(text):
+            claim("fir", re.sub(r"\s", "", m.group(1)), m.start(1), m.end(1))
     for m in _AADHAAR.finditer(text):
         digits = _digits(m.group(1))
         if len(digits) == 12 and verhoeff.is_valid(digits) and not _overlaps(m.span(1), taken):
@@ -106,7 +108,6 @@ def extract(text: str) -> list[Entity]:
     for m in _VEHICLE.finditer(text):
         if not _overlaps(m.span(1), taken):
             claim("vehicle", re.sub(r"[\s\-]", "", m.group(1)).upper(), m.start(1), m.end(1))
-    lowered = text.lower()
     rail = any(hint in lowered for hint in _RAIL_HINTS)
     for m in _TRAIN.finditer(text):
         if _overlaps(m.span(1), taken):

@@ -60,3 +60,44 @@ class Lexicon:
 
     def __len__(self) -> int:
         return len(self.words) + len(self.phrases) + len(self.stems)
+
+
+class LexiconIndex:
+    """Many labelled lexicons matched in one pass over a message's tokens.
+
+    `hits(toks, joined)` returns the set of labels whose keywords occur: one dict lookup per
+    token and stem length, plus a substring test per multi-word phrase.
+    """
+
+    def __init__(self, lexicons: dict[str, Iterable[str]]) -> None:
+        self.words: dict[str, set[str]] = {}
+        self.stems: dict[str, set[str]] = {}
+        self.phrases: list[tuple[str, str]] = []
+        for label, entries in lexicons.items():
+            lex = Lexicon.of(entries)
+            for word in lex.words:
+                self.words.setdefault(word, set()).add(label)
+            for stem in lex.stems:
+                self.stems.setdefault(stem, set()).add(label)
+            self.phrases.extend((phrase, label) for phrase in lex.phrases)
+        # Stems grouped by their first two characters: one lookup rules out most tokens.
+        self.stems_by_head: dict[str, list[tuple[str, set[str]]]] = {}
+        for stem, labels in self.stems.items():
+            self.stems_by_head.setdefault(stem[:2], []).append((stem, labels))
+
+    def hits(self, toks: list[str], joined: str) -> set[str]:
+        found: set[str] = set()
+        words, by_head = self.words, self.stems_by_head
+        for tok in toks:
+            labels = words.get(tok)
+            if labels:
+                found |= labels
+            candidates = by_head.get(tok[:2])
+            if candidates:
+                for stem, labels in candidates:
+                    if tok.startswith(stem):
+                        found |= labels
+        for phrase, label in self.phrases:
+            if label not in found and phrase in joined:
+                found.add(label)
+        return found

@@ -1,0 +1,144 @@
+"""Features for the triage model: normalised words, word pairs, word stems and signals.
+
+Handles, URLs and numbers are replaced by their shape ("@user", "<url>", "<num10>") so the
+model learns "a post that tags an official and gives a ten-digit number" rather than one
+agency's handle or one passenger's PNR; that is what lets a model trained on railway and
+airline posts read police or passport complaints.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import pairwise
+
+from sevadesk.domain.messages import Entity
+
+_TOKEN = re.compile(r"https?://\S+|[@#][\w]+|\d+|[\w\u0600-\u06FF\u0900-\u0DFF]+|[?!]")
+
+
+_NUMBERS = {n: f"<num{min(n, 12)}>" for n in range(1, 40)}
+
+
+def _shape(tok: str) -> str:
+    first = tok[0]
+    if first == "h" and tok.startswith("http"):
+        return "<url>"
+    if first == "@":
+        return "@user"
+    if first.isdigit() and tok.isdigit():
+        return _NUMBERS.get(len(tok), "<num12>")
+    return tok
+
+
+_FIRST_PERSON = frozenset(
+    [
+        "i",
+        "i'm",
+        "im",
+        "me",
+        "my",
+        "mine",
+        "we",
+        "our",
+        "us",
+        "myself",
+        "mera",
+        "meri",
+        "mere",
+        "main",
+        "mai",
+        "mujhe",
+        "hum",
+        "hamara",
+        "hamari",
+        "humara",
+        "मैं",
+        "मेरा",
+        "मेरी",
+        "मेरे",
+        "मुझे",
+        "हम",
+        "हमारा",
+        "हमारी",
+        "हमें",
+    ]
+)
+_REQUEST = frozenset(
+    [
+        "please",
+        "pls",
+        "plz",
+        "kindly",
+        "request",
+        "help",
+        "sir",
+        "madam",
+        "sirji",
+        "ji",
+        "kripya",
+        "krpya",
+        "jaldi",
+        "कृपया",
+        "निवेदन",
+        "मदद",
+        "श्रीमान",
+        "महोदय",
+    ]
+)
+_RAILWAY_THINGS = frozenset(
+    [
+        "coach",
+        "berth",
+        "seat",
+        "pnr",
+        "train",
+        "trn",
+        "platform",
+        "station",
+        "tte",
+        "tt",
+        "pantry",
+        "toilet",
+        "washroom",
+        "ac",
+        "कोच",
+        "बर्थ",
+        "सीट",
+        "ट्रेन",
+        "गाड़ी",
+        "स्टेशन",
+        "प्लेटफार्म",
+    ]
+)
+
+
+def features(text: str, entities: list[Entity], language: str) -> list[str]:
+    raw = _TOKEN.findall(text.lower())
+    words: list[str] = []
+    out: list[str] = []
+    for tok in raw:
+        if tok[0] == "#":
+            out.append("#tag")
+            tok = tok[1:]
+        words.append(_shape(tok))
+    out.extend(words)
+    out.extend(f"{a} {b}" for a, b in pairwise(words))
+    out.extend(f"p:{w[:5]}" for w in words if len(w) > 6 and w[0] not in "<@")
+    out.extend(f"E:{e.kind}" for e in entities)
+    present = set(words)
+    first = not present.isdisjoint(_FIRST_PERSON)
+    request = not present.isdisjoint(_REQUEST)
+    specific = bool(entities) or not present.isdisjoint(_RAILWAY_THINGS)
+    url = "<url>" in present
+    out.append(f"S:first={first}")
+    out.append(f"S:request={request}")
+    out.append(f"S:specific={specific}")
+    out.append(f"S:first+specific={first and specific}")
+    out.append(f"S:request+specific={request and specific}")
+    out.append(f"S:url-only={url and not first and not request}")
+    out.append(f"L:{language}")
+    if text.startswith("RT @"):
+        out.append("RT")
+    out.append(f"M:{min(words.count('@user'), 4)}")
+    out.append(f"N:{min(len(words) // 8, 6)}")
+    return out

@@ -1,0 +1,108 @@
+"""`seva triage`: JSONL in, JSONL out, in input order, using every core.
+
+Input lines are `{"id": ..., "text": ...}`; each output line is
+`{"id", "language", "actionable", "score", "kind", "category", "urgency", "entities",
+"masked_text"}`. A line that cannot be read yields `{"id": null, "error": "..."}` (with the
+id when it could be read) and the run goes on.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from itertools import islice
+from typing import Any
+
+import orjson
+
+from sevadesk.domain.messages import TriageResult
+from sevadesk.triage.base import Triager
+
+CHUNK = 2000
+_triager: Triager | None = None
+
+
+def result_json(ident: Any, result: TriageResult) -> dict[str, Any]:
+    return {
+        "id": ident,
+        "language": result.language,
+        "actionable": result.actionable,
+        "score": result.score,
+        "kind": result.kind,
+        "category": result.category,
+        "urgency": result.urgency,
+        "entities": [
+            {"kind": e.kind, "value": e.value, "start": e.start, "end": e.end}
+            for e in result.entities
+        ],
+        "masked_text": result.masked_text,
+    }
+
+
+def triage_lines(lines: list[bytes], triager: Triager) -> bytes:
+    """One chunk: parse, triage the good lines in one batch, keep every line's place."""
+    parsed: list[tuple[Any, str] | dict[str, Any]] = []
+    for number, raw in enumerate(lines):
+        try:
+            obj = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            parsed.append({"id": None, "error": f"not JSON: {exc}"})
+            continue
+        if not isinstance(obj, dict):
+            parsed.append({"id": None, "error": "expected an object with id and text"})
+        elif not isinstance(obj.get("text"), str):
+            parsed.append({"id": obj.get("id"), "error": "missing or non-string 'text'"})
+        else:
+            parsed.append((obj.get("id"), obj["text"]))
+        del number
+    good = [p for p in parsed if isinstance(p, tuple)]
+    results = iter(triager.triage_batch([text for _, text in good]))
+    out = []
+    for p in parsed:
+        row = result_json(p[0], next(results)) if isinstance(p, tuple) else p
+        out.append(orjson.dumps(row))
+    return b"\n".join(out) + b"\n" if out else b""
+
+
+def _init(config: Any) -> None:
+    global _triager
+    from sevadesk.triage.default import default_triager
+
+    _triager = default_triager(config)
+
+
+def _work(lines: list[bytes]) -> bytes:
+    assert _triager is not None
+    return triage_lines(lines, _triager)
+
+
+def _chunks(lines: Iterable[bytes]) -> Iterator[list[bytes]]:
+    it = (line for line in lines if line.strip())
+    while chunk := list(islice(it, CHUNK)):
+        yield chunk
+
+
+def triage_stream(
+    lines: Iterable[bytes], workers: int | None = None, config: Any = None
+) -> Iterator[bytes]:
+    """Output chunks in input order; `workers=1` runs in this process."""
+    workers = workers or os.cpu_count() or 1
+    if workers == 1:
+        _init(config)
+        for chunk in _chunks(lines):
+            yield _work(chunk)
+        return
+    # Objects that exist before the fork are never collected in the children, so their pages
+    # are not copied by the garbage collector touching them (copy-on-write stays shared).
+    gc.freeze()
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(config,)) as pool:
+        # map() keeps order; a bounded window of chunks keeps memory flat on huge inputs.
+        pending: list[Any] = []
+        for chunk in _chunks(lines):
+            pending.append(pool.submit(_work, chunk))
+            if len(pending) >= workers * 2:
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()

@@ -1,0 +1,106 @@
+"""Read a labelled CSV or JSONL file and score the triager on it (`seva eval`)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from sevadesk.triage.base import Triager
+from sevadesk.triage.evaluation import render, report
+
+_TRUE = {"1", "true", "yes", "y", "t"}
+_FALSE = {"0", "false", "no", "n", "f"}
+
+
+class LabelledFileError(ValueError):
+    """The file cannot be read as labelled examples; the message names the line."""
+
+
+def read_labelled(path: Path) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
+        with path.open(encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise LabelledFileError(f"{path}:{number}: not JSON ({exc.msg})") from None
+                if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                    raise LabelledFileError(
+                        f"{path}:{number}: expected an object with a 'text' string"
+                    )
+                rows.append(row | {"_line": number})
+    else:
+        with path.open(encoding="utf-8", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if not reader.fieldnames or "text" not in reader.fieldnames:
+                raise LabelledFileError(f"{path}:1: the header needs a 'text' column")
+            for number, row in enumerate(reader, start=2):
+                rows.append(dict(row) | {"_line": number})
+    if not rows:
+        raise LabelledFileError(f"{path}: no examples")
+    return rows
+
+
+def _actionable(value: Any, where: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise LabelledFileError(f"{where}: actionable must be true/false or 1/0, got {value!r}")
+
+
+def evaluate_file(path: Path, triager: Triager) -> str:
+    rows = read_labelled(path)
+    results = triager.triage_batch([r["text"] for r in rows])
+    sections = []
+    if any(r.get("actionable") not in (None, "") for r in rows):
+        pairs = [
+            (
+                "actionable" if _actionable(r["actionable"], f"{path}:{r['_line']}") else "not",
+                "actionable" if res.actionable else "not",
+            )
+            for r, res in zip(rows, results, strict=True)
+            if r.get("actionable") not in (None, "")
+        ]
+        sections.append(
+            render(
+                "actionable",
+                report([g for g, _ in pairs], [p for _, p in pairs], ["actionable", "not"]),
+            )
+        )
+    for field in ("kind", "urgency", "category"):
+        pairs = [
+            (str(r[field]), str(getattr(res, field)))
+            for r, res in zip(rows, results, strict=True)
+            if r.get(field) not in (None, "")
+        ]
+        if pairs:
+            sections.append(render(field, report([g for g, _ in pairs], [p for _, p in pairs])))
+    if not sections:
+        raise LabelledFileError(f"{path}: no label columns (actionable, kind, urgency or category)")
+    langs: dict[str, list[tuple[str, str]]] = {}
+    for r, res in zip(rows, results, strict=True):
+        if r.get("actionable") not in (None, ""):
+            langs.setdefault(res.language, []).append(
+                (
+                    "actionable" if _actionable(r["actionable"], "") else "not",
+                    "actionable" if res.actionable else "not",
+                )
+            )
+    for lang in sorted(langs):
+        if lang in ("en", "hi", "hi-Latn"):
+            pairs = langs[lang]
+            rep = report([g for g, _ in pairs], [p for _, p in pairs], ["actionable", "not"])
+            a = rep.per_class["actionable"]
+            sections.append(
+                f"actionable, language {lang}: P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f} (n={rep.support})"
+            )
+    return f"model {triager.version} on {path} ({len(rows)} examples)\n\n" + "\n\n".join(sections)

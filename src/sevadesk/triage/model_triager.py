@@ -1,0 +1,290 @@
+"""The shipped triager: a trained linear model for kind, plus lexicons and admin rules.
+
+Order of decisions for one message:
+1. entities, language and masking (deterministic);
+2. the model's probabilities over kinds; actionable = P(grievance) + P(query) + P(sos);
+3. SOS: the model, or an SOS keyword in a post that is not a retweet or a shared news link
+   (SOS recall matters more than precision: a missed SOS fails a citizen, a false one costs
+   an officer a look);
+4. category from the organisation's taxonomy; urgency from kind and urgency words;
+5. admin rules from the org file, which win where they match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from sevadesk.domain.messages import Entity, TriageResult
+from sevadesk.triage import entities as entity_extractor
+from sevadesk.triage import language
+from sevadesk.triage.base import ACTIONABLE_KINDS
+from sevadesk.triage.features import features
+from sevadesk.triage.linear import LinearModel
+from sevadesk.triage.masking import mask
+from sevadesk.triage.rules import Rule, Taxonomy, TriageConfig
+from sevadesk.triage.text import LexiconIndex, tokens
+
+MODELS = Path(__file__).with_name("models")
+CURRENT = MODELS / "current.txt"
+
+SOS_WORDS = [
+    "sos",
+    "emergency",
+    "urgent help",
+    "help me",
+    "save us",
+    "medical",
+    "doctor",
+    "unconscious",
+    "heart attack",
+    "chest pain",
+    "bleeding",
+    "blood",
+    "pregnant",
+    "labour pain",
+    "ambulance",
+    "fainted",
+    "collapsed",
+    "injured",
+    "injury",
+    "molest*",
+    "harass*",
+    "eve teasing",
+    "stalk*",
+    "assault*",
+    "threat*",
+    "kidnap*",
+    "missing child",
+    "fire",
+    "smoke",
+    "accident",
+    "derail*",
+    "stolen",
+    "theft",
+    "thief",
+    "robbed",
+    "snatch*",
+    "drunk*",
+    "fought",
+    "knife",
+    "gun",
+    "weapon",
+    "unattended",
+    "suspicious",
+    "no owner",
+    "unclaimed",
+    "aggressive",
+    "vomit*",
+    "diarrh*",
+    "critical condition",
+    "food poisoning",
+    "stomach upset",
+    "stole",
+    "send police",
+    "call police",
+    "police help",
+    "send rpf",
+    "बचाओ",
+    "मदद करें",
+    "आपातकाल",
+    "इमरजेंसी",
+    "छेड़छाड़",
+    "चोरी",
+    "चोर",
+    "डॉक्टर",
+    "बेहोश",
+    "एम्बुलेंस",
+    "आग",
+    "धुआं",
+    "दुर्घटना",
+    "धमकी",
+    "bachao",
+    "madad karo",
+    "chori",
+    "behosh",
+    "dhamki",
+    "aag",
+    "tabiyat",
+    "pareshan kar",
+]
+HIGH_WORDS = [
+    "urgent*",
+    "immediately",
+    "asap",
+    "since morning",
+    "hours",
+    "stranded",
+    "stuck",
+    "elderly",
+    "senior citizen",
+    "old age",
+    "child",
+    "kid",
+    "baby",
+    "infant",
+    "disabled",
+    "wheelchair",
+    "women",
+    "lady",
+    "ladies",
+    "night",
+    "jaldi",
+    "turant",
+    "तुरंत",
+    "जल्दी",
+    "बुजुर्ग",
+    "बच्चा",
+]
+SPAM_WORDS = [
+    "follow back",
+    "followback",
+    "giveaway",
+    "crypto",
+    "bitcoin",
+    "earn money",
+    "click here",
+    "promo code",
+    "betting",
+    "casino",
+    "loan offer",
+    "lucky draw",
+    "paise kamao",
+    "कमाएं",
+]
+
+
+_FIRST_OR_REQUEST = frozenset(
+    [
+        "i",
+        "me",
+        "my",
+        "we",
+        "our",
+        "us",
+        "please",
+        "pls",
+        "plz",
+        "help",
+        "kindly",
+        "sir",
+        "mera",
+        "meri",
+        "mere",
+        "main",
+        "mujhe",
+        "hum",
+        "madad",
+        "मैं",
+        "मेरा",
+        "मेरी",
+        "मुझे",
+        "हम",
+        "कृपया",
+        "मदद",
+    ]
+)
+
+
+def _reported(text: str, toks: list[str]) -> bool:
+    """A retweet, or a link shared with no one asking for anything: news about an incident,
+    not a person in one."""
+    if text.startswith("RT @"):
+        return True
+    return "http" in text and _FIRST_OR_REQUEST.isdisjoint(toks)
+
+
+def current_model_path() -> Path:
+    return MODELS / CURRENT.read_text().strip()
+
+
+@lru_cache(maxsize=4)
+def load_model(path: Path) -> LinearModel:
+    return LinearModel.load(path)
+
+
+class ModelTriager:
+    """Implements `Triager` with the shipped (or a given) model."""
+
+    def __init__(
+        self,
+        model: LinearModel | None = None,
+        config: TriageConfig | None = None,
+        sos_threshold: float = 0.85,
+    ) -> None:
+        self.model = model or load_model(current_model_path())
+        config = config or TriageConfig()
+        self.taxonomy = Taxonomy.load(only=config.categories)
+        # One index answers "which signals and categories does this post mention?" in a pass.
+        self.lexicons = LexiconIndex(
+            {"!sos": SOS_WORDS, "!high": HIGH_WORDS, "!spam": SPAM_WORDS, **self.taxonomy.keywords}
+        )
+        self.rules: tuple[Rule, ...] = config.compiled_rules()
+        self.sos_threshold = sos_threshold
+        self.version = self.model.version
+        self._index = {name: i for i, name in enumerate(self.model.classes)}
+
+    def prepare(self, text: str) -> tuple[list[Entity], str, list[str]]:
+        ents = entity_extractor.extract(text)
+        lang = language.detect(text)
+        return ents, lang, features(text, ents, lang)
+
+    def triage_batch(self, texts: Sequence[str]) -> list[TriageResult]:
+        prepared = [self.prepare(t) for t in texts]
+        probs = self.model.probabilities([p[2] for p in prepared])
+        return [
+            self._decide(text, ents, lang, row)
+            for text, (ents, lang, _), row in zip(texts, prepared, probs, strict=True)
+        ]
+
+    def triage_one(self, text: str) -> TriageResult:
+        return self.triage_batch([text])[0]
+
+    def _decide(self, text: str, ents: list[Entity], lang: str, p: Sequence[float]) -> TriageResult:
+        ix = self._index
+        actionable_p = float(sum(p[ix[k]] for k in ACTIONABLE_KINDS if k in ix))
+        kind = self.model.classes[max(range(len(p)), key=p.__getitem__)]
+        toks = tokens(text)
+        joined = " " + " ".join(toks) + " "
+        hits = self.lexicons.hits(toks, joined)
+        sos_p = float(p[ix["sos"]]) if "sos" in ix else 0.0
+        if sos_p >= self.sos_threshold or ("!sos" in hits and not _reported(text, toks)):
+            # The model alone is trusted only when it is sure: its SOS examples are few and
+            # "please help" is as common in a dirty-toilet complaint as in an emergency.
+            kind = "sos"
+        elif "!spam" in hits and kind not in ACTIONABLE_KINDS:
+            kind = "spam"
+        elif kind not in ACTIONABLE_KINDS and actionable_p >= 0.5:
+            # The kinds split the actionable mass; the biggest actionable kind takes it.
+            kind = max(("grievance", "query"), key=lambda k: p[ix[k]])
+        elif kind in ACTIONABLE_KINDS and actionable_p < 0.5:
+            kind = max(("feedback", "noise"), key=lambda k: p[ix[k]])
+        category = self.taxonomy.best(hits)
+        urgency = self._urgency(kind, hits)
+        for rule in self.rules:
+            if rule.matches(text, toks, joined):
+                kind = rule.kind or kind
+                category = rule.category or category
+                urgency = rule.urgency or (self._urgency(kind, hits) if rule.kind else urgency)
+        actionable = kind in ACTIONABLE_KINDS
+        score = max(actionable_p, sos_p) if actionable else min(actionable_p, 0.5)
+        return TriageResult(
+            language=lang,
+            actionable=actionable,
+            score=round(score, 4),
+            kind=kind,
+            category=category if actionable else None,
+            urgency=urgency,
+            entities=ents,
+            masked_text=mask(text, ents),
+            model_version=self.version,
+        )
+
+    @staticmethod
+    def _urgency(kind: str, hits: set[str]) -> str:
+        if kind == "sos":
+            return "sos"
+        if kind not in ACTIONABLE_KINDS:
+            return "low"
+        return "high" if "!high" in hits else "normal"

@@ -1,0 +1,89 @@
+"""The shipped triager: SOS in three scripts, noise stays out, admin rules win, versions recorded."""
+
+from __future__ import annotations
+
+import pytest
+
+from sevadesk.triage.model_triager import ModelTriager
+from sevadesk.triage.rules import TriageConfig
+
+
+@pytest.fixture(scope="module")
+def triager() -> ModelTriager:
+    return ModelTriager()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@RailMinIndia medical emergency in coach B2 of 12628, passenger unconscious, need doctor",
+        "@RailMinIndia कोच एस 4 में एक महिला बेहोश हो गई है, तुरंत डॉक्टर भेजें, ट्रेन 12555",
+        "@Uppolice mere ghar mein chor ghus aaye hain, jaldi police bhejo, Aliganj Lucknow",
+        "@RailwaySeva drunk men harassing girls in S6 of 12419 please send RPF",
+    ],
+)
+def test_sos_posts_are_sos_in_every_script(triager: ModelTriager, text: str) -> None:
+    result = triager.triage_one(text)
+    assert (result.kind, result.urgency, result.actionable) == ("sos", "sos", True)
+
+
+def test_news_of_an_accident_is_not_an_sos(triager: ModelTriager) -> None:
+    result = triager.triage_one(
+        "Six coaches of Express derail near Kanpur, no injuries reported https://t.co/abc"
+    )
+    assert result.kind != "sos"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thank you @RailMinIndia, the coach was cleaned within 20 minutes. Great job!",
+        "Indian Railways to run 150 special trains for Diwali, says ministry https://t.co/x",
+        "Earn 5000 daily from home, click here for crypto giveaway, follow back",
+    ],
+)
+def test_praise_news_and_spam_are_not_actionable(triager: ModelTriager, text: str) -> None:
+    assert not triager.triage_one(text).actionable
+
+
+def test_a_specific_complaint_is_a_grievance_with_category_and_entities(
+    triager: ModelTriager,
+) -> None:
+    result = triager.triage_one(
+        "@RailMinIndia coach B4 of 12951 has no water since morning, PNR 4512345678"
+    )
+    assert result.actionable and result.kind == "grievance"
+    assert result.category == "water"
+    assert {(e.kind, e.value) for e in result.entities} >= {
+        ("pnr", "4512345678"),
+        ("train", "12951"),
+    }
+    assert result.model_version == triager.version
+    assert 0.5 <= result.score <= 1
+
+
+def test_admin_rules_win_where_they_match() -> None:
+    config = TriageConfig(
+        rules=[
+            {"id": "kumbh", "keywords": ["kumbh"], "category": "crowding", "urgency": "high"},
+            {"id": "ticket-no", "pattern": r"\bRLY-\d{6}\b", "kind": "query"},
+        ]
+    )
+    triager = ModelTriager(config=config)
+    crowd = triager.triage_one(
+        "@RailMinIndia huge crowd at Prayagraj for Kumbh, no space on platform 5"
+    )
+    assert (crowd.category, crowd.urgency) == ("crowding", "high")
+    assert triager.triage_one("what happened to RLY-000123?").kind == "query"
+
+
+def test_an_organisation_can_restrict_its_categories() -> None:
+    police_only = ModelTriager(
+        config=TriageConfig(categories=["theft", "traffic", "noise_nuisance"])
+    )
+    result = police_only.triage_one(
+        "@Uppolice illegal parking blocking our gate every day in Aliganj"
+    )
+    assert result.category == "traffic"
+    water = police_only.triage_one("@Uppolice no water in the police station toilet, complaint")
+    assert water.category != "water"
