@@ -107,7 +107,7 @@ RAIL_ZONES = [
         "North Central Railway",
         "CPRONCR",
         [
-            ("PRYJ", "Prayagraj division", [], ["PRYJ", "CNB", "ETW", "MZP", "FTP"]),
+            ("PRYJ", "Prayagraj division", [], ["PRYJ", "ALD", "CNB", "ETW", "MZP", "FTP"]),
             ("JHS", "Jhansi division", [], ["VGLJ", "JHS", "GWL", "BNDA"]),
             ("AGC", "Agra division", [], ["AGC", "MTJ", "AF", "TDL"]),
         ],
@@ -153,6 +153,15 @@ RAIL_ZONES = [
         "WesternRly",
         [
             ("BCT", "Mumbai Central division", [], ["MMCT", "BDTS", "BVI", "ST"]),
+        ],
+    ),
+    (
+        "WCR",
+        "West Central Railway",
+        "wc_railway",
+        [
+            ("KOTA", "Kota division", ["DRMKota"], ["KOTA", "SWM", "BTE", "RMA"]),
+            ("BPL", "Bhopal division", [], ["BPL", "RKMP", "ET"]),
         ],
     ),
     (
@@ -253,6 +262,7 @@ def railways() -> dict:
                 "name": name,
                 "kind": "zone",
                 "handles": [handle],
+                "jurisdiction": {"zones": [code]},
                 "children": [
                     {
                         "code": f"RLY-{code}-{d}",

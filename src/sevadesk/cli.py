@@ -32,10 +32,12 @@ org_app = typer.Typer(
 )
 user_app = typer.Typer(help="Users and API tokens.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks on this machine.", no_args_is_help=True)
+route_app = typer.Typer(help="Routing: explain a decision, measure accuracy.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(bench_app, name="bench")
+app.add_typer(route_app, name="route")
 
 err = Console(stderr=True, soft_wrap=True)
 out = Console()
@@ -325,6 +327,63 @@ def bench_triage(
 
     result = run_triage_bench(messages=messages, workers=workers, console=out)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
+
+
+def _router_and_triager(settings: Settings):  # type: ignore[no-untyped-def]
+    from sevadesk.routing.router import Router
+    from sevadesk.store.org_repo import triage_config
+    from sevadesk.triage.default import default_triager
+
+    with _engine(settings).connect() as conn:
+        router = Router.load(conn)
+        config = triage_config(conn)
+    if router.default_unit_id is None:
+        err.print("[red]error:[/] no organisation loaded: run `seva org load FILE.yaml` first")
+        raise typer.Exit(2)
+    return router, default_triager(config)
+
+
+@route_app.command("explain")
+def route_explain(text: str, database: DatabaseOpt = None) -> None:
+    """Show the triage result, the places found and the rule that would route TEXT."""
+    from sevadesk.routing.explain import explain
+
+    router, triager = _router_and_triager(_settings(database))
+    result = explain(router, triager, text)
+    t = result.triage
+    out.print(
+        f"triage: {t.kind} (actionable {t.actionable}, score {t.score:.2f}), category {t.category}, "
+        f"urgency {t.urgency}, language {t.language}, model {t.model_version}",
+        markup=False,
+    )
+    out.print(
+        "entities: " + (", ".join(f"{e.kind} {e.value}" for e in t.entities) or "none"),
+        markup=False,
+    )
+    out.print(
+        "places: " + ("; ".join(p.evidence for p in result.location.places) or "none"), markup=False
+    )
+    d = result.decision
+    out.print(f"route: {d.unit_code} by {d.reason}: {d.detail}", markup=False)
+
+
+@route_app.command("eval")
+def route_eval(
+    path: Annotated[Path, typer.Argument(help="CSV with columns text, expected_unit.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Routing accuracy on a labelled file, against the loaded organisation."""
+    from sevadesk.routing.explain import RoutingFileError, evaluate_routing
+
+    router, triager = _router_and_triager(_settings(database))
+    try:
+        accuracy, count, misses = evaluate_routing(router, triager, path)
+    except RoutingFileError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    for miss in misses:
+        out.print(miss, markup=False, highlight=False)
+    out.print(f"routing accuracy {accuracy:.3f} ({count - len(misses)}/{count})")
 
 
 @bench_app.command("ingest")

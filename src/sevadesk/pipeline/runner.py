@@ -19,7 +19,7 @@ from sevadesk.pipeline.dedupe import dedupe
 from sevadesk.pipeline.prepare import Prepared, prepare, prepare_ahead
 from sevadesk.pipeline.thread import ThreadPolicy, mark_agency_posts, thread
 from sevadesk.pipeline.tickets import write_batch
-from sevadesk.routing.router import Router
+from sevadesk.routing.router import NoDefaultUnit, Router
 from sevadesk.store.org_repo import triage_config
 from sevadesk.triage.base import Triager
 from sevadesk.triage.default import default_triager
@@ -71,11 +71,17 @@ class Pipeline:
             self._router_loaded = time.monotonic()
         return self._router
 
+    def require_organisation(self) -> None:
+        """Refuse to take posts before an organisation exists to route them to."""
+        if self.router.default_unit_id is None:
+            raise NoDefaultUnit("no organisation loaded: run `seva org load FILE.yaml` first")
+
     def reload_router(self) -> None:
         self._router = None
 
     def ingest(self, channel: str, source: str, payloads: Sequence[str]) -> BatchSummary:
         """Journal the payloads (committed first), then process what is new."""
+        self.require_organisation()
         entries, positions = self._journal(channel, source, payloads)
         summary = self.process(entries, positions)
         return self._count_input(summary, payloads, entries)
@@ -85,6 +91,7 @@ class Pipeline:
     ) -> Iterator[BatchSummary]:
         """Like `ingest` per batch, with the next batch normalised and triaged in a worker
         process while this one is written: for files and replays, where batches queue up."""
+        self.require_organisation()
 
         def journaled() -> Iterator[
             tuple[tuple[Sequence[str], dict[int, int]], Sequence[JournalEntry]]
@@ -160,7 +167,9 @@ class Pipeline:
             thread(conn, fresh, self.policy)
             for item in fresh:
                 assert item.triage is not None
-                _unit, item.route = router.route(item.msg, item.triage)
+                # Only a post that may open a ticket needs a place in the hierarchy.
+                if item.ticket_id is None and not item.from_agency and item.triage.actionable:
+                    _unit, item.route = router.route(item.msg, item.triage)
             units = {u.code: u for u in router.units.values()}
             summary.add(write_batch(conn, fresh, units, now))
             rejected_ids = {jid for jid, _ in rejected}

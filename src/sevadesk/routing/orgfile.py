@@ -46,6 +46,7 @@ class Jurisdiction(_Strict):
     pins: list[str] = Field(default_factory=list)
     districts: list[str] = Field(default_factory=list)
     stations: list[str] = Field(default_factory=list)
+    zones: list[str] = Field(default_factory=list)  # railway zone codes: NR, WCR, ...
 
     @field_validator("pins", mode="before")
     @classmethod

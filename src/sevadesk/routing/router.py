@@ -9,14 +9,14 @@ mentions a PIN code does not land at a police station.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
 from sevadesk.domain.messages import InboundMessage, RouteDecision, TriageResult
 from sevadesk.domain.units import UnitRef, depth, in_subtree
+from sevadesk.routing.gazetteer import gazetteer
 from sevadesk.store import tables as t
 from sevadesk.triage.text import tokens
 
@@ -32,8 +32,6 @@ class Router:
     hashtags: dict[str, int]
     jurisdiction: dict[tuple[str, str], list[int]]
     default_unit_id: int | None
-    # District names by their first token, so a post is matched with a few dict lookups.
-    _districts: dict[str, list[tuple[str, ...]]] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
         by_code = {u.code: u for u in self.units.values()}
@@ -44,11 +42,6 @@ class Router:
             ancestors = [by_code[c] for c in unit.path.strip("/").split("/")]
             root = next(a for a in ancestors if a.ticket_prefix == unit.ticket_prefix)
             self._org_root[unit.id] = root.path
-        for kind, value in self.jurisdiction:
-            if kind == "district" and (words := tuple(tokens(value))):
-                self._districts.setdefault(words[0], []).append(words)
-        for candidates in self._districts.values():
-            candidates.sort(key=len, reverse=True)  # "kanpur dehat" before "kanpur"
 
     @classmethod
     def load(cls, conn: Connection) -> Router:
@@ -84,24 +77,23 @@ class Router:
                 best = uid
         return best
 
-    def _places(
-        self, msg: InboundMessage, triage: TriageResult
-    ) -> list[tuple[str, str, list[int]]]:
-        found: list[tuple[str, str, list[int]]] = []
-        for pin in triage.entity_values("pin"):
-            if units := self.jurisdiction.get(("pin", pin)):
-                found.append(("PIN", pin, units))
-        if self._districts:
-            toks = tokens(msg.text)
-            for i, tok in enumerate(toks):
-                for words in self._districts.get(tok, ()):
-                    if tuple(toks[i : i + len(words)]) == words:
-                        name = " ".join(words)
-                        found.append(("district", name, self.jurisdiction[("district", name)]))
-                        break
-        for token in set(re.findall(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])", msg.text)):
-            if units := self.jurisdiction.get(("station", token)):
-                found.append(("station", token, units))
+    def _places(self, msg: InboundMessage, triage: TriageResult) -> list[tuple[str, list[int]]]:
+        """(evidence, units) for each place the post names, strongest evidence first."""
+        location = gazetteer().resolve(msg.text, triage.entities)
+        found: list[tuple[str, list[int]]] = []
+        j = self.jurisdiction
+        for place in location.places:
+            if (place.kind == "station" and (units := j.get(("station", place.value)))) or (
+                place.kind == "pin" and (units := j.get(("pin", place.value)))
+            ):
+                found.append((place.evidence, units))
+        for district in location.districts:
+            if units := j.get(("district", " ".join(tokens(district)))):
+                evidence = next(p.evidence for p in location.places if p.district == district)
+                found.append((evidence, units))
+        for place in location.places:
+            if place.zone and (units := j.get(("zone", place.zone.upper()))):
+                found.append((place.evidence, units))
         return found
 
     def route(self, msg: InboundMessage, triage: TriageResult) -> tuple[UnitRef, RouteDecision]:
@@ -112,7 +104,7 @@ class Router:
             (f"#{h}", self.hashtags[h.lower()]) for h in msg.hashtags if h.lower() in self.hashtags
         ]
         roots = {self._org_root[uid] for _, uid in addressed}
-        for kind, value, unit_ids in self._places(msg, triage):
+        for evidence, unit_ids in self._places(msg, triage):
             inside = [
                 u
                 for u in unit_ids
@@ -120,9 +112,7 @@ class Router:
             ]
             if inside:
                 unit = self.units[self._deepest(inside)]  # type: ignore[index]
-                return unit, RouteDecision(
-                    unit.code, "jurisdiction", f"{kind} {value} → {unit.code}"
-                )
+                return unit, RouteDecision(unit.code, "jurisdiction", f"{evidence} → {unit.code}")
         if addressed:
             best = self._deepest(uid for _, uid in addressed)
             label = next(label for label, uid in addressed if uid == best)

@@ -74,6 +74,10 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
             {"kind": "station", "value": s.strip().upper(), "unit_id": uid}
             for s in unit.jurisdiction.stations
         ]
+        juris += [
+            {"kind": "zone", "value": z.strip().upper(), "unit_id": uid}
+            for z in unit.jurisdiction.zones
+        ]
     unit_ids = list(ids.values())
     # The file is the truth for the units it names: their lookup rows are replaced wholesale,
     # and a handle moved from another unit moves with it.

@@ -268,7 +268,13 @@ class ModelTriager:
                 category = rule.category or category
                 urgency = rule.urgency or (self._urgency(kind, hits) if rule.kind else urgency)
         actionable = kind in ACTIONABLE_KINDS
-        score = max(actionable_p, sos_p) if actionable else min(actionable_p, 0.5)
+        score = max(actionable_p, sos_p)
+        if actionable and score < 0.5:
+            # Made actionable by a keyword or a rule against the model: keep the score on the
+            # actionable side of 0.5 but below the model's own confident calls.
+            score = 0.5 + score / 2
+        elif not actionable:
+            score = min(score, 0.5)
         return TriageResult(
             language=lang,
             actionable=actionable,

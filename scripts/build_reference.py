@@ -1,0 +1,136 @@
+"""Write src/sevadesk/routing/reference/*.csv.gz from ../shared/data (see each folder's SOURCE.txt).
+
+- pins.csv.gz: PIN → district, state (India Post directory 2025, Government Open Data Licence –
+  India). A PIN served by offices in several districts goes to the district with most offices.
+- localities.csv.gz: post-office locality name → PIN ("Aminabad Park" → 226018, Lucknow), from
+  the same directory plus the older pypinindia edition; suffixes like S.O / B.O are dropped, and
+  only names found in exactly one district are kept (a name shared by villages in several
+  districts says nothing about where a post comes from).
+- stations.csv.gz: station code → name, state, zone (datameet stations, CC0). About half the
+  stations have no zone in the source; they take the zone of the nearest station that has one
+  (marked `inferred`), which is right away from zone borders and a guess near them.
+- trains.csv.gz: train number → name, origin and destination, and the origin station's zone
+  (the owning zone in most cases), from the trains list matched to station names.
+
+Run from the repository root: python scripts/build_reference.py
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import gzip
+import math
+import re
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+OUT = ROOT / "src" / "sevadesk" / "routing" / "reference"
+_SUFFIX = re.compile(r"\b(?:s\.?o|b\.?o|h\.?o|g\.?p\.?o|e\.?d\.?s\.?o|so|bo|ho|gpo)\b\.?$", re.I)
+
+
+def station_key(name: str) -> str:
+    """'GORAKHPUR JN', 'Gorakhpur Junction' → 'gorakhpur'."""
+    return re.sub(r"\b(?:jn|junction|jct)\b", "", norm(name)).strip()
+
+
+def norm(name: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s]", " ", name.lower())).strip()
+
+
+def write(name: str, header: list[str], rows: list[list[str]]) -> None:
+    path = OUT / name
+    with gzip.open(path, "wt", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+    print(f"{path.relative_to(ROOT)}: {len(rows):,} rows, {path.stat().st_size:,} bytes")
+
+
+def pins_and_localities() -> None:
+    by_pin: dict[str, collections.Counter[tuple[str, str]]] = collections.defaultdict(
+        collections.Counter
+    )
+    places: dict[str, dict[str, str]] = collections.defaultdict(dict)  # locality → district → pin
+    directory = DATA / "india-pincode-directory"
+    with (directory / "india_post_offices_geo_2025-10-03.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            pin, district, state = row["pincode"], row["district"].title(), row["state"].title()
+            if not district:
+                continue
+            by_pin[pin][(district, state)] += 1
+            places[norm(_SUFFIX.sub("", row["office_name"].strip()))].setdefault(district, pin)
+    with (directory / "all_india_pincode_directory_pypinindia.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            places[norm(_SUFFIX.sub("", row["officename"].strip()))].setdefault(
+                row["districtname"].title(), row["pincode"]
+            )
+    write(
+        "pins.csv.gz",
+        ["pin", "district", "state"],
+        [[pin, *counts.most_common(1)[0][0]] for pin, counts in sorted(by_pin.items())],
+    )
+    unique = [
+        [loc, next(iter(d.values()))]
+        for loc, d in sorted(places.items())
+        if len(d) == 1 and len(loc) >= 5 and next(iter(d.values())) in by_pin
+    ]
+    write("localities.csv.gz", ["locality", "pin"], unique)
+
+
+def stations() -> dict[str, tuple[str, str]]:
+    rows = list(
+        csv.DictReader((DATA / "india-railway-stations" / "stations.csv").open(encoding="utf-8"))
+    )
+    zoned = [
+        (float(r["latitude"]), float(r["longitude"]), r["zone"])
+        for r in rows
+        if r["zone"] not in ("", "?") and r["latitude"] and r["longitude"]
+    ]
+    out = []
+    by_name: dict[str, tuple[str, str]] = {}
+    for r in rows:
+        zone, how = r["zone"], "source"
+        if zone in ("", "?"):
+            if not (r["latitude"] and r["longitude"]):
+                continue
+            lat, lon = float(r["latitude"]), float(r["longitude"])
+            zone = min(
+                zoned,
+                key=lambda z: (z[0] - lat) ** 2 + ((z[1] - lon) * math.cos(math.radians(lat))) ** 2,
+            )[2]
+            how = "inferred"
+        out.append([r["code"], r["name"].title(), r["state"], zone, how])
+        by_name.setdefault(station_key(r["name"]), (r["code"], zone))
+    write("stations.csv.gz", ["code", "name", "state", "zone", "zone_source"], out)
+    return by_name
+
+
+def trains(by_name: dict[str, tuple[str, str]]) -> None:
+    rows = []
+    for r in csv.DictReader(
+        (DATA / "india-railway-trains" / "all_indian_trains.csv").open(encoding="utf-8")
+    ):
+        start = station_key(r["starts"])
+        match = by_name.get(start)
+        if match is None:
+            for name, value in by_name.items():
+                if name.startswith(start) or start.startswith(name):
+                    match = value
+                    break
+        code, zone = match if match else ("", "")
+        rows.append([r["train_no"].zfill(5), r["train_name"], r["starts"], r["ends"], code, zone])
+    write("trains.csv.gz", ["train", "name", "starts", "ends", "origin_code", "origin_zone"], rows)
+
+
+def main() -> int:
+    OUT.mkdir(parents=True, exist_ok=True)
+    pins_and_localities()
+    trains(stations())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""Where a post is about: PIN codes, districts (English and Hindi), localities, stations, trains.
+
+Reference data ships in `reference/` (built by scripts/build_reference.py from
+../shared/data, plus `aliases.yaml` written by the team). Evidence is ranked: a station or a
+PIN code beats a district name, which beats a locality, which beats a train's owning zone.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from sevadesk.domain.messages import Entity
+from sevadesk.triage.text import tokens
+
+REFERENCE = Path(__file__).with_name("reference")
+# Upper-case words that are station codes but far more often something else in a complaint.
+_NOT_STATIONS = frozenset(
+    [
+        "AC",
+        "PNR",
+        "TT",
+        "TTE",
+        "RPF",
+        "GRP",
+        "SOS",
+        "SMS",
+        "OTP",
+        "UPI",
+        "FIR",
+        "SHO",
+        "DM",
+        "SP",
+        "IG",
+        "DGP",
+        "PM",
+        "CM",
+        "MP",
+        "MLA",
+        "IRCTC",
+        "NTES",
+        "TDR",
+        "RAC",
+        "WL",
+        "GM",
+        "DRM",
+        "CCTV",
+        "ATM",
+        "SIM",
+        "BSNL",
+        "CBI",
+        "ID",
+        "OK",
+        "PLS",
+        "PLZ",
+        "SIR",
+        "NO",
+        "IS",
+        "IN",
+        "ON",
+        "AT",
+        "TO",
+        "OF",
+        "BY",
+        "IT",
+        "ME",
+        "MY",
+        "WE",
+        "UP",
+        "HQ",
+    ]
+)
+_STATION_CODE = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])")
+_STATION_NAME = re.compile(
+    r"([A-Za-z][A-Za-z .]{1,30}?)\s+(?:jn|jn\.|junction|jct|railway station|rly stn|station|stn)\b",
+    re.I,
+)
+
+
+def _key(name: str) -> str:
+    return re.sub(r"\b(?:jn|junction|jct)\b", "", " ".join(tokens(name))).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    kind: str  # station | pin | district | locality | train
+    value: str  # station code, PIN, district name, locality, train number
+    district: str | None = None
+    state: str | None = None
+    zone: str | None = None
+    evidence: str = ""
+
+
+@dataclass
+class Location:
+    """Everything a post says about where it happened, strongest evidence first."""
+
+    places: list[Place] = field(default_factory=list)
+
+    @property
+    def districts(self) -> list[str]:
+        seen: list[str] = []
+        for p in self.places:
+            if p.district and p.district not in seen:
+                seen.append(p.district)
+        return seen
+
+    @property
+    def zones(self) -> list[str]:
+        seen: list[str] = []
+        for p in self.places:
+            if p.zone and p.zone not in seen:
+                seen.append(p.zone)
+        return seen
+
+    @property
+    def stations(self) -> list[str]:
+        return [p.value for p in self.places if p.kind == "station"]
+
+
+class Gazetteer:
+    def __init__(self, reference: Path = REFERENCE) -> None:
+        def rows(name: str) -> list[dict[str, str]]:
+            with gzip.open(reference / name, "rt", encoding="utf-8") as fh:
+                return list(csv.DictReader(fh))
+
+        self.pins = {r["pin"]: (r["district"], r["state"]) for r in rows("pins.csv.gz")}
+        self.stations = {r["code"]: (r["name"], r["zone"]) for r in rows("stations.csv.gz")}
+        self.station_names = {_key(name): code for code, (name, _) in self.stations.items()}
+        train_rows = rows("trains.csv.gz")
+        state_of = {d: s for d, s in self.pins.values()}
+        self.names: dict[
+            tuple[str, ...], tuple[str, str, str | None]
+        ] = {}  # words → (kind, district, pin)
+        for r in rows("localities.csv.gz"):
+            district, _ = self.pins[r["pin"]]
+            self.names[tuple(tokens(r["locality"]))] = ("locality", district, r["pin"])
+        aliases = yaml.safe_load((reference / "aliases.yaml").read_text(encoding="utf-8"))
+        for district, spellings in aliases["localities"].items():
+            for spelling in spellings:
+                self.names[tuple(tokens(spelling))] = ("locality", district, None)
+        for district in state_of:
+            self.names[tuple(tokens(district))] = ("district", district, None)
+        for district, spellings in aliases["districts"].items():
+            for spelling in spellings:
+                self.names[tuple(tokens(spelling))] = ("district", district, None)
+        self.state_of = state_of
+        # Longest name length per first word: most words start no name at all.
+        self._longest: dict[str, int] = {}
+        for key in self.names:
+            self._longest[key[0]] = max(self._longest.get(key[0], 0), len(key))
+        for code, zone in aliases.get("station_zones", {}).items():
+            if code in self.stations:
+                self.stations[code] = (self.stations[code][0], zone)
+        for name, code in aliases.get("station_names", {}).items():
+            self.station_names[_key(name)] = code
+        # A train belongs to its origin station's zone (after the corrections above).
+        self.trains = {
+            r["train"]: (r["name"], self.stations.get(r["origin_code"], ("", r["origin_zone"]))[1])
+            for r in train_rows
+        }
+
+    def _names_in(self, text: str) -> list[Place]:
+        toks = tokens(text)
+        found: list[Place] = []
+        i = 0
+        longest = self._longest
+        while i < len(toks):
+            for n in range(min(longest.get(toks[i], 0), len(toks) - i), 0, -1):
+                hit = self.names.get(tuple(toks[i : i + n]))
+                if hit:
+                    kind, district, _pin = hit
+                    words = " ".join(toks[i : i + n])
+                    found.append(
+                        Place(
+                            kind,
+                            words,
+                            district,
+                            self.state_of.get(district),
+                            evidence=f"{kind} {words!r} → {district}",
+                        )
+                    )
+                    i += n - 1
+                    break
+            i += 1
+        return found
+
+    def resolve(self, text: str, entities: list[Entity]) -> Location:
+        places: list[Place] = []
+        for code in dict.fromkeys(_STATION_CODE.findall(text)):
+            if code in self.stations and code not in _NOT_STATIONS:
+                name, zone = self.stations[code]
+                places.append(
+                    Place("station", code, zone=zone, evidence=f"station {code} ({name}, {zone})")
+                )
+        for m in _STATION_NAME.finditer(text):
+            words = tokens(m.group(1))
+            for start in range(
+                len(words)
+            ):  # "now at Kota Jn" → try "now at kota", "at kota", "kota"
+                code = self.station_names.get(" ".join(words[start:]))
+                if code and code not in {p.value for p in places}:
+                    name, zone = self.stations[code]
+                    places.append(
+                        Place(
+                            "station",
+                            code,
+                            zone=zone,
+                            evidence=f"station {m.group(0).strip()!r} → {code} ({zone})",
+                        )
+                    )
+                    break
+        for e in entities:
+            if e.kind == "pin" and e.value in self.pins:
+                district, state = self.pins[e.value]
+                places.append(
+                    Place(
+                        "pin",
+                        e.value,
+                        district,
+                        state,
+                        evidence=f"PIN {e.value} → {district}, {state}",
+                    )
+                )
+        names = self._names_in(text)
+        places += [p for p in names if p.kind == "district"] + [
+            p for p in names if p.kind == "locality"
+        ]
+        for e in entities:
+            if e.kind == "train" and e.value in self.trains:
+                name, zone = self.trains[e.value]
+                if zone:
+                    places.append(
+                        Place(
+                            "train",
+                            e.value,
+                            zone=zone,
+                            evidence=f"train {e.value} ({name}) → zone {zone}",
+                        )
+                    )
+        return Location(places)
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> Gazetteer:
+    return Gazetteer()

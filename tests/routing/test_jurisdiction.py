@@ -1,0 +1,101 @@
+"""Scenarios on the demo organisation: places in posts route to the right office."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from sevadesk.routing.explain import evaluate_routing, explain
+from sevadesk.routing.gazetteer import gazetteer
+from sevadesk.routing.orgfile import load_org_file
+from sevadesk.routing.router import Router
+from sevadesk.store.org_repo import apply_org
+from sevadesk.triage.entities import extract
+from sevadesk.triage.model_triager import ModelTriager
+
+ROOT = Path(__file__).parents[2]
+DEMO_ORG = ROOT / "src" / "sevadesk" / "demo" / "org.yaml"
+ROUTING_SET = ROOT / "evaluation" / "routing_demo.csv"
+
+
+@pytest.fixture
+def demo_router(engine: Engine) -> Router:
+    with engine.begin() as conn:
+        apply_org(conn, load_org_file(DEMO_ORG))
+    with engine.connect() as conn:
+        return Router.load(conn)
+
+
+@pytest.fixture(scope="module")
+def triager() -> ModelTriager:
+    return ModelTriager()
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "evidence"),
+    [
+        ("@Uppolice chain snatching near Hazratganj, Lucknow 226001", "UPP-LUCKNOW", "PIN 226001"),
+        ("@Uppolice chain snatching near Hazratganj", "UPP-LUCKNOW", "locality 'hazratganj'"),
+        ("@Uppolice मेरठ में एफआईआर दर्ज नहीं हो रही", "UPP-MEERUT", "district 'मेरठ'"),
+        ("@RailMinIndia no water in coach B4 of 12951, now at Kota Jn", "RLY-WCR-KOTA", "station"),
+        ("@RailMinIndia no water in coach B4 of 12951", "RLY-WR", "train 12951"),
+        ("@Uppolice loud music every night near my house", "UPP", "@Uppolice"),
+    ],
+)
+def test_demo_scenarios(
+    demo_router: Router, triager: ModelTriager, text: str, unit: str, evidence: str
+) -> None:
+    result = explain(demo_router, triager, text)
+    assert result.decision.unit_code == unit
+    assert evidence in result.decision.detail
+
+
+def test_a_railway_post_naming_a_police_district_stays_with_railways(
+    demo_router: Router, triager: ModelTriager
+) -> None:
+    result = explain(
+        demo_router, triager, "@RailMinIndia toilet dirty in S5 of 12004, I boarded at Lucknow"
+    )
+    assert result.decision.unit_code.startswith("RLY")
+
+
+def test_the_gazetteer_reads_pins_hindi_names_and_ignores_words_that_look_like_codes() -> None:
+    g = gazetteer()
+    text = "AC not working, PNR 4512345678, TT absent, train at Kanpur Central station, PIN 208001, वाराणसी"
+    location = g.resolve(text, extract(text))
+    kinds = {(p.kind, p.value) for p in location.places}
+    assert ("station", "CNB") in kinds and ("pin", "208001") in kinds
+    assert "Varanasi" in location.districts and "Kanpur Nagar" in location.districts
+    assert not any(p.value in ("AC", "PNR", "TT") for p in location.places)
+
+
+def test_routing_accuracy_on_the_labelled_demo_set(
+    demo_router: Router, triager: ModelTriager
+) -> None:
+    accuracy, count, misses = evaluate_routing(demo_router, triager, ROUTING_SET)
+    assert count >= 40
+    assert accuracy >= 0.9, misses
+
+
+def test_route_explain_command_prints_the_decision(tmp_path: Path) -> None:
+    db = f"sqlite:///{tmp_path / 'd.db'}"
+    run = [sys.executable, "-m", "sevadesk"]
+    subprocess.run([*run, "org", "load", str(DEMO_ORG), "-d", db], check=True, capture_output=True)
+    out = subprocess.run(
+        [
+            *run,
+            "route",
+            "explain",
+            "@RailMinIndia no water in B4 of 12951 now at Kota Jn",
+            "-d",
+            db,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "route: RLY-WCR-KOTA by jurisdiction" in out.replace("\n", " ")
