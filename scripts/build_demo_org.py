@@ -353,6 +353,24 @@ def main() -> int:
                 "children": [railways(), police(), passport()],
             }
         ],
+        # Central government offices: Monday to Friday; holidays from the DoPT list for 2026
+        # (national holidays and the main gazetted ones; check the year's notification).
+        "calendars": {
+            "business": {
+                "hours": "09:30-18:00",
+                "days": ["mon", "tue", "wed", "thu", "fri"],
+                "holidays": [
+                    "2026-01-26",
+                    "2026-03-04",
+                    "2026-08-15",
+                    "2026-10-02",
+                    "2026-10-20",
+                    "2026-11-08",
+                    "2026-12-25",
+                ],
+                "timezone": "Asia/Kolkata",
+            }
+        },
         "sla_policies": [
             {"unit": "RLY", "urgency": "sos", "first_response": "15m", "resolution": "4h"},
             {"unit": "RLY", "first_response": "2h", "resolution": "2d"},

@@ -17,7 +17,6 @@ from sevadesk.pipeline.runner import Pipeline
 from sevadesk.routing.orgfile import load_org_file
 from sevadesk.store.db import make_engine, upgrade
 from sevadesk.store.org_repo import apply_org
-from sevadesk.triage.baseline import BaselineTriager
 from tests.factories import BASE_TIME
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -99,7 +98,7 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def pipeline(org_engine: Engine, settings: Settings, clock: FrozenClock) -> Pipeline:
-    return Pipeline(org_engine, BaselineTriager(), settings, clock)
+    return Pipeline(org_engine, None, settings, clock)  # the shipped model, as in production
 
 
 @pytest.fixture(autouse=True, scope="session")

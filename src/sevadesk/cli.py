@@ -386,6 +386,30 @@ def route_eval(
     out.print(f"routing accuracy {accuracy:.3f} ({count - len(misses)}/{count})")
 
 
+sla_app = typer.Typer(help="SLA deadlines and escalation.", no_args_is_help=True)
+app.add_typer(sla_app, name="sla")
+
+
+@sla_app.command("run")
+def sla_run(database: DatabaseOpt = None) -> None:
+    """Escalate every ticket whose SLA deadline has passed (the server also does this each minute)."""
+    from datetime import UTC, datetime
+
+    from sevadesk.routing.escalation import run_escalations
+    from sevadesk.routing.sla import SlaBook
+
+    engine = _engine(_settings(database))
+    with engine.begin() as conn:
+        escalations = run_escalations(conn, datetime.now(UTC), SlaBook.load(conn))
+    for e in escalations:
+        out.print(
+            f"{e.ref}: {e.deadline} deadline missed → level {e.level} at {e.unit}, priority {e.priority}, "
+            f"{e.notified} supervisor(s) notified",
+            markup=False,
+        )
+    out.print(f"{len(escalations)} ticket(s) escalated")
+
+
 @bench_app.command("ingest")
 def bench_ingest(
     posts: Annotated[int, typer.Option(help="Posts to generate and ingest.")] = 50_000,

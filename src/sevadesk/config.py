@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # A citizen's reply within this many hours of resolution reopens the ticket.
     reopen_window_hours: int = 72
     batch_size: int = 1000
+    # How often the server checks SLA deadlines; 0 turns the check off (run `seva sla run`).
+    sla_interval_seconds: float = 60.0
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"

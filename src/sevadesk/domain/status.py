@@ -25,7 +25,10 @@ class TicketStatus(StrEnum):
 S = TicketStatus
 
 TRANSITIONS: dict[TicketStatus, frozenset[TicketStatus]] = {
-    S.NEW: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.REJECTED, S.MERGED}),
+    # Asking for details (a PNR, an FIR copy) is often the first move on a new ticket.
+    S.NEW: frozenset(
+        {S.ASSIGNED, S.IN_PROGRESS, S.AWAITING_CITIZEN, S.RESOLVED, S.REJECTED, S.MERGED}
+    ),
     S.ASSIGNED: frozenset(
         {S.IN_PROGRESS, S.AWAITING_CITIZEN, S.RESOLVED, S.REJECTED, S.MERGED, S.NEW}
     ),

@@ -20,6 +20,7 @@ from sevadesk.pipeline.prepare import Prepared, prepare, prepare_ahead
 from sevadesk.pipeline.thread import ThreadPolicy, mark_agency_posts, thread
 from sevadesk.pipeline.tickets import write_batch
 from sevadesk.routing.router import NoDefaultUnit, Router
+from sevadesk.routing.sla import SlaBook
 from sevadesk.store.org_repo import triage_config
 from sevadesk.triage.base import Triager
 from sevadesk.triage.default import default_triager
@@ -57,6 +58,7 @@ class Pipeline:
             reopen_window=timedelta(hours=settings.reopen_window_hours),
         )
         self._router: Router | None = None
+        self.sla: SlaBook | None = None
         self._router_loaded = 0.0
 
     @property
@@ -64,6 +66,7 @@ class Pipeline:
         if self._router is None or time.monotonic() - self._router_loaded > ROUTER_TTL_SECONDS:
             with self.engine.connect() as conn:
                 self._router = Router.load(conn)
+                self.sla = SlaBook.load(conn)
                 config = triage_config(conn)
             if self._own_triager and config != self.triage_config:
                 self.triager = default_triager(config)
@@ -171,7 +174,7 @@ class Pipeline:
                 if item.ticket_id is None and not item.from_agency and item.triage.actionable:
                     _unit, item.route = router.route(item.msg, item.triage)
             units = {u.code: u for u in router.units.values()}
-            summary.add(write_batch(conn, fresh, units, now))
+            summary.add(write_batch(conn, fresh, units, now, self.sla))
             rejected_ids = {jid for jid, _ in rejected}
             journal.mark(conn, [e.id for e in entries if e.id not in rejected_ids], rejected)
         BATCH_SECONDS.observe(time.perf_counter() - started)

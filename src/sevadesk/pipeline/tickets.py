@@ -12,12 +12,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, func, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from sevadesk.domain.messages import Entity
 from sevadesk.domain.status import TicketStatus
 from sevadesk.domain.units import UnitRef
 from sevadesk.pipeline.batch import BatchSummary, Item
+from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import tables as t
 from sevadesk.store.upsert import insert_ignore
 
@@ -136,6 +137,7 @@ def _open_tickets(
     followers: Counter[int],
     units: dict[str, UnitRef],
     now: datetime,
+    sla: SlaBook | None,
 ) -> None:
     by_prefix: dict[str, list[Item]] = {}
     for item in opens:
@@ -149,6 +151,12 @@ def _open_tickets(
     for item in opens:
         tr, route = item.triage, item.route
         assert tr is not None and route is not None
+        unit_id = units[route.unit_code].id
+        first_due, resolution_due = (
+            sla.deadlines(unit_id, tr.category, tr.urgency, item.msg.created_at)
+            if sla
+            else (None, None)
+        )
         rows.append(
             {
                 "ref": refs[id(item)],
@@ -169,6 +177,8 @@ def _open_tickets(
                 "opened_at": item.msg.created_at,
                 "updated_at": now,
                 "last_citizen_at": item.msg.created_at,
+                "first_response_due": first_due,
+                "resolution_due": resolution_due,
             }
         )
     # Correlate by the unique ref: SQLite only batches a RETURNING insert without ordering.
@@ -180,7 +190,11 @@ def _open_tickets(
 
 
 def write_batch(
-    conn: Connection, items: Sequence[Item], units: dict[str, UnitRef], now: datetime
+    conn: Connection,
+    items: Sequence[Item],
+    units: dict[str, UnitRef],
+    now: datetime,
+    sla: SlaBook | None = None,
 ) -> BatchSummary:
     """Tickets are inserted before their messages so each message is written once, with its
     ticket id; a ticket whose opening message lost a race to another worker is removed again."""
@@ -188,7 +202,7 @@ def write_batch(
     opens, owner = _plan_tickets(items, summary)
     followers: Counter[int] = Counter(id(anchor) for anchor in owner.values())
     if opens:
-        _open_tickets(conn, opens, followers, units, now)
+        _open_tickets(conn, opens, followers, units, now, sla)
     for item in items:
         if id(item) in owner:
             item.ticket_id = owner[id(item)].ticket_id
@@ -276,7 +290,53 @@ def write_batch(
         conn.execute(t.ticket_events.insert(), events)
     if updates:
         _update_tickets(conn, list(updates.values()), now)
+        _citizen_answered(
+            conn, [u["tid"] for u in updates.values() if u["last_citizen"] is not None], now, sla
+        )
     return summary
+
+
+def _citizen_answered(
+    conn: Connection, ticket_ids: list[int], now: datetime, sla: SlaBook | None
+) -> None:
+    """A citizen's message on a ticket awaiting them puts it back in progress and restarts
+    its SLA clock (the pause is not counted against the office)."""
+    if not ticket_ids:
+        return
+    c = t.tickets.c
+    waiting = (
+        conn.execute(
+            select(
+                c.id,
+                c.unit_id,
+                c.category,
+                c.urgency,
+                c.sla_paused_at,
+                c.first_response_due,
+                c.resolution_due,
+            ).where(c.id.in_(ticket_ids), c.status == TicketStatus.AWAITING_CITIZEN.value)
+        )
+        .mappings()
+        .all()
+    )
+    for ticket in waiting:
+        values = resume_values(dict(ticket), now, sla) if sla else {"sla_paused_at": None}
+        conn.execute(
+            update(t.tickets)
+            .where(c.id == ticket["id"])
+            .values(status=TicketStatus.IN_PROGRESS.value, **values)
+        )
+        conn.execute(
+            t.ticket_events.insert().values(
+                ticket_id=ticket["id"],
+                at=now,
+                actor=SYSTEM,
+                action="status_changed",
+                before={"status": "awaiting_citizen"},
+                after={"status": "in_progress"},
+                note="the citizen answered",
+            )
+        )
 
 
 def _update_tickets(conn: Connection, rows: list[dict[str, Any]], now: datetime) -> None:

@@ -199,7 +199,9 @@ class Gazetteer:
                 places.append(
                     Place("station", code, zone=zone, evidence=f"station {code} ({name}, {zone})")
                 )
-        for m in _STATION_NAME.finditer(text):
+        lowered = text.lower()
+        named = any(w in lowered for w in (" jn", "junction", " jct", "station", " stn"))
+        for m in _STATION_NAME.finditer(text) if named else ():
             words = tokens(m.group(1))
             for start in range(
                 len(words)

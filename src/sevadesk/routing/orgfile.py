@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -148,6 +149,28 @@ class RuleSpec(_Strict):
         return value
 
 
+class CalendarSpec(_Strict):
+    """Office hours for SLA clocks, e.g. hours: "09:30-18:00", days: [mon, ..., sat]."""
+
+    hours: str = Field(default="09:30-18:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat"]
+    )
+    holidays: list[date] = Field(default_factory=list)
+    timezone: str = "Asia/Kolkata"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+
 class TriageSpec(_Strict):
     categories: list[str] | None = None
     rules: list[RuleSpec] = Field(default_factory=list)
@@ -156,6 +179,7 @@ class TriageSpec(_Strict):
 class OrgSpec(_Strict):
     units: list[UnitSpec]
     triage: TriageSpec | None = None
+    calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
     sla_policies: list[SlaSpec] = Field(default_factory=list)
     users: list[UserSpec] = Field(default_factory=list)
     templates: list[TemplateSpec] = Field(default_factory=list)
@@ -208,6 +232,10 @@ def _cross_checks(spec: OrgSpec) -> list[str]:
     for i, sla in enumerate(spec.sla_policies):
         if sla.unit not in codes:
             problems.append(f"sla_policies[{i}].unit: unknown unit {sla.unit!r}")
+        if sla.calendar != "24x7" and sla.calendar not in spec.calendars:
+            problems.append(
+                f"sla_policies[{i}].calendar: unknown calendar {sla.calendar!r} (define it under calendars)"
+            )
     for i, user in enumerate(spec.users):
         if user.unit not in codes:
             problems.append(f"users[{i}].unit: unknown unit {user.unit!r}")

@@ -160,6 +160,10 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
             )
         )
 
+    if spec.calendars:
+        calendars = {name: cal.model_dump(mode="json") for name, cal in spec.calendars.items()}
+        conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "calendars"))
+        conn.execute(t.org_settings.insert().values(key="calendars", value=calendars))
     if spec.triage is not None:
         value = spec.triage.model_dump(exclude_none=True)
         conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "triage"))

@@ -142,7 +142,14 @@ tickets = Table(
     Column("first_response_at", UTCDateTime),
     Column("resolved_at", UTCDateTime),
     Column("closed_at", UTCDateTime),
+    # SLA: deadlines from the unit's policy, shifted while the ticket awaits the citizen.
+    Column("first_response_due", UTCDateTime),
+    Column("resolution_due", UTCDateTime),
+    Column("sla_paused_at", UTCDateTime),
+    Column("escalation_level", Integer, nullable=False, default=0, server_default="0"),
+    Column("escalation_unit_id", Id, ForeignKey("units.id")),
     Index("ix_tickets_unit_status", "unit_id", "status", "id"),
+    Index("ix_tickets_resolution_due", "resolution_due"),
     Index("ix_tickets_citizen_status", "citizen_id", "status"),
     Index("ix_tickets_opened_at", "opened_at"),
 )
@@ -278,4 +285,18 @@ org_settings = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("value", JSONType, nullable=False),
+)
+
+# What a supervisor must look at: SLA escalations now, transfers and alarms later.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("ticket_id", Id, ForeignKey("tickets.id")),
+    Column("kind", String(32), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("read_at", UTCDateTime),
+    Index("ix_notifications_user_read", "user_id", "read_at"),
 )

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select, update
 
 from sevadesk.domain.errors import MissingReason, OutOfScope, UnknownUnit
 from sevadesk.domain.status import TicketStatus, check_transition
+from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import Actor, actor_by_username
 from sevadesk.tickets.queries import ticket_row
@@ -64,6 +65,11 @@ def change_status(
     if new == TicketStatus.ASSIGNED and ticket["assignee_id"] is None:
         raise InvalidRequest("assign the ticket to someone (POST .../assign) to make it assigned")
     values: dict[str, Any] = {"status": new.value, "updated_at": now}
+    # The SLA clock stops while the office waits for the citizen and restarts after.
+    if new == TicketStatus.AWAITING_CITIZEN:
+        values["sla_paused_at"] = now
+    elif ticket["status"] == TicketStatus.AWAITING_CITIZEN.value:
+        values.update(resume_values(ticket, now, SlaBook.load(conn)))
     if new == TicketStatus.RESOLVED:
         values["resolved_at"] = now
     elif new == TicketStatus.CLOSED:

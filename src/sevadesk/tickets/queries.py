@@ -67,6 +67,9 @@ _COLUMNS = (
     t.tickets.c.first_response_at,
     t.tickets.c.resolved_at,
     t.tickets.c.closed_at,
+    t.tickets.c.first_response_due,
+    t.tickets.c.resolution_due,
+    t.tickets.c.escalation_level,
     t.units.c.code.label("unit"),
     t.units.c.path.label("unit_path"),
     t.users.c.username.label("assignee"),
@@ -122,7 +125,12 @@ def ticket_row(conn: Connection, actor: Actor | None, ref: str) -> dict[str, Any
     """The ticket with its unit path; raises TicketNotFound outside the actor's scope."""
     row = conn.execute(
         _base()
-        .add_columns(t.tickets.c.unit_id, t.tickets.c.assignee_id, t.tickets.c.citizen_id)
+        .add_columns(
+            t.tickets.c.unit_id,
+            t.tickets.c.assignee_id,
+            t.tickets.c.citizen_id,
+            t.tickets.c.sla_paused_at,
+        )
         .where(t.tickets.c.ref == ref)
     ).first()
     if row is None or (actor is not None and not row.unit_path.startswith(actor.scope_path)):
@@ -178,7 +186,7 @@ def ticket_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
         .where(o.ticket_id == ticket["id"])
         .order_by(o.id)
     ).all()
-    for key in ("unit_path", "unit_id", "assignee_id", "citizen_id"):
+    for key in ("unit_path", "unit_id", "assignee_id", "citizen_id", "sla_paused_at"):
         ticket.pop(key, None)
     ticket["messages"] = [dict(r._mapping) for r in messages]
     ticket["events"] = [dict(r._mapping) for r in events]

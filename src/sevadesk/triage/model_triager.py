@@ -253,13 +253,13 @@ class ModelTriager:
             # The model alone is trusted only when it is sure: its SOS examples are few and
             # "please help" is as common in a dirty-toilet complaint as in an emergency.
             kind = "sos"
-        elif "!spam" in hits and kind not in ACTIONABLE_KINDS:
-            kind = "spam"
         elif kind not in ACTIONABLE_KINDS and actionable_p >= 0.5:
             # The kinds split the actionable mass; the biggest actionable kind takes it.
             kind = max(("grievance", "query"), key=lambda k: p[ix[k]])
         elif kind in ACTIONABLE_KINDS and actionable_p < 0.5:
             kind = max(("feedback", "noise"), key=lambda k: p[ix[k]])
+        if kind not in ACTIONABLE_KINDS and "!spam" in hits:
+            kind = "spam"
         category = self.taxonomy.best(hits)
         urgency = self._urgency(kind, hits)
         for rule in self.rules:

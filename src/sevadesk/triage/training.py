@@ -132,7 +132,7 @@ def train(
     c: float = 0.5,
     seed: int = 13,
     airline_cap: int = AIRLINE_CAP,
-    customer_support: bool = True,
+    customer_support: bool = False,
 ) -> TrainingRun:
     started = time.perf_counter()
     railway = list(datasets.railway_llm(data_dir))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,16 @@ def _error_handler(status: int):  # type: ignore[no-untyped-def]
 
 
 def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        watch = SlaWatch(engine, app.state.clock, settings.sla_interval_seconds)
+        if settings.sla_interval_seconds > 0:
+            watch.start()
+        yield
+        watch.stop()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="sevadesk",
         version=__version__,
         description="Grievance desk API: tickets from citizens' posts, routed to the right office.",
@@ -80,3 +91,38 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
         return TEMPLATES.TemplateResponse(request, "live.html", {"version": __version__})
 
     return app
+
+
+class SlaWatch:
+    """Runs SLA escalation every `interval` seconds in a background thread of the server."""
+
+    def __init__(self, engine: Engine, clock: Clock, interval: float) -> None:
+        import threading
+
+        self.engine, self.clock, self.interval = engine, clock, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sla-watch", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        import structlog
+
+        from sevadesk.routing.escalation import run_escalations
+        from sevadesk.routing.sla import SlaBook
+
+        log = structlog.get_logger("sla")
+        while not self._stop.wait(self.interval):
+            try:
+                with self.engine.begin() as conn:
+                    done = run_escalations(conn, self.clock.now(), SlaBook.load(conn))
+                if done:
+                    log.info("sla_escalations", count=len(done))
+            except Exception:  # keep watching; the next pass retries
+                log.exception("sla_watch_failed")
