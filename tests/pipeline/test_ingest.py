@@ -66,7 +66,13 @@ def test_jurisdiction_inside_the_addressed_organisation_wins_over_the_handle(
 def test_a_post_addressing_nobody_goes_to_the_default_unit(
     pipeline: Pipeline, org_engine: Engine
 ) -> None:
-    pipeline.ingest("x", "test", lines(tweet("No water supply in our colony for 5 days, my complaint is pending, please help")))
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet("No water supply in our colony for 5 days, my complaint is pending, please help")
+        ),
+    )
     ticket = _ticket(org_engine)
     assert (ticket["unit"], ticket["route_reason"]) == ("ROOT", "default")
 
@@ -250,7 +256,11 @@ def test_a_crash_between_journal_and_processing_loses_nothing(
             conn,
             "x",
             "webhook",
-            lines(tweet("@RailMinIndia toilet in coach S1 of 12555 is choked and stinking, please clean it, PNR 4512345678")),
+            lines(
+                tweet(
+                    "@RailMinIndia toilet in coach S1 of 12555 is choked and stinking, please clean it, PNR 4512345678"
+                )
+            ),
             pipeline.clock.now(),
         )
     summary = pipeline.drain()

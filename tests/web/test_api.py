@@ -40,7 +40,10 @@ def tickets(pipeline: Pipeline) -> dict[str, str]:
         "test",
         lines(
             tweet("@Uppolice chain snatching near Hazratganj, Lucknow PIN 226001", author_id="1"),
-            tweet("@Uppolice illegal parking blocks the road every day in Kanpur, please act, PIN 208001", author_id="2"),
+            tweet(
+                "@Uppolice illegal parking blocks the road every day in Kanpur, please act, PIN 208001",
+                author_id="2",
+            ),
             tweet("@RailMinIndia no water in coach B4 of 12951 PNR 4512345678", author_id="3"),
         ),
     )

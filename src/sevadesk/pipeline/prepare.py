@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from sevadesk.pipeline.batch import Item, JournalEntry
 from sevadesk.pipeline.normalise import normalise
+from sevadesk.routing.router import Router
 from sevadesk.triage.base import Triager
 from sevadesk.triage.rules import TriageConfig
 
@@ -19,34 +20,50 @@ Prepared = tuple[list[Item], list[tuple[int, str]]]
 T = TypeVar("T")
 
 
-def prepare(entries: Sequence[JournalEntry], triager: Triager) -> Prepared:
+def prepare(
+    entries: Sequence[JournalEntry], triager: Triager, router: Router | None = None
+) -> Prepared:
+    """Normalise and triage; with a router, also route every post that may open a ticket
+    (routing reads only the post and the organisation, so it can run ahead of the database)."""
     items, rejected = normalise(entries)
     for item, result in zip(items, triager.triage_batch([i.msg.text for i in items]), strict=True):
         item.triage = result
+    if router is not None:
+        handles = router.agency_handles
+        for item in items:
+            assert item.triage is not None
+            if item.triage.actionable and (item.msg.author_handle or "").lower() not in handles:
+                _unit, item.route = router.route(item.msg, item.triage)
     return items, rejected
 
 
 _worker_triager: Triager | None = None
+_worker_router: Router | None = None
 
 
-def _init_worker(config: TriageConfig | None) -> None:
-    global _worker_triager
+def _init_worker(config: TriageConfig | None, router: Router | None) -> None:
+    global _worker_triager, _worker_router
     from sevadesk.triage.default import default_triager
 
     _worker_triager = default_triager(config)
+    _worker_router = router
 
 
 def _prepare_in_worker(entries: Sequence[JournalEntry]) -> Prepared:
     assert _worker_triager is not None
-    return prepare(entries, _worker_triager)
+    return prepare(entries, _worker_triager, _worker_router)
 
 
 def prepare_ahead(
     batches: Iterable[tuple[T, Sequence[JournalEntry]]],
     config: TriageConfig | None = None,
+    router: Router | None = None,
 ) -> Iterator[tuple[T, Sequence[JournalEntry], Prepared]]:
-    """Yields each (tag, batch) with its prepared items, preparing the next batch meanwhile."""
-    with ProcessPoolExecutor(max_workers=1, initializer=_init_worker, initargs=(config,)) as pool:
+    """Yields each (tag, batch) with its prepared items, preparing the next batch meanwhile.
+    The router is a snapshot: an org file loaded during the run applies from the next run."""
+    with ProcessPoolExecutor(
+        max_workers=1, initializer=_init_worker, initargs=(config, router)
+    ) as pool:
         pending: tuple[T, Sequence[JournalEntry], Future[Prepared]] | None = None
         for tag, entries in batches:
             future = pool.submit(_prepare_in_worker, entries)

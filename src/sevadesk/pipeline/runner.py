@@ -105,7 +105,7 @@ class Pipeline:
 
         _ = self.router  # load the organisation's triage settings for the worker process
         for (payloads, positions), entries, prepared in prepare_ahead(
-            journaled(), self.triage_config
+            journaled(), self.triage_config, self.router
         ):
             summary = self.store(entries, prepared, positions) if entries else BatchSummary()
             yield self._count_input(summary, payloads, entries)
@@ -171,7 +171,12 @@ class Pipeline:
             for item in fresh:
                 assert item.triage is not None
                 # Only a post that may open a ticket needs a place in the hierarchy.
-                if item.ticket_id is None and not item.from_agency and item.triage.actionable:
+                if (
+                    item.route is None
+                    and item.ticket_id is None
+                    and not item.from_agency
+                    and item.triage.actionable
+                ):
                     _unit, item.route = router.route(item.msg, item.triage)
             units = {u.code: u for u in router.units.values()}
             summary.add(write_batch(conn, fresh, units, now, self.sla))

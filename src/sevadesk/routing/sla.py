@@ -43,6 +43,7 @@ class SlaBook:
         self.by_unit = by_unit
         self.parents = parents
         self.calendars: dict[str, Calendar] = {"24x7": AlwaysOpen(), **calendars}
+        self._memo: dict[tuple[int, str | None, str | None], Policy | None] = {}
 
     @classmethod
     def load(cls, conn: Connection) -> SlaBook:
@@ -77,6 +78,12 @@ class SlaBook:
         return cls(by_unit, parents, {name: _calendar(spec) for name, spec in stored.items()})
 
     def policy(self, unit_id: int, category: str | None, urgency: str | None) -> Policy | None:
+        key = (unit_id, category, urgency)
+        if key not in self._memo:
+            self._memo[key] = self._find(unit_id, category, urgency)
+        return self._memo[key]
+
+    def _find(self, unit_id: int, category: str | None, urgency: str | None) -> Policy | None:
         unit: int | None = unit_id
         while unit is not None:
             rows = self.by_unit.get(unit, [])
