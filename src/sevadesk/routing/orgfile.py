@@ -149,13 +149,15 @@ class RuleSpec(_Strict):
         return value
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+_WORKWEEK: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat")
+
+
 class CalendarSpec(_Strict):
     """Office hours for SLA clocks, e.g. hours: "09:30-18:00", days: [mon, ..., sat]."""
 
     hours: str = Field(default="09:30-18:00", pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri", "sat"]
-    )
+    days: list[Weekday] = Field(default_factory=lambda: list(_WORKWEEK))
     holidays: list[date] = Field(default_factory=list)
     timezone: str = "Asia/Kolkata"
 

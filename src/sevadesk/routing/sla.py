@@ -6,8 +6,10 @@ policy naming both category and urgency before one naming either before a catch-
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -115,12 +117,12 @@ class SlaBook:
         )
 
 
-def resume_values(ticket: dict[str, object], now: datetime, book: SlaBook) -> dict[str, object]:
+def resume_values(ticket: Mapping[str, Any], now: datetime, book: SlaBook) -> dict[str, object]:
     """Column values that restart a paused SLA clock: deadlines move by the paused working time."""
     paused_at = ticket.get("sla_paused_at")
     if not isinstance(paused_at, datetime):
         return {}
-    policy = book.policy(int(ticket["unit_id"]), ticket.get("category"), ticket.get("urgency"))  # type: ignore[arg-type]
+    policy = book.policy(int(ticket["unit_id"]), ticket.get("category"), ticket.get("urgency"))
     calendar = book.calendar(policy) if policy else AlwaysOpen()
     paused = calendar.minutes_between(paused_at, now)
     values: dict[str, object] = {"sla_paused_at": None}
