@@ -371,6 +371,21 @@ def main() -> int:
                 "timezone": "Asia/Kolkata",
             }
         },
+        "routing_rules": [
+            {
+                "id": "railway-acknowledgement",
+                "when": {
+                    "handles": ["RailMinIndia", "RailwaySeva", "RailMadad"],
+                    "kinds": ["grievance", "sos"],
+                },
+                "then": {"acknowledge": "ack"},
+            },
+            {
+                "id": "women-safety",
+                "when": {"categories": ["harassment"]},
+                "then": {"priority": "p1", "labels": ["women-safety"]},
+            },
+        ],
         "sla_policies": [
             {"unit": "RLY", "urgency": "sos", "first_response": "15m", "resolution": "4h"},
             {"unit": "RLY", "first_response": "2h", "resolution": "2d"},

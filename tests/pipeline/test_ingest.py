@@ -312,3 +312,48 @@ def test_the_organisations_triage_rules_apply_to_new_tickets(
     with org_engine.connect() as conn:
         version = conn.execute(select(t.triage_results.c.model_version)).scalar()
     assert version.startswith("triage-lr-")
+
+
+def test_routing_rules_route_prioritise_label_and_acknowledge(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet(
+                "@RailMinIndia huge crowd for Kumbh, no water in coach S3 of 12004, PNR 4512345678",
+                id="4242",
+            )
+        ),
+    )
+    ticket = _ticket(org_engine)
+    assert (ticket["unit"], ticket["route_reason"], ticket["priority"]) == (
+        "RLY-NR-LKO",
+        "rule",
+        "p2",
+    )
+    assert ticket["labels"] == ["kumbh"]
+    assert "kumbh-desk" in ticket["route_detail"]
+    with org_engine.connect() as conn:
+        ack = conn.execute(select(t.outbox)).mappings().one()
+    assert ack["body"] == f"Registered as {ticket['ref']}."
+    assert (ack["idempotency_key"], ack["in_reply_to_id"], ack["created_by"]) == (
+        f"ack:{ticket['ref']}",
+        "4242",
+        "system",
+    )
+    assert ticket["first_response_at"] is None  # an automatic acknowledgement is not a response
+
+
+def test_a_rule_can_keep_a_post_out_of_the_desk(pipeline: Pipeline, org_engine: Engine) -> None:
+    summary = pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet(
+                "@RailMinIndia my movie review: the train scenes were dirty and broken, PNR 4512345678"
+            )
+        ),
+    )
+    assert (summary.new, summary.tickets_opened, summary.ignored) == (1, 0, 1)

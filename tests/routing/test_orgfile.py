@@ -113,3 +113,23 @@ def test_triage_rules_are_validated_with_their_key_path() -> None:
     found = problems_of(data)
     assert "triage.categories[1]: unknown category 'teleportation'" in found
     assert "triage.rules[1]: set at least one of kind, category, urgency" in found
+
+
+def test_routing_rules_are_validated_with_their_key_path() -> None:
+    data = minimal()
+    data["routing_rules"] = [
+        {
+            "id": "a",
+            "when": {"kinds": ["sos"]},
+            "then": {"route_to": "NOPE", "acknowledge": "missing"},
+        },
+        {"id": "b", "when": {}, "then": {"ignore": True}},
+        {"id": "c", "when": {"kinds": ["sos"]}, "then": {"priority": "urgent"}},
+    ]
+    found = problems_of(data)
+    assert any(p.startswith("routing_rules[2].then.priority:") for p in found)
+    data["routing_rules"].pop()
+    found = problems_of(data)
+    assert "routing_rules[0].then.route_to: unknown unit 'NOPE'" in found
+    assert "routing_rules[0].then.acknowledge: unknown template 'missing'" in found
+    assert "routing_rules[1].when: give at least one condition" in found

@@ -61,8 +61,14 @@ class TriageResult:
 
 @dataclass(slots=True, frozen=True)
 class RouteDecision:
-    """Where a ticket goes and why (shown to agents and in the API)."""
+    """Where a ticket goes and why (shown to agents and in the API), plus what the
+    organisation's routing rules add: a priority, labels, an acknowledgement, or `ignore`."""
 
     unit_code: str
     reason: str
     detail: str
+    priority: str | None = None
+    labels: tuple[str, ...] = ()
+    acknowledge: str | None = None
+    ignore: bool = False
+    rules: tuple[str, ...] = ()

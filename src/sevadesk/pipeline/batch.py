@@ -55,6 +55,7 @@ class BatchSummary:
     not_actionable: int = 0
     agency_posts: int = 0
     reopened: int = 0
+    ignored: int = 0
     rejections: list[Rejection] = field(default_factory=list)
 
     def add(self, other: BatchSummary) -> None:
@@ -68,6 +69,7 @@ class BatchSummary:
             "not_actionable",
             "agency_posts",
             "reopened",
+            "ignored",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejections.extend(other.rejections)
@@ -83,4 +85,5 @@ class BatchSummary:
             "not_actionable": self.not_actionable,
             "agency_posts": self.agency_posts,
             "reopened": self.reopened,
+            "ignored": self.ignored,
         }

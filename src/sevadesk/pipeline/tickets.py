@@ -123,6 +123,8 @@ def _plan_tickets(
             continue
         if item.from_agency:
             summary.agency_posts += 1
+        elif item.route is not None and item.route.ignore:
+            summary.ignored += 1  # an organisation rule says this post is not for the desk
         elif item.triage is not None and item.triage.actionable:
             opens.append(item)
             opening.add(id(item))
@@ -164,7 +166,7 @@ def _open_tickets(
                 "citizen_id": item.citizen_id,
                 "channel": item.msg.channel,
                 "status": TicketStatus.NEW.value,
-                "priority": PRIORITY_BY_URGENCY[tr.urgency],
+                "priority": route.priority or PRIORITY_BY_URGENCY[tr.urgency],
                 "kind": tr.kind,
                 "category": tr.category,
                 "urgency": tr.urgency,
@@ -172,7 +174,7 @@ def _open_tickets(
                 "summary": tr.masked_text[:1000],
                 "route_reason": route.reason,
                 "route_detail": route.detail[:300],
-                "labels": [],
+                "labels": list(route.labels),
                 "message_count": 1 + followers[id(item)],
                 "opened_at": item.msg.created_at,
                 "updated_at": now,
@@ -233,7 +235,8 @@ def write_batch(
                 "after": {
                     "status": "new",
                     "unit": route.unit_code,
-                    "priority": PRIORITY_BY_URGENCY[tr.urgency],
+                    "priority": route.priority or PRIORITY_BY_URGENCY[tr.urgency],
+                    "rules": list(route.rules),
                     "category": tr.category,
                     "kind": tr.kind,
                     "message_id": item.message_id,
@@ -288,6 +291,7 @@ def write_batch(
         u["reopen"] = u["reopen"] or item.reopens
     if events:
         conn.execute(t.ticket_events.insert(), events)
+    _acknowledge(conn, [i for i in opens if i.route is not None and i.route.acknowledge], now)
     if updates:
         _update_tickets(conn, list(updates.values()), now)
         _citizen_answered(
@@ -364,3 +368,49 @@ def _update_tickets(conn: Connection, rows: list[dict[str, Any]], now: datetime)
             .values(status=TicketStatus.IN_PROGRESS.value, resolved_at=None),
             reopened,
         )
+
+
+def _acknowledge(conn: Connection, items: list[Item], now: datetime) -> None:
+    """Auto-acknowledgements that routing rules ask for, queued in the outbox once per ticket
+    (the idempotency key is the ticket's), in the post's language when a template exists."""
+    if not items:
+        return
+    codes = {i.route.acknowledge for i in items if i.route}
+    rt = t.reply_templates.c
+    templates = {
+        (r.code, r.language): r.body
+        for r in conn.execute(
+            select(rt.code, rt.language, rt.body).where(rt.code.in_(codes), rt.unit_id.is_(None))
+        )
+    }
+    tc = t.tickets.c
+    refs = dict(
+        conn.execute(select(tc.id, tc.ref).where(tc.id.in_([i.ticket_id for i in items]))).all()
+    )
+    rows = []
+    for item in items:
+        assert item.route is not None and item.triage is not None and item.ticket_id is not None
+        code = item.route.acknowledge
+        body = templates.get((code, item.triage.language.split("-")[0])) or templates.get(
+            (code, "en")
+        )
+        if body is None:
+            continue
+        ref = refs[item.ticket_id]
+        rows.append(
+            {
+                "idempotency_key": f"ack:{ref}",
+                "channel": item.msg.channel,
+                "ticket_id": item.ticket_id,
+                "in_reply_to_id": item.msg.external_id,
+                "recipient": item.msg.author_handle,
+                "body": body.replace("{ref}", ref),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_by": SYSTEM,
+                "created_at": now,
+            }
+        )
+    if rows:
+        conn.execute(insert_ignore(conn, t.outbox, ["idempotency_key"]), rows)

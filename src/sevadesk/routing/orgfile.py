@@ -178,10 +178,42 @@ class TriageSpec(_Strict):
     rules: list[RuleSpec] = Field(default_factory=list)
 
 
+class RuleWhen(_Strict):
+    """All listed conditions must hold; each list matches if any of its values does."""
+
+    channels: list[str] = Field(default_factory=list)
+    handles: list[str] = Field(default_factory=list)
+    hashtags: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    kinds: list[str] = Field(default_factory=list)
+    categories: list[str] = Field(default_factory=list)
+    urgencies: list[str] = Field(default_factory=list)
+    entities: list[str] = Field(default_factory=list)  # entity kinds present: pnr, train, vehicle…
+    districts: list[str] = Field(default_factory=list)
+    stations: list[str] = Field(default_factory=list)
+    zones: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
+
+
+class RuleThen(_Strict):
+    route_to: str | None = None
+    priority: Literal["p1", "p2", "p3", "p4"] | None = None
+    labels: list[str] = Field(default_factory=list)
+    acknowledge: str | None = None  # a reply template code, sent at once through the outbox
+    ignore: bool = False
+
+
+class RoutingRuleSpec(_Strict):
+    id: str
+    when: RuleWhen
+    then: RuleThen
+
+
 class OrgSpec(_Strict):
     units: list[UnitSpec]
     triage: TriageSpec | None = None
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
+    routing_rules: list[RoutingRuleSpec] = Field(default_factory=list)
     sla_policies: list[SlaSpec] = Field(default_factory=list)
     users: list[UserSpec] = Field(default_factory=list)
     templates: list[TemplateSpec] = Field(default_factory=list)
@@ -255,6 +287,17 @@ def _cross_checks(spec: OrgSpec) -> list[str]:
                 problems.append(f"triage.rules[{i}]: give keywords or a pattern")
             if not (rule.kind or rule.category or rule.urgency):
                 problems.append(f"triage.rules[{i}]: set at least one of kind, category, urgency")
+    template_codes = {tpl.code for tpl in spec.templates}
+    for i, routing_rule in enumerate(spec.routing_rules):
+        then = routing_rule.then
+        if then.route_to is not None and then.route_to not in codes:
+            problems.append(f"routing_rules[{i}].then.route_to: unknown unit {then.route_to!r}")
+        if then.acknowledge is not None and then.acknowledge not in template_codes:
+            problems.append(
+                f"routing_rules[{i}].then.acknowledge: unknown template {then.acknowledge!r}"
+            )
+        if routing_rule.when == RuleWhen():
+            problems.append(f"routing_rules[{i}].when: give at least one condition")
     for i, tpl in enumerate(spec.templates):
         if tpl.unit is not None and tpl.unit not in codes:
             problems.append(f"templates[{i}].unit: unknown unit {tpl.unit!r}")

@@ -10,13 +10,14 @@ mentions a PIN code does not land at a police station.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, select
 
 from sevadesk.domain.messages import InboundMessage, RouteDecision, TriageResult
 from sevadesk.domain.units import UnitRef, depth, in_subtree
-from sevadesk.routing.gazetteer import gazetteer
+from sevadesk.routing.gazetteer import Location, gazetteer
+from sevadesk.routing.rules import RoutingRule
 from sevadesk.store import tables as t
 from sevadesk.triage.text import tokens
 
@@ -32,6 +33,7 @@ class Router:
     hashtags: dict[str, int]
     jurisdiction: dict[tuple[str, str], list[int]]
     default_unit_id: int | None
+    rules: tuple[RoutingRule, ...] = ()
 
     def __post_init__(self) -> None:
         by_code = {u.code: u for u in self.units.values()}
@@ -58,7 +60,11 @@ class Router:
         jurisdiction: dict[tuple[str, str], list[int]] = {}
         for r in conn.execute(select(t.unit_jurisdictions)):
             jurisdiction.setdefault((r.kind, r.value), []).append(r.unit_id)
+        stored = conn.execute(
+            select(t.org_settings.c.value).where(t.org_settings.c.key == "routing_rules")
+        ).scalar()
         return cls(
+            rules=tuple(RoutingRule.from_spec(r) for r in stored or []),
             units=units,
             handles={r.handle: r.unit_id for r in conn.execute(select(t.unit_handles))},
             hashtags={r.hashtag: r.unit_id for r in conn.execute(select(t.unit_hashtags))},
@@ -77,9 +83,8 @@ class Router:
                 best = uid
         return best
 
-    def _places(self, msg: InboundMessage, triage: TriageResult) -> list[tuple[str, list[int]]]:
+    def _places(self, location: Location) -> list[tuple[str, list[int]]]:
         """(evidence, units) for each place the post names, strongest evidence first."""
-        location = gazetteer().resolve(msg.text, triage.entities)
         found: list[tuple[str, list[int]]] = []
         j = self.jurisdiction
         for place in location.places:
@@ -97,6 +102,29 @@ class Router:
         return found
 
     def route(self, msg: InboundMessage, triage: TriageResult) -> tuple[UnitRef, RouteDecision]:
+        location = gazetteer().resolve(msg.text, triage.entities)
+        unit, decision = self._where(msg, location)
+        matched = [r for r in self.rules if r.matches(msg, triage, location)]
+        if not matched:
+            return unit, decision
+        by_code = {u.code: u for u in self.units.values()}
+        target = next((r for r in matched if r.route_to), None)
+        if target is not None:
+            unit = by_code[target.route_to]  # type: ignore[index]
+            decision = RouteDecision(unit.code, "rule", f"rule {target.id} → {unit.code}")
+        priority = next((r.priority for r in matched if r.priority), None)
+        labels = tuple(dict.fromkeys(label for r in matched for label in r.labels))
+        acknowledge = next((r.acknowledge for r in matched if r.acknowledge), None)
+        return unit, replace(
+            decision,
+            priority=priority,
+            labels=labels,
+            acknowledge=acknowledge,
+            ignore=any(r.ignore for r in matched),
+            rules=tuple(r.id for r in matched),
+        )
+
+    def _where(self, msg: InboundMessage, location: Location) -> tuple[UnitRef, RouteDecision]:
         addressed: list[tuple[str, int]] = [
             (f"@{h}", self.handles[h.lower()]) for h in msg.mentions if h.lower() in self.handles
         ]
@@ -104,7 +132,7 @@ class Router:
             (f"#{h}", self.hashtags[h.lower()]) for h in msg.hashtags if h.lower() in self.hashtags
         ]
         roots = {self._org_root[uid] for _, uid in addressed}
-        for evidence, unit_ids in self._places(msg, triage):
+        for evidence, unit_ids in self._places(location):
             inside = [
                 u
                 for u in unit_ids

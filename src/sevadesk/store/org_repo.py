@@ -160,6 +160,10 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
             )
         )
 
+    if spec.routing_rules:
+        rules = [r.model_dump(mode="json") for r in spec.routing_rules]
+        conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "routing_rules"))
+        conn.execute(t.org_settings.insert().values(key="routing_rules", value=rules))
     if spec.calendars:
         calendars = {name: cal.model_dump(mode="json") for name, cal in spec.calendars.items()}
         conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "calendars"))
