@@ -18,6 +18,7 @@ from sevadesk.domain.messages import Entity
 from sevadesk.domain.status import TicketStatus
 from sevadesk.domain.units import UnitRef
 from sevadesk.pipeline.batch import BatchSummary, Item
+from sevadesk.routing.assignment import Assigner, Post
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import tables as t
 from sevadesk.store.upsert import insert_ignore
@@ -183,12 +184,32 @@ def _open_tickets(
                 "resolution_due": resolution_due,
             }
         )
+    assigner = Assigner.load(conn, {r["unit_id"] for r in rows}, now) if rows else None
+    posts: dict[int, Post] = {}
+    for item, row in zip(opens, rows, strict=True):
+        assert item.triage is not None and assigner is not None
+        post = assigner.choose(
+            row["unit_id"], item.triage.urgency, item.triage.language, item.triage.category, now
+        )
+        if post is not None:
+            row["position_id"], row["status"] = post.id, TicketStatus.ASSIGNED.value
+            posts[id(item)] = post
+        else:
+            row["position_id"] = None
     # Correlate by the unique ref: SQLite only batches a RETURNING insert without ordering.
     by_ref = dict(
         conn.execute(t.tickets.insert().returning(t.tickets.c.ref, t.tickets.c.id), rows).all()
     )
     for item in opens:
         item.ticket_id = by_ref[refs[id(item)]]
+    if assigner is not None and assigner.chosen:
+        conn.execute(
+            update(t.positions)
+            .where(t.positions.c.id == bindparam("pid"))
+            .values(last_assigned_at=bindparam("at")),
+            [{"pid": pid, "at": at} for pid, at in assigner.chosen.items()],
+        )
+        _assigned(conn, opens, posts, now)
 
 
 def write_batch(
@@ -414,3 +435,39 @@ def _acknowledge(conn: Connection, items: list[Item], now: datetime) -> None:
         )
     if rows:
         conn.execute(insert_ignore(conn, t.outbox, ["idempotency_key"]), rows)
+
+
+def _assigned(conn: Connection, opens: list[Item], posts: dict[int, Post], now: datetime) -> None:
+    """Audit automatic assignments; an SOS also notifies the officers on the post at once."""
+    events, alerts = [], []
+    for item in opens:
+        post = posts.get(id(item))
+        if post is None:
+            continue
+        sos = item.triage is not None and item.triage.urgency == "sos"
+        events.append(
+            {
+                "ticket_id": item.ticket_id,
+                "at": now,
+                "actor": SYSTEM,
+                "action": "assigned",
+                "before": {"status": "new"},
+                "after": {"status": "assigned", "position": post.code},
+                "note": "SOS: straight to the on-duty post" if sos else "automatic assignment",
+            }
+        )
+        if sos:
+            alerts += [
+                {
+                    "user_id": uid,
+                    "ticket_id": item.ticket_id,
+                    "kind": "sos",
+                    "created_at": now,
+                    "message": f"SOS assigned to {post.code}: needs immediate attention",
+                }
+                for uid in post.holders
+            ]
+    if events:
+        conn.execute(t.ticket_events.insert(), events)
+    if alerts:
+        conn.execute(t.notifications.insert(), alerts)

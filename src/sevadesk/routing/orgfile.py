@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,6 +61,31 @@ class Jurisdiction(_Strict):
         return out
 
 
+class PositionSpec(_Strict):
+    """A post in a unit ("SHO Kotwali", "Control room, night shift"); officers hold it by roster."""
+
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+    name: str
+    on_duty: bool = False
+    languages: list[str] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list)
+    capacity: int = Field(default=50, ge=1)
+
+
+class RosterSpec(_Strict):
+    position: str
+    user: str
+    start: datetime = Field(alias="from")
+    end: datetime | None = Field(default=None, alias="to")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give a time zone, e.g. 2026-11-26T08:00:00+05:30")
+        return value
+
+
 class UnitSpec(_Strict):
     code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
     name: str
@@ -72,6 +97,8 @@ class UnitSpec(_Strict):
     hashtags: list[str] = Field(default_factory=list)
     jurisdiction: Jurisdiction = Field(default_factory=Jurisdiction)
     contact: dict[str, str] = Field(default_factory=dict)
+    assignment: Literal["manual", "round_robin", "least_loaded"] = "manual"
+    positions: list[PositionSpec] = Field(default_factory=list)
     children: list[UnitSpec] = Field(default_factory=list)
 
     @field_validator("handles", mode="before")
@@ -214,6 +241,7 @@ class OrgSpec(_Strict):
     triage: TriageSpec | None = None
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
     routing_rules: list[RoutingRuleSpec] = Field(default_factory=list)
+    roster: list[RosterSpec] = Field(default_factory=list)
     sla_policies: list[SlaSpec] = Field(default_factory=list)
     users: list[UserSpec] = Field(default_factory=list)
     templates: list[TemplateSpec] = Field(default_factory=list)
@@ -245,7 +273,14 @@ def _cross_checks(spec: OrgSpec) -> list[str]:
     handles: dict[str, str] = {}
     hashtags: dict[str, str] = {}
     defaults: list[str] = []
+    positions: dict[str, str] = {}
     for unit, parent, key in spec.walk():
+        for j, position in enumerate(unit.positions):
+            if position.code in positions:
+                problems.append(
+                    f"{key}.positions[{j}].code: {position.code!r} is already used at {positions[position.code]}"
+                )
+            positions[position.code] = f"{key}.positions[{j}]"
         if unit.code in codes:
             problems.append(f"{key}.code: {unit.code!r} is already used at {codes[unit.code]}")
         codes[unit.code] = key
@@ -287,6 +322,16 @@ def _cross_checks(spec: OrgSpec) -> list[str]:
                 problems.append(f"triage.rules[{i}]: give keywords or a pattern")
             if not (rule.kind or rule.category or rule.urgency):
                 problems.append(f"triage.rules[{i}]: set at least one of kind, category, urgency")
+    usernames = {u.username for u in spec.users}
+    for i, entry in enumerate(spec.roster):
+        if entry.position not in positions:
+            problems.append(f"roster[{i}].position: unknown position {entry.position!r}")
+        if entry.user not in usernames:
+            problems.append(
+                f"roster[{i}].user: unknown user {entry.user!r} (list them under users)"
+            )
+        if entry.end is not None and entry.end <= entry.start:
+            problems.append(f"roster[{i}].to: ends before it starts")
     template_codes = {tpl.code for tpl in spec.templates}
     for i, routing_rule in enumerate(spec.routing_rules):
         then = routing_rule.then

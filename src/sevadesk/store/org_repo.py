@@ -37,6 +37,7 @@ def _upsert_unit(
         "ticket_prefix": prefix,
         "is_default": unit.default,
         "contact": unit.contact,
+        "assignment": unit.assignment,
     }
     existing = conn.execute(select(t.units.c.id).where(t.units.c.code == unit.code)).scalar()
     if existing is not None:
@@ -142,6 +143,49 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
             conn.execute(t.users.insert().values(username=user.username, **values))
         else:
             conn.execute(update(t.users).where(t.users.c.id == existing).values(**values))
+
+    position_ids: dict[str, int] = {}
+    for unit, _parent, _key in spec.walk():
+        for position in unit.positions:
+            values = {
+                "unit_id": ids[unit.code],
+                "name": position.name,
+                "on_duty": position.on_duty,
+                "languages": position.languages,
+                "skills": position.skills,
+                "capacity": position.capacity,
+            }
+            existing = conn.execute(
+                select(t.positions.c.id).where(t.positions.c.code == position.code)
+            ).scalar()
+            if existing is None:
+                existing = conn.execute(
+                    t.positions.insert()
+                    .values(code=position.code, **values)
+                    .returning(t.positions.c.id)
+                ).scalar_one()
+            else:
+                conn.execute(
+                    update(t.positions).where(t.positions.c.id == existing).values(**values)
+                )
+            position_ids[position.code] = int(existing)
+    if spec.roster:
+        # The file's roster replaces the roster of the posts it names.
+        named = [position_ids[e.position] for e in spec.roster]
+        conn.execute(delete(t.position_holders).where(t.position_holders.c.position_id.in_(named)))
+        user_ids = dict(conn.execute(select(t.users.c.username, t.users.c.id)).all())
+        conn.execute(
+            t.position_holders.insert(),
+            [
+                {
+                    "position_id": position_ids[e.position],
+                    "user_id": user_ids[e.user],
+                    "starts_at": e.start,
+                    "ends_at": e.end,
+                }
+                for e in spec.roster
+            ],
+        )
 
     for tpl in spec.templates:
         unit_id = ids[tpl.unit] if tpl.unit else None

@@ -48,6 +48,8 @@ units = Table(
     Column("ticket_prefix", String(8), nullable=False),
     Column("is_default", Boolean, nullable=False, default=False),
     Column("contact", JSONType, nullable=False, default=dict),
+    # How new tickets find an officer: manual | round_robin | least_loaded.
+    Column("assignment", String(16), nullable=False, default="manual", server_default="manual"),
 )
 
 # Lookup tables for routing: each handle, hashtag and jurisdiction value names one unit.
@@ -148,6 +150,8 @@ tickets = Table(
     Column("sla_paused_at", UTCDateTime),
     Column("escalation_level", Integer, nullable=False, default=0, server_default="0"),
     Column("escalation_unit_id", Id, ForeignKey("units.id")),
+    # Tickets belong to posts ("SHO Kotwali"), not people: the officer holding the post now works it.
+    Column("position_id", Id, ForeignKey("positions.id"), index=True),
     Index("ix_tickets_unit_status", "unit_id", "status", "id"),
     Index("ix_tickets_resolution_due", "resolution_due"),
     Index("ix_tickets_citizen_status", "citizen_id", "status"),
@@ -299,4 +303,30 @@ notifications = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("read_at", UTCDateTime),
     Index("ix_notifications_user_read", "user_id", "read_at"),
+)
+
+positions = Table(
+    "positions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("unit_id", Id, ForeignKey("units.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("on_duty", Boolean, nullable=False, default=False),  # takes SOS tickets first
+    Column("languages", JSONType, nullable=False, default=list),
+    Column("skills", JSONType, nullable=False, default=list),  # categories this post handles best
+    Column("capacity", Integer, nullable=False, default=50),  # open tickets before it is full
+    Column("last_assigned_at", UTCDateTime),  # round-robin order
+)
+
+# The duty roster: who holds which post when. A transfer or a shift change ends a holding;
+# the post and its tickets stay.
+position_holders = Table(
+    "position_holders",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("position_id", Id, ForeignKey("positions.id"), nullable=False, index=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
+    Column("starts_at", UTCDateTime, nullable=False),
+    Column("ends_at", UTCDateTime),
 )

@@ -90,6 +90,39 @@ def change_status(
     return {"ref": ref, "status": new.value}
 
 
+def assign_position(
+    conn: Connection, actor: Actor, ref: str, code: str, now: datetime
+) -> dict[str, Any]:
+    """Give the ticket to a post of its unit; whoever holds the post works it."""
+    ticket = _writable(conn, actor, ref)
+    if ticket["status"] not in ("new", "assigned", "in_progress", "awaiting_citizen"):
+        raise InvalidRequest(f"a {ticket['status']} ticket cannot be assigned")
+    p = t.positions.c
+    post = conn.execute(select(p.id, p.code, p.unit_id).where(p.code == code)).first()
+    if post is None:
+        raise InvalidRequest(f"no position {code!r}")
+    if post.unit_id != ticket["unit_id"]:
+        raise OutOfScope(f"position {code} belongs to another unit than {ticket['unit']}")
+    status = ticket["status"]
+    if status == "new":
+        status = check_transition(status, "assigned").value
+    conn.execute(
+        update(t.tickets)
+        .where(t.tickets.c.id == ticket["id"])
+        .values(position_id=post.id, assignee_id=None, status=status, updated_at=now)
+    )
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "assigned",
+        now,
+        {"status": ticket["status"]},
+        {"position": code, "status": status},
+    )
+    return {"ref": ref, "position": code, "status": status}
+
+
 def assign(
     conn: Connection, actor: Actor, ref: str, username: str | None, now: datetime
 ) -> dict[str, Any]:

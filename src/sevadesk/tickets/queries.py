@@ -215,3 +215,23 @@ def recent_public(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
         .limit(limit)
     ).all()
     return [dict(r._mapping) for r in rows]
+
+
+def my_queue(
+    conn: Connection, actor: Actor, now: datetime, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Open tickets on the posts the actor holds now, plus tickets given to them by name."""
+    from sevadesk.domain.status import OPEN_STATUSES
+    from sevadesk.routing.assignment import held_now
+
+    h = t.position_holders.c
+    held = select(h.position_id).where(h.user_id == actor.id, held_now(now))
+    c = t.tickets.c
+    rows = conn.execute(
+        _base()
+        .where(c.status.in_([s.value for s in OPEN_STATUSES]))
+        .where((c.position_id.in_(held)) | (c.assignee_id == actor.id))
+        .order_by(c.priority, c.id)
+        .limit(limit)
+    ).all()
+    return [_row(r) for r in rows]

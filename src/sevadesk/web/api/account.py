@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import actor_for_password, issue_token
-from sevadesk.web.deps import CurrentActor, ReadConn, WriteConn
+from sevadesk.tickets.queries import my_queue
+from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
 
 router = APIRouter(tags=["account"])
 
@@ -31,6 +32,12 @@ def create_token(body: Credentials, conn: WriteConn) -> dict[str, str]:
 @router.get("/me")
 def me(who: CurrentActor) -> dict[str, Any]:
     return {"username": who.username, "role": who.role, "unit": who.unit_code}
+
+
+@router.get("/me/queue")
+def queue(conn: ReadConn, who: CurrentActor, clock: CurrentClock) -> list[dict[str, Any]]:
+    """My work: open tickets on the posts I hold now, and tickets given to me by name."""
+    return my_queue(conn, who, clock.now())
 
 
 @router.get("/units")

@@ -38,7 +38,10 @@ class StatusIn(BaseModel):
 
 
 class AssignIn(BaseModel):
-    username: str | None = Field(description="null to unassign")
+    username: str | None = Field(default=None, description="An officer by name; null to unassign")
+    position: str | None = Field(
+        default=None, description="A post of the ticket's unit (preferred)"
+    )
 
 
 class TransferIn(BaseModel):
@@ -102,6 +105,8 @@ def post_status(
 def post_assign(
     ref: str, body: AssignIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
 ) -> dict[str, Any]:
+    if body.position is not None:
+        return actions.assign_position(conn, who, ref, body.position, clock.now())
     return actions.assign(conn, who, ref, body.username, clock.now())
 
 
