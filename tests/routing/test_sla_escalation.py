@@ -104,7 +104,8 @@ def test_awaiting_the_citizen_pauses_the_clock_and_their_answer_restarts_it(
     )
     pipeline.ingest("x", "test", lines(first))
     before = ticket(org_engine)
-    agent = actor_by_username(org_engine.connect(), "lko.agent")
+    with org_engine.connect() as conn:
+        agent = actor_by_username(conn, "lko.agent")
     assert agent is not None
     with org_engine.begin() as conn:
         change_status(

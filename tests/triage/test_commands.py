@@ -87,3 +87,22 @@ def test_training_writes_a_loadable_model_with_its_scores(tmp_path: Path) -> Non
     assert recorded["train_examples"]["seed"] > 100
     actionable = recorded["metrics"]["railway-test"]["actionable"]["per_class"]["actionable"]
     assert actionable["f1"] > 0.6  # the floor the baseline (0.60) set; see the model card
+
+
+def test_an_agents_rejection_becomes_a_training_label(pipeline, org_engine, clock) -> None:  # type: ignore[no-untyped-def]
+    from sevadesk.store.users_repo import actor_by_username
+    from sevadesk.tickets.actions import change_status
+    from sevadesk.triage.training import corrections
+    from tests.factories import lines, tweet
+
+    text = "@RailMinIndia coach S3 of 12004 has no water, PNR 4512345678"
+    pipeline.ingest("x", "test", lines(tweet(text)))
+    with org_engine.begin() as conn:
+        agent = actor_by_username(conn, "rly.agent")
+        assert agent is not None
+        change_status(
+            conn, agent, "RLY-000001", "rejected", "duplicate of a RailMadad complaint", clock.now()
+        )
+    assert [(e.text, e.kind, e.source) for e in corrections(org_engine)] == [
+        (text, "noise", "corrections")
+    ]

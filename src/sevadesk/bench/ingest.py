@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -59,4 +60,6 @@ def run_ingest_bench(
         f"{total.threaded:,} threaded, {total.duplicates:,} duplicates)"
     )
     engine.dispose()
+    if tmpdir is not None:
+        shutil.rmtree(tmpdir, ignore_errors=True)
     return result

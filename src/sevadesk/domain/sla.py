@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
@@ -42,21 +43,14 @@ class BusinessHours:
     def _is_working_day(self, day: date) -> bool:
         return day.weekday() in self.days and day not in self.holidays
 
-    def _windows(self, start: datetime) -> list[tuple[datetime, datetime]]:
-        """Working windows from `start`'s local day on, lazily enough for SLA horizons."""
+    def _windows(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Working windows from `start`'s local day on, generated as far as the caller reads."""
         tz = self._tz()
-        local = start.astimezone(tz)
-        out = []
-        day = local.date()
-        for _ in range(400):  # a year of days is more than any SLA needs
+        day = start.astimezone(tz).date()
+        for _ in range(800):  # two years of days is more than any SLA horizon
             if self._is_working_day(day):
-                out.append(
-                    (datetime.combine(day, self.opens, tz), datetime.combine(day, self.closes, tz))
-                )
+                yield datetime.combine(day, self.opens, tz), datetime.combine(day, self.closes, tz)
             day += timedelta(days=1)
-            if len(out) >= 60:
-                break
-        return out
 
     def add(self, start: datetime, minutes: int) -> datetime:
         remaining = timedelta(minutes=minutes)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from sevadesk.pipeline.batch import JournalEntry
 from sevadesk.store import tables as t
-from sevadesk.store.upsert import insert_ignore
+from sevadesk.store.fast import bulk_insert_returning
 
 PENDING, PROCESSED, REJECTED = "pending", "processed", "rejected"
 
@@ -24,21 +24,22 @@ def digest(payload: str) -> str:
 
 
 def append(
-    conn: Connection, channel: str, source: str, payloads: Sequence[str], now: datetime
+    conn: Connection,
+    channel: str,
+    source: str,
+    payloads: Sequence[str],
+    now: datetime,
+    digests: Sequence[str] | None = None,
 ) -> list[JournalEntry]:
-    """Store payloads not seen before; return every entry of this batch still to process."""
+    """Store payloads not seen before; return every entry of this batch still to process.
+
+    New payloads are inserted straight away (ON CONFLICT DO NOTHING); only those already
+    stored are looked up, to hand back the ones left pending or rejected.
+    """
     by_digest: dict[str, str] = {}
-    for p in payloads:
-        by_digest.setdefault(digest(p), p)
-    known = {
-        row.digest: row
-        for row in conn.execute(
-            select(t.journal.c.id, t.journal.c.digest, t.journal.c.status).where(
-                t.journal.c.channel == channel, t.journal.c.digest.in_(list(by_digest))
-            )
-        )
-    }
-    fresh = [
+    for d, p in zip(digests or [digest(p) for p in payloads], payloads, strict=True):
+        by_digest.setdefault(d, p)
+    rows = [
         {
             "channel": channel,
             "source": source,
@@ -47,23 +48,22 @@ def append(
             "payload": p,
             "status": PENDING,
         }
-        for d, p in sorted(by_digest.items())
-        if d not in known
+        for d, p in sorted(by_digest.items())  # one lock order for concurrent writers
     ]
-    # Rejected entries are read again: a fixed adapter then accepts them, and a still-broken
-    # one is reported again rather than silently counted as seen.
-    entries = [
-        JournalEntry(row.id, channel, by_digest[d], d)
-        for d, row in known.items()
-        if row.status in (PENDING, REJECTED)
-    ]
-    if fresh:
-        # A concurrent writer storing the same event wins; that worker then processes it.
-        stmt = insert_ignore(conn, t.journal, ["channel", "digest"]).returning(
-            t.journal.c.id, t.journal.c.digest
-        )
-        for row in conn.execute(stmt, fresh):
-            entries.append(JournalEntry(row.id, channel, by_digest[row.digest], row.digest))
+    inserted = bulk_insert_returning(
+        conn, t.journal, rows, ["id", "digest"], on_conflict=["channel", "digest"]
+    )
+    entries = [JournalEntry(jid, channel, by_digest[d], d) for jid, d in inserted]
+    seen = set(by_digest) - {e.digest for e in entries}
+    if seen:
+        # Rejected entries are read again: a fixed adapter then accepts them, and a
+        # still-broken one is reported again rather than silently counted as seen.
+        j = t.journal.c
+        for row in conn.execute(
+            select(j.id, j.digest, j.status).where(j.channel == channel, j.digest.in_(seen))
+        ):
+            if row.status in (PENDING, REJECTED):
+                entries.append(JournalEntry(row.id, channel, by_digest[row.digest], row.digest))
     entries.sort(key=lambda e: e.id)
     return entries
 

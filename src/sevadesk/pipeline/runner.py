@@ -113,11 +113,12 @@ class Pipeline:
     def _journal(
         self, channel: str, source: str, payloads: Sequence[str]
     ) -> tuple[list[JournalEntry], dict[int, int]]:
+        digests = [journal.digest(p) for p in payloads]
         with self.engine.begin() as conn:
-            entries = journal.append(conn, channel, source, payloads, self.clock.now())
+            entries = journal.append(conn, channel, source, payloads, self.clock.now(), digests)
         position: dict[str, int] = {}
-        for idx, payload in enumerate(payloads):
-            position.setdefault(journal.digest(payload), idx)
+        for idx, d in enumerate(digests):
+            position.setdefault(d, idx)
         return entries, {e.id: position[e.digest] for e in entries}
 
     @staticmethod

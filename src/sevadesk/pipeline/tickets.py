@@ -21,7 +21,7 @@ from sevadesk.pipeline.batch import BatchSummary, Item
 from sevadesk.routing.assignment import Assigner, Post
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import tables as t
-from sevadesk.store.upsert import insert_ignore
+from sevadesk.store.fast import bulk_insert, bulk_insert_returning
 
 PRIORITY_BY_URGENCY = {"sos": "p1", "high": "p2", "normal": "p3", "low": "p4"}
 SYSTEM = "system"
@@ -67,11 +67,16 @@ def _insert_messages(conn: Connection, items: Sequence[Item], now: datetime) -> 
         # Sorted by key so concurrent workers take unique-index locks in one order (no deadlock).
         for i in sorted(items, key=lambda i: (i.msg.channel, i.msg.external_id))
     ]
-    m = t.messages.c
-    stmt = insert_ignore(conn, t.messages, ["channel", "external_id"]).returning(
-        m.id, m.channel, m.external_id
-    )
-    stored = {(r.channel, r.external_id): r.id for r in conn.execute(stmt, rows)}
+    stored = {
+        (channel, external_id): mid
+        for mid, channel, external_id in bulk_insert_returning(
+            conn,
+            t.messages,
+            rows,
+            ["id", "channel", "external_id"],
+            on_conflict=["channel", "external_id"],
+        )
+    }
     kept = []
     for item in items:
         item.message_id = stored.get((item.msg.channel, item.msg.external_id))
@@ -101,8 +106,7 @@ def _insert_triage(conn: Connection, items: Sequence[Item]) -> None:
                 "masked_text": tr.masked_text,
             }
         )
-    if rows:
-        conn.execute(t.triage_results.insert(), rows)
+    bulk_insert(conn, t.triage_results, rows)
 
 
 def _plan_tickets(
@@ -141,7 +145,8 @@ def _open_tickets(
     units: dict[str, UnitRef],
     now: datetime,
     sla: SlaBook | None,
-) -> None:
+) -> dict[int, str]:
+    """Insert the tickets `opens` open; returns each opener's reference, keyed by id(item)."""
     by_prefix: dict[str, list[Item]] = {}
     for item in opens:
         assert item.route is not None
@@ -197,9 +202,7 @@ def _open_tickets(
         else:
             row["position_id"] = None
     # Correlate by the unique ref: SQLite only batches a RETURNING insert without ordering.
-    by_ref = dict(
-        conn.execute(t.tickets.insert().returning(t.tickets.c.ref, t.tickets.c.id), rows).all()
-    )
+    by_ref = dict(bulk_insert_returning(conn, t.tickets, rows, ["ref", "id"]))
     for item in opens:
         item.ticket_id = by_ref[refs[id(item)]]
     if assigner is not None and assigner.chosen:
@@ -210,6 +213,7 @@ def _open_tickets(
             [{"pid": pid, "at": at} for pid, at in assigner.chosen.items()],
         )
         _assigned(conn, opens, posts, now)
+    return refs
 
 
 def write_batch(
@@ -224,8 +228,7 @@ def write_batch(
     summary = BatchSummary()
     opens, owner = _plan_tickets(items, summary)
     followers: Counter[int] = Counter(id(anchor) for anchor in owner.values())
-    if opens:
-        _open_tickets(conn, opens, followers, units, now, sla)
+    ticket_refs = _open_tickets(conn, opens, followers, units, now, sla) if opens else {}
     for item in items:
         if id(item) in owner:
             item.ticket_id = owner[id(item)].ticket_id
@@ -310,9 +313,10 @@ def write_batch(
                 item.msg.created_at if last is None else max(last, item.msg.created_at)
             )
         u["reopen"] = u["reopen"] or item.reopens
-    if events:
-        conn.execute(t.ticket_events.insert(), events)
-    _acknowledge(conn, [i for i in opens if i.route is not None and i.route.acknowledge], now)
+    bulk_insert(conn, t.ticket_events, events)
+    _acknowledge(
+        conn, [i for i in opens if i.route is not None and i.route.acknowledge], ticket_refs, now
+    )
     if updates:
         _update_tickets(conn, list(updates.values()), now)
         _citizen_answered(
@@ -391,33 +395,25 @@ def _update_tickets(conn: Connection, rows: list[dict[str, Any]], now: datetime)
         )
 
 
-def _acknowledge(conn: Connection, items: list[Item], now: datetime) -> None:
+def _acknowledge(conn: Connection, items: list[Item], refs: dict[int, str], now: datetime) -> None:
     """Auto-acknowledgements that routing rules ask for, queued in the outbox once per ticket
     (the idempotency key is the ticket's), in the post's language when a template exists."""
     if not items:
         return
     codes = {i.route.acknowledge for i in items if i.route}
     rt = t.reply_templates.c
-    templates = {
-        (r.code, r.language): r.body
-        for r in conn.execute(
-            select(rt.code, rt.language, rt.body).where(rt.code.in_(codes), rt.unit_id.is_(None))
-        )
-    }
-    tc = t.tickets.c
-    refs = dict(
-        conn.execute(select(tc.id, tc.ref).where(tc.id.in_([i.ticket_id for i in items]))).all()
-    )
+    query = select(rt.code, rt.language, rt.body).where(rt.code.in_(codes), rt.unit_id.is_(None))
+    templates = {(r.code, r.language): r.body for r in conn.execute(query)}
     rows = []
     for item in items:
-        assert item.route is not None and item.triage is not None and item.ticket_id is not None
+        assert item.route is not None and item.triage is not None
         code = item.route.acknowledge
-        body = templates.get((code, item.triage.language.split("-")[0])) or templates.get(
-            (code, "en")
-        )
+        # Romanised Hindi writers get the English text rather than Devanagari script.
+        language = "en" if item.triage.language.endswith("-Latn") else item.triage.language
+        body = templates.get((code, language)) or templates.get((code, "en"))
         if body is None:
             continue
-        ref = refs[item.ticket_id]
+        ref = refs[id(item)]
         rows.append(
             {
                 "idempotency_key": f"ack:{ref}",
@@ -433,8 +429,7 @@ def _acknowledge(conn: Connection, items: list[Item], now: datetime) -> None:
                 "created_at": now,
             }
         )
-    if rows:
-        conn.execute(insert_ignore(conn, t.outbox, ["idempotency_key"]), rows)
+    bulk_insert(conn, t.outbox, rows, on_conflict=["idempotency_key"])
 
 
 def _assigned(conn: Connection, opens: list[Item], posts: dict[int, Post], now: datetime) -> None:

@@ -47,19 +47,18 @@ class TrainingRun:
 def corrections(engine: Engine) -> list[datasets.Example]:
     """Agents' decisions as labels: a ticket an agent rejected was not actionable."""
     e, m = t.ticket_events.c, t.messages.c
-    rows = engine.connect().execute(
+    query = (
         select(m.text, e.after)
-        .join(
-            t.messages,
-            (t.messages.c.ticket_id == t.ticket_events.c.ticket_id) & (m.direction == "in"),
-        )
+        .join(t.messages, (m.ticket_id == e.ticket_id) & (m.direction == "in"))
         .where(e.action == "status_changed", e.actor.like("user:%"))
     )
-    out = []
-    for text, after in rows:
-        if (after or {}).get("status") == "rejected":
-            out.append(datasets.Example(text, "noise", "corrections", "train"))
-    return out
+    with engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [
+        datasets.Example(text, "noise", "corrections", "train")
+        for text, after in rows
+        if (after or {}).get("status") == "rejected"
+    ]
 
 
 def featurize(texts: Iterable[str]) -> list[list[str]]:

@@ -1,0 +1,116 @@
+"""Bulk INSERT without SQLAlchemy's per-row parameter processing, for the ingest hot path.
+
+SQLAlchemy spends several microseconds per row turning dicts into driver parameters; for the
+append-only tables the pipeline fills by the thousand (ticket events, triage results) this
+module builds the driver's rows directly, converting values exactly as the column types
+would: UTC datetimes as SQLite's text format or naive UTC for PostgreSQL, JSON as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Table
+
+from sevadesk.store.types import UTCDateTime
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DateTime stores
+
+
+def _converter(conn: Connection, column: Any):  # type: ignore[no-untyped-def]
+    sqlite = conn.dialect.name == "sqlite"
+    if isinstance(column.type, UTCDateTime):
+        if sqlite:
+            return lambda v: None if v is None else v.astimezone(UTC).strftime(_SQLITE_TIME)
+        return lambda v: None if v is None else v.astimezone(UTC).replace(tzinfo=None)
+    type_name = type(column.type).__name__
+    if type_name in ("JSON", "JSONB") or "JSON" in repr(column.type):
+        if sqlite:
+            return lambda v: None if v is None else orjson.dumps(v).decode()
+        from psycopg.types.json import Jsonb
+
+        return lambda v: None if v is None else Jsonb(v, dumps=lambda o: orjson.dumps(o).decode())
+    return None
+
+
+def _prepare(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    names = list(rows[0])
+    converters = [_converter(conn, table.c[n]) for n in names]
+    data = [
+        tuple(
+            convert(row[n]) if convert else row[n]
+            for n, convert in zip(names, converters, strict=True)
+        )
+        for row in rows
+    ]
+    return names, data
+
+
+def _head(conn: Connection, table: Table, names: list[str]) -> str:
+    quoted = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
+    return f"INSERT INTO {table.name} ({quoted}) VALUES "
+
+
+def _conflict(conn: Connection, on_conflict: Sequence[str] | None) -> str:
+    if not on_conflict:
+        return ""
+    cols = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in on_conflict)
+    return f" ON CONFLICT ({cols}) DO NOTHING"
+
+
+def bulk_insert(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    on_conflict: Sequence[str] | None = None,
+) -> None:
+    """executemany of one INSERT; every row must have the same keys."""
+    if not rows:
+        return
+    names, data = _prepare(conn, table, rows)
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        _head(conn, table, names)
+        + f"({', '.join([marker] * len(names))})"
+        + _conflict(conn, on_conflict)
+    )
+    conn.exec_driver_sql(sql, data)
+
+
+# SQLite allows 32,766 bound parameters per statement; PostgreSQL 65,535.
+_MAX_PARAMS = 32_000
+
+
+def bulk_insert_returning(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    returning: Sequence[str],
+    on_conflict: Sequence[str] | None = None,
+) -> list[tuple[Any, ...]]:
+    """Multi-row INSERT .. RETURNING in chunks; rows skipped by ON CONFLICT return nothing.
+    Returned values are raw driver values (use it for ids and text keys)."""
+    if not rows:
+        return []
+    names, data = _prepare(conn, table, rows)
+    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    one = f"({', '.join([marker] * len(names))})"
+    back = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in returning)
+    per = max(1, _MAX_PARAMS // len(names))
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(data), per):
+        chunk = data[start : start + per]
+        sql = (
+            _head(conn, table, names)
+            + ", ".join([one] * len(chunk))
+            + _conflict(conn, on_conflict)
+            + f" RETURNING {back}"
+        )
+        params = tuple(v for row in chunk for v in row)
+        out.extend(tuple(r) for r in conn.exec_driver_sql(sql, params))
+    return out
