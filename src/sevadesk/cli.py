@@ -421,9 +421,13 @@ def bench_ingest(
     """End-to-end posts/s from journal to tickets with the baseline triage."""
     from sevadesk.bench.ingest import run_ingest_bench
 
-    result = run_ingest_bench(
-        posts=posts, batch_size=batch_size, database_url=database, console=out
-    )
+    try:
+        result = run_ingest_bench(
+            posts=posts, batch_size=batch_size, database_url=database, console=out
+        )
+    except SchemaOutOfDate as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 

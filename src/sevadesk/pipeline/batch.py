@@ -56,6 +56,7 @@ class BatchSummary:
     agency_posts: int = 0
     reopened: int = 0
     ignored: int = 0
+    incident_links: int = 0
     rejections: list[Rejection] = field(default_factory=list)
 
     def add(self, other: BatchSummary) -> None:
@@ -70,6 +71,7 @@ class BatchSummary:
             "agency_posts",
             "reopened",
             "ignored",
+            "incident_links",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejections.extend(other.rejections)
@@ -86,4 +88,5 @@ class BatchSummary:
             "agency_posts": self.agency_posts,
             "reopened": self.reopened,
             "ignored": self.ignored,
+            "incident_links": self.incident_links,
         }

@@ -19,6 +19,7 @@ from sevadesk.domain.status import TicketStatus
 from sevadesk.domain.units import UnitRef
 from sevadesk.pipeline.batch import BatchSummary, Item
 from sevadesk.routing.assignment import Assigner, Post
+from sevadesk.routing.incidents import incident_key, link_incidents
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert, bulk_insert_returning
@@ -187,6 +188,7 @@ def _open_tickets(
                 "last_citizen_at": item.msg.created_at,
                 "first_response_due": first_due,
                 "resolution_due": resolution_due,
+                "incident_key": incident_key(tr),
             }
         )
     assigner = Assigner.load(conn, {r["unit_id"] for r in rows}, now) if rows else None
@@ -314,6 +316,10 @@ def write_batch(
             )
         u["reopen"] = u["reopen"] or item.reopens
     bulk_insert(conn, t.ticket_events, events)
+    keys = [k for i in opens if i.triage is not None and (k := incident_key(i.triage))]
+    if keys:
+        latest = max(i.msg.created_at for i in opens)
+        summary.incident_links += link_incidents(conn, keys, latest, allocate_refs)
     _acknowledge(
         conn, [i for i in opens if i.route is not None and i.route.acknowledge], ticket_refs, now
     )

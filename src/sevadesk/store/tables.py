@@ -150,6 +150,9 @@ tickets = Table(
     Column("sla_paused_at", UTCDateTime),
     Column("escalation_level", Integer, nullable=False, default=0, server_default="0"),
     Column("escalation_unit_id", Id, ForeignKey("units.id")),
+    # Mass incidents: many citizens, one problem (the same train, the same station, the same kind).
+    Column("incident_key", String(80), index=True),
+    Column("incident_id", Id, ForeignKey("incidents.id"), index=True),
     # Tickets belong to posts ("SHO Kotwali"), not people: the officer holding the post now works it.
     Column("position_id", Id, ForeignKey("positions.id"), index=True),
     Index("ix_tickets_unit_status", "unit_id", "status", "id"),
@@ -329,4 +332,18 @@ position_holders = Table(
     Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
     Column("starts_at", UTCDateTime, nullable=False),
     Column("ends_at", UTCDateTime),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("ref", String(32), nullable=False, unique=True),
+    Column("key", String(80), nullable=False, index=True),  # e.g. "delay:train:12951"
+    Column("unit_id", Id, ForeignKey("units.id"), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("status", String(16), nullable=False),  # open | closed
+    Column("ticket_count", Integer, nullable=False),
+    Column("first_seen", UTCDateTime, nullable=False),
+    Column("last_seen", UTCDateTime, nullable=False),
 )

@@ -13,7 +13,7 @@ from sevadesk.domain.status import TicketStatus, check_transition
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import Actor, actor_by_username
-from sevadesk.tickets.queries import ticket_row
+from sevadesk.tickets.queries import TicketNotFound, ticket_row
 
 MAX_REPLY_CHARS = 4096
 
@@ -267,3 +267,37 @@ def queue_reply(
         body[:500],
     )
     return {"id": entry_id, "idempotency_key": key, "status": "pending", "body": body}, True
+
+
+def reply_to_incident(
+    conn: Connection, actor: Actor, ref: str, body: str, idempotency_key: str, now: datetime
+) -> dict[str, Any]:
+    """One reply for a mass incident, delivered to every citizen whose ticket is linked to it
+    (one outbox entry per ticket; the key makes a retried request harmless)."""
+    i, c = t.incidents.c, t.tickets.c
+    incident = conn.execute(
+        select(i.id, i.ref, t.units.c.path)
+        .join(t.units, t.units.c.id == i.unit_id)
+        .where(i.ref == ref)
+    ).first()
+    if incident is None or not incident.path.startswith(actor.scope_path):
+        raise TicketNotFound(f"no incident {ref}")
+    if not actor.can_write():
+        raise ReadOnlyRole(f"role {actor.role} can read incidents but not reply")
+    refs = (
+        conn.execute(
+            select(c.ref).where(
+                c.incident_id == incident.id,
+                c.status.in_(["new", "assigned", "in_progress", "awaiting_citizen"]),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    created = 0
+    for ticket_ref in refs:
+        _entry, made = queue_reply(
+            conn, actor, ticket_ref, body, f"{idempotency_key}:{ticket_ref}", now
+        )
+        created += made
+    return {"incident": ref, "tickets": len(refs), "replies_queued": created}

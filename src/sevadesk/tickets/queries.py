@@ -235,3 +235,32 @@ def my_queue(
         .limit(limit)
     ).all()
     return [_row(r) for r in rows]
+
+
+def incident_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
+    i = t.incidents.c
+    row = conn.execute(
+        select(
+            i.id,
+            i.ref,
+            i.key,
+            i.title,
+            i.status,
+            i.ticket_count,
+            i.first_seen,
+            i.last_seen,
+            t.units.c.code.label("unit"),
+            t.units.c.path,
+        )
+        .join(t.units, t.units.c.id == i.unit_id)
+        .where(i.ref == ref)
+    ).first()
+    if row is None or not row.path.startswith(actor.scope_path):
+        raise TicketNotFound(f"no incident {ref}")
+    data = dict(row._mapping)
+    data.pop("path")
+    tickets = conn.execute(
+        _base().where(t.tickets.c.incident_id == data.pop("id")).order_by(t.tickets.c.id)
+    ).all()
+    data["tickets"] = [_row(r) for r in tickets]
+    return data

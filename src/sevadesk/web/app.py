@@ -69,6 +69,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(tickets.router)
+    api.include_router(tickets.incidents)
     api.include_router(account.router)
     app.include_router(api)
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from sevadesk.domain.status import TicketStatus
 from sevadesk.tickets import actions
-from sevadesk.tickets.queries import TicketFilter, list_tickets, ticket_detail
+from sevadesk.tickets.queries import TicketFilter, incident_detail, list_tickets, ticket_detail
 from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -115,3 +115,25 @@ def post_transfer(
     ref: str, body: TransferIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
 ) -> dict[str, Any]:
     return actions.transfer(conn, who, ref, body.unit, body.reason, clock.now())
+
+
+incidents = APIRouter(prefix="/incidents", tags=["incidents"])
+
+
+class IncidentReplyIn(BaseModel):
+    body: str = Field(min_length=1, max_length=actions.MAX_REPLY_CHARS)
+    idempotency_key: str = Field(
+        min_length=1, max_length=60, description="Retrying with the same key queues nothing new."
+    )
+
+
+@incidents.get("/{ref}")
+def get_incident(ref: str, conn: ReadConn, who: CurrentActor) -> dict[str, Any]:
+    return incident_detail(conn, who, ref)
+
+
+@incidents.post("/{ref}/replies")
+def post_incident_reply(
+    ref: str, body: IncidentReplyIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    return actions.reply_to_incident(conn, who, ref, body.body, body.idempotency_key, clock.now())
