@@ -397,17 +397,21 @@ def sla_run(database: DatabaseOpt = None) -> None:
 
     from sevadesk.routing.escalation import run_escalations
     from sevadesk.routing.sla import SlaBook
+    from sevadesk.tickets.actions import expire_offers
 
     engine = _engine(_settings(database))
     with engine.begin() as conn:
         escalations = run_escalations(conn, datetime.now(UTC), SlaBook.load(conn))
+        deemed = expire_offers(conn, datetime.now(UTC))
     for e in escalations:
         out.print(
             f"{e.ref}: {e.deadline} deadline missed → level {e.level} at {e.unit}, priority {e.priority}, "
             f"{e.notified} supervisor(s) notified",
             markup=False,
         )
-    out.print(f"{len(escalations)} ticket(s) escalated")
+    out.print(
+        f"{len(escalations)} ticket(s) escalated; {deemed} unanswered transfer(s) deemed accepted"
+    )
 
 
 @bench_app.command("ingest")

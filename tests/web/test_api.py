@@ -207,7 +207,7 @@ def test_status_changes_are_validated_and_audited(
     ]
 
 
-def test_assign_and_transfer(
+def test_assign_and_a_transfer_offer_the_receiving_unit_accepts(
     client: TestClient, org_engine: Engine, tickets: dict[str, str]
 ) -> None:
     admin = auth(org_engine, "admin")
@@ -220,24 +220,98 @@ def test_assign_and_transfer(
         f"/api/v1/tickets/{ref}/assign", headers=admin, json={"username": "lko.agent"}
     )
     assert assigned.json() == {"ref": ref, "assignee": "lko.agent", "status": "assigned"}
+    lko, knp = auth(org_engine, "lko.agent"), auth(org_engine, "knp.agent")
     no_reason = client.post(
-        f"/api/v1/tickets/{ref}/transfer", headers=admin, json={"unit": "UPP-KANPUR", "reason": " "}
+        f"/api/v1/tickets/{ref}/transfer", headers=lko, json={"unit": "UPP-KANPUR", "reason": " "}
     )
     assert no_reason.status_code == 422
-    moved = client.post(
+    offered = client.post(
         f"/api/v1/tickets/{ref}/transfer",
-        headers=admin,
+        headers=lko,
         json={"unit": "UPP-KANPUR", "reason": "incident in Kanpur"},
     )
-    assert moved.json()["unit"] == "UPP-KANPUR"
-    # The Lucknow agent no longer sees it; the Kanpur agent does.
-    assert (
-        client.get(f"/api/v1/tickets/{ref}", headers=auth(org_engine, "lko.agent")).status_code
-        == 404
-    )
-    detail = client.get(f"/api/v1/tickets/{ref}", headers=auth(org_engine, "knp.agent")).json()
+    assert offered.json()["status"] == "offered"
+    # Until Kanpur answers, the ticket stays with Lucknow; Kanpur sees the offer.
+    assert client.get(f"/api/v1/tickets/{ref}", headers=lko).status_code == 200
+    incoming = client.get("/api/v1/transfers", headers=knp).json()
+    assert [(o["ref"], o["from_unit"], o["reason"]) for o in incoming] == [
+        (ref, "UPP-LUCKNOW", "incident in Kanpur")
+    ]
+    assert client.post(f"/api/v1/tickets/{ref}/transfer/accept", headers=lko).status_code == 404
+    accepted = client.post(f"/api/v1/tickets/{ref}/transfer/accept", headers=knp).json()
+    assert accepted == {"ref": ref, "unit": "UPP-KANPUR", "status": "new"}
+    assert client.get(f"/api/v1/tickets/{ref}", headers=lko).status_code == 404
+    detail = client.get(f"/api/v1/tickets/{ref}", headers=knp).json()
     assert detail["assignee"] is None and detail["status"] == "new"
-    assert detail["events"][-1]["note"] == "incident in Kanpur"
+    assert [e["action"] for e in detail["events"]][-2:] == ["transfer_offered", "transfer_accepted"]
+
+
+def test_returned_transfers_are_counted_and_alarm_the_common_parent(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    ref = tickets["UPP-LUCKNOW"]
+    lko, knp = auth(org_engine, "lko.agent"), auth(org_engine, "knp.agent")
+    with org_engine.begin() as conn:  # a supervisor at the zone both districts sit under
+        zone = conn.execute(select(t.units.c.id).where(t.units.c.code == "UPP-Z-LKO")).scalar()
+        conn.execute(
+            t.users.update()
+            .where(t.users.c.username == "upp.viewer")
+            .values(role="supervisor", unit_id=zone)
+        )
+    for bounce in range(1, 4):
+        client.post(
+            f"/api/v1/tickets/{ref}/transfer",
+            headers=lko,
+            json={"unit": "UPP-KANPUR", "reason": "Kanpur area"},
+        )
+        back = client.post(
+            f"/api/v1/tickets/{ref}/transfer/return",
+            headers=knp,
+            json={"note": "this is in Lucknow"},
+        ).json()
+        assert back["bounces"] == bounce
+    with org_engine.connect() as conn:
+        alarms = conn.execute(select(t.notifications.c.kind, t.notifications.c.message)).all()
+    assert [a.kind for a in alarms] == ["bounce_alarm"]
+    assert "bounced 3 times between units under UPP-Z-LKO" in alarms[0].message
+    report = client.get("/api/v1/reports/accountability", headers=auth(org_engine, "admin")).json()
+    assert {r["unit"]: r["bounces"] for r in report}["UPP-LUCKNOW"] == 3
+
+
+def test_a_ticket_is_never_closed_as_not_ours(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    ref = tickets["UPP-LUCKNOW"]
+    refused = client.post(
+        f"/api/v1/tickets/{ref}/status",
+        headers=auth(org_engine, "lko.agent"),
+        json={"status": "rejected", "note": "does not pertain to our office"},
+    )
+    assert refused.status_code == 422 and "transferred" in refused.json()["detail"]
+
+
+def test_an_appeal_reopens_the_ticket_one_level_up(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    ref = tickets["UPP-LUCKNOW"]
+    lko = auth(org_engine, "lko.agent")
+    assert (
+        client.post(
+            f"/api/v1/tickets/{ref}/appeal", headers=lko, json={"note": "not fixed"}
+        ).status_code
+        == 422
+    )
+    client.post(
+        f"/api/v1/tickets/{ref}/status",
+        headers=lko,
+        json={"status": "resolved", "note": "patrol sent"},
+    )
+    appealed = client.post(
+        f"/api/v1/tickets/{ref}/appeal", headers=lko, json={"note": "citizen says not fixed"}
+    ).json()
+    assert appealed == {"ref": ref, "unit": "UPP-Z-LKO", "status": "in_progress"}
+    report = client.get("/api/v1/reports/accountability", headers=auth(org_engine, "admin")).json()
+    assert {r["unit"]: r["appeals"] for r in report}["UPP-Z-LKO"] == 1
 
 
 def test_a_viewer_reads_but_cannot_write(
@@ -279,6 +353,8 @@ def test_a_citizen_reply_reopens_a_resolved_ticket(
     detail = client.get(f"/api/v1/tickets/{ref}", headers=h).json()
     assert detail["status"] == "in_progress" and detail["resolved_at"] is None
     assert detail["events"][-1]["action"] == "reopened"
+    report = client.get("/api/v1/reports/accountability", headers=auth(org_engine, "admin")).json()
+    assert {r["unit"]: r["reopens"] for r in report}["UPP-LUCKNOW"] == 1
 
 
 def test_the_live_page_shows_masked_tickets_without_login(
@@ -288,3 +364,25 @@ def test_the_live_page_shows_masked_tickets_without_login(
     rows = client.get("/live/tickets.json").json()
     assert {r["ref"] for r in rows} == set(tickets.values())
     assert all("4512345678" in r["summary"] or "PNR" not in r["summary"] for r in rows)
+
+
+def test_an_unanswered_transfer_is_deemed_accepted_at_its_deadline(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str], clock: FrozenClock
+) -> None:
+    from datetime import timedelta
+
+    from sevadesk.tickets.actions import OFFER_HOURS, expire_offers
+
+    ref = tickets["UPP-LUCKNOW"]
+    client.post(
+        f"/api/v1/tickets/{ref}/transfer",
+        headers=auth(org_engine, "lko.agent"),
+        json={"unit": "UPP-KANPUR", "reason": "Kanpur area"},
+    )
+    with org_engine.begin() as conn:
+        assert expire_offers(conn, clock.now() + timedelta(hours=OFFER_HOURS - 1)) == 0
+        assert expire_offers(conn, clock.now() + timedelta(hours=OFFER_HOURS)) == 1
+    assert (
+        client.get(f"/api/v1/tickets/{ref}", headers=auth(org_engine, "knp.agent")).json()["unit"]
+        == "UPP-KANPUR"
+    )

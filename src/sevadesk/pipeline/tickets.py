@@ -396,7 +396,11 @@ def _update_tickets(conn: Connection, rows: list[dict[str, Any]], now: datetime)
         conn.execute(
             update(t.tickets)
             .where(c.id == bindparam("tid"), c.status == TicketStatus.RESOLVED.value)
-            .values(status=TicketStatus.IN_PROGRESS.value, resolved_at=None),
+            .values(
+                status=TicketStatus.IN_PROGRESS.value,
+                resolved_at=None,
+                reopen_count=c.reopen_count + 1,
+            ),
             reopened,
         )
 

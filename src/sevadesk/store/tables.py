@@ -150,6 +150,10 @@ tickets = Table(
     Column("sla_paused_at", UTCDateTime),
     Column("escalation_level", Integer, nullable=False, default=0, server_default="0"),
     Column("escalation_unit_id", Id, ForeignKey("units.id")),
+    # Accountability counters: transfers returned, reopenings by citizens, appeals upward.
+    Column("bounce_count", Integer, nullable=False, default=0, server_default="0"),
+    Column("reopen_count", Integer, nullable=False, default=0, server_default="0"),
+    Column("appeal_count", Integer, nullable=False, default=0, server_default="0"),
     # Mass incidents: many citizens, one problem (the same train, the same station, the same kind).
     Column("incident_key", String(80), index=True),
     Column("incident_id", Id, ForeignKey("incidents.id"), index=True),
@@ -346,4 +350,22 @@ incidents = Table(
     Column("ticket_count", Integer, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False),
+)
+
+# A transfer between units is an offer the receiving unit accepts or returns before a deadline.
+transfer_offers = Table(
+    "transfer_offers",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("ticket_id", Id, ForeignKey("tickets.id"), nullable=False, index=True),
+    Column("from_unit_id", Id, ForeignKey("units.id"), nullable=False),
+    Column("to_unit_id", Id, ForeignKey("units.id"), nullable=False, index=True),
+    Column("reason", Text, nullable=False),
+    Column("offered_by", String(64), nullable=False),
+    Column("offered_at", UTCDateTime, nullable=False),
+    Column("deadline", UTCDateTime, nullable=False),
+    Column("status", String(16), nullable=False),  # pending | accepted | returned | expired
+    Column("decided_by", String(64)),
+    Column("decided_at", UTCDateTime),
+    Column("note", Text),
 )

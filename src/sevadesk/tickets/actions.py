@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select, update
@@ -62,6 +63,14 @@ def change_status(
     new = check_transition(ticket["status"], target)
     if new in (TicketStatus.REJECTED, TicketStatus.MERGED) and not (note and note.strip()):
         raise MissingReason(f"a ticket cannot become {new.value} without a reason (note)")
+    if (
+        new in (TicketStatus.REJECTED, TicketStatus.CLOSED, TicketStatus.RESOLVED)
+        and note
+        and _NOT_OURS.search(note)
+    ):
+        raise MustTransfer(
+            "a ticket that belongs to another office is transferred, not closed: POST .../transfer"
+        )
     if new == TicketStatus.ASSIGNED and ticket["assignee_id"] is None:
         raise InvalidRequest("assign the ticket to someone (POST .../assign) to make it assigned")
     values: dict[str, Any] = {"status": new.value, "updated_at": now}
@@ -161,9 +170,22 @@ def assign(
     return {"ref": ref, "assignee": username, "status": status}
 
 
+OFFER_HOURS = 24  # the receiving unit answers a transfer within a day, or it is deemed accepted
+MAX_BOUNCES = 2  # returned more often than this, the common parent unit is alarmed
+_NOT_OURS = re.compile(
+    r"(does not|doesn't|not) (pertain|relate|belong)|not (our|my) (office|department|jurisdiction)",
+    re.I,
+)
+
+
+class MustTransfer(InvalidRequest):
+    """A ticket that belongs elsewhere is transferred, never closed as not ours."""
+
+
 def transfer(
     conn: Connection, actor: Actor, ref: str, unit_code: str, reason: str, now: datetime
 ) -> dict[str, Any]:
+    """Offer the ticket to another unit; it moves when that unit accepts (or fails to answer)."""
     ticket = _writable(conn, actor, ref)
     if not reason or not reason.strip():
         raise MissingReason("a transfer needs a reason")
@@ -176,29 +198,238 @@ def transfer(
         raise UnknownUnit(f"no unit {unit_code!r}")
     if target.id == ticket["unit_id"]:
         raise InvalidRequest(f"the ticket is already with {unit_code}")
+    o = t.transfer_offers.c
+    if conn.execute(select(o.id).where(o.ticket_id == ticket["id"], o.status == "pending")).first():
+        raise InvalidRequest("a transfer of this ticket is already waiting for an answer")
+    deadline = now + timedelta(hours=OFFER_HOURS)
     conn.execute(
-        update(t.tickets)
-        .where(t.tickets.c.id == ticket["id"])
-        .values(
-            unit_id=target.id,
-            assignee_id=None,
-            status="new",
-            updated_at=now,
-            route_reason="transfer",
-            route_detail=f"transferred by {actor.username}: {reason}"[:300],
+        t.transfer_offers.insert().values(
+            ticket_id=ticket["id"],
+            from_unit_id=ticket["unit_id"],
+            to_unit_id=target.id,
+            reason=reason,
+            offered_by=actor.label,
+            offered_at=now,
+            deadline=deadline,
+            status="pending",
         )
     )
     _audit(
         conn,
         ticket["id"],
         actor,
-        "transferred",
+        "transfer_offered",
         now,
-        {"unit": ticket["unit"], "assignee": ticket["assignee"], "status": ticket["status"]},
-        {"unit": target.code, "assignee": None, "status": "new"},
+        {"unit": ticket["unit"]},
+        {"unit": target.code, "deadline": deadline.isoformat()},
         reason,
     )
-    return {"ref": ref, "unit": target.code, "status": "new"}
+    return {"ref": ref, "offered_to": target.code, "deadline": deadline, "status": "offered"}
+
+
+def _pending_offer(conn: Connection, actor: Actor, ref: str) -> Any:
+    o, c, u = t.transfer_offers.c, t.tickets.c, t.units.c
+    offer = conn.execute(
+        select(
+            o.id,
+            o.ticket_id,
+            o.from_unit_id,
+            o.to_unit_id,
+            u.code.label("to_code"),
+            u.path.label("to_path"),
+        )
+        .join(t.tickets, c.id == o.ticket_id)
+        .join(t.units, u.id == o.to_unit_id)
+        .where(c.ref == ref, o.status == "pending")
+    ).first()
+    if offer is None or not offer.to_path.startswith(actor.scope_path):
+        raise TicketNotFound(f"no transfer of {ref} is waiting for you")
+    if not actor.can_write():
+        raise ReadOnlyRole(f"role {actor.role} cannot answer transfers")
+    return offer
+
+
+def _move(conn: Connection, ticket_id: int, unit_id: int, now: datetime, detail: str) -> None:
+    conn.execute(
+        update(t.tickets)
+        .where(t.tickets.c.id == ticket_id)
+        .values(
+            unit_id=unit_id,
+            assignee_id=None,
+            position_id=None,
+            status="new",
+            updated_at=now,
+            route_reason="transfer",
+            route_detail=detail[:300],
+        )
+    )
+
+
+def accept_transfer(conn: Connection, actor: Actor, ref: str, now: datetime) -> dict[str, Any]:
+    offer = _pending_offer(conn, actor, ref)
+    _move(conn, offer.ticket_id, offer.to_unit_id, now, f"transfer accepted by {actor.username}")
+    conn.execute(
+        update(t.transfer_offers)
+        .where(t.transfer_offers.c.id == offer.id)
+        .values(status="accepted", decided_by=actor.label, decided_at=now)
+    )
+    _audit(
+        conn,
+        offer.ticket_id,
+        actor,
+        "transfer_accepted",
+        now,
+        None,
+        {"unit": offer.to_code, "status": "new"},
+    )
+    return {"ref": ref, "unit": offer.to_code, "status": "new"}
+
+
+def return_transfer(
+    conn: Connection, actor: Actor, ref: str, note: str, now: datetime
+) -> dict[str, Any]:
+    if not note or not note.strip():
+        raise MissingReason("say why the ticket is returned")
+    offer = _pending_offer(conn, actor, ref)
+    conn.execute(
+        update(t.transfer_offers)
+        .where(t.transfer_offers.c.id == offer.id)
+        .values(status="returned", decided_by=actor.label, decided_at=now, note=note)
+    )
+    c = t.tickets.c
+    conn.execute(
+        update(t.tickets)
+        .where(c.id == offer.ticket_id)
+        .values(bounce_count=c.bounce_count + 1, updated_at=now)
+    )
+    bounces = conn.execute(select(c.bounce_count).where(c.id == offer.ticket_id)).scalar_one()
+    _audit(
+        conn,
+        offer.ticket_id,
+        actor,
+        "transfer_returned",
+        now,
+        {"unit": offer.to_code},
+        {"bounces": bounces},
+        note,
+    )
+    if bounces > MAX_BOUNCES:
+        _alarm_common_parent(conn, offer, ref, bounces, now)
+    return {"ref": ref, "returned": True, "bounces": bounces}
+
+
+def _alarm_common_parent(
+    conn: Connection, offer: Any, ref: str, bounces: int, now: datetime
+) -> None:
+    u = t.units.c
+    paths = dict(
+        conn.execute(
+            select(u.id, u.path).where(u.id.in_([offer.from_unit_id, offer.to_unit_id]))
+        ).all()
+    )
+    a, b = (
+        paths[offer.from_unit_id].strip("/").split("/"),
+        paths[offer.to_unit_id].strip("/").split("/"),
+    )
+    common = [x for x, y in zip(a, b, strict=False) if x == y]
+    if not common:
+        return
+    parent = conn.execute(select(u.id, u.code).where(u.code == common[-1])).first()
+    supervisors = (
+        conn.execute(
+            select(t.users.c.id).where(
+                t.users.c.unit_id == parent.id, t.users.c.role.in_(["supervisor", "admin"])
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if supervisors:
+        conn.execute(
+            t.notifications.insert(),
+            [
+                {
+                    "user_id": uid,
+                    "ticket_id": offer.ticket_id,
+                    "kind": "bounce_alarm",
+                    "created_at": now,
+                    "message": f"{ref} has been bounced {bounces} times between units under {parent.code}",
+                }
+                for uid in supervisors
+            ],
+        )
+
+
+def expire_offers(conn: Connection, now: datetime) -> int:
+    """Offers nobody answered by their deadline are deemed accepted."""
+    o = t.transfer_offers.c
+    due = conn.execute(
+        select(o.id, o.ticket_id, o.to_unit_id).where(o.status == "pending", o.deadline <= now)
+    ).all()
+    for offer in due:
+        _move(
+            conn, offer.ticket_id, offer.to_unit_id, now, "transfer deemed accepted at its deadline"
+        )
+        conn.execute(
+            update(t.transfer_offers)
+            .where(o.id == offer.id)
+            .values(status="expired", decided_by="system", decided_at=now)
+        )
+        conn.execute(
+            t.ticket_events.insert().values(
+                ticket_id=offer.ticket_id,
+                at=now,
+                actor="system",
+                action="transfer_accepted",
+                before=None,
+                after={"deemed": True},
+                note="no answer before the deadline",
+            )
+        )
+    return len(due)
+
+
+def appeal(conn: Connection, actor: Actor, ref: str, note: str, now: datetime) -> dict[str, Any]:
+    """The citizen says a resolved ticket is not fixed: it reopens one level up the hierarchy."""
+    ticket = _writable(conn, actor, ref)
+    if ticket["status"] != TicketStatus.RESOLVED.value:
+        raise InvalidRequest("only a resolved ticket can be appealed")
+    u = t.units.c
+    parent_id = conn.execute(select(u.parent_id).where(u.id == ticket["unit_id"])).scalar()
+    parent = (
+        conn.execute(select(u.id, u.code).where(u.id == parent_id)).first() if parent_id else None
+    )
+    target_id, target_code = (
+        (parent.id, parent.code) if parent else (ticket["unit_id"], ticket["unit"])
+    )
+    check_transition(ticket["status"], TicketStatus.IN_PROGRESS.value)
+    c = t.tickets.c
+    conn.execute(
+        update(t.tickets)
+        .where(c.id == ticket["id"])
+        .values(
+            unit_id=target_id,
+            status=TicketStatus.IN_PROGRESS.value,
+            resolved_at=None,
+            assignee_id=None,
+            position_id=None,
+            appeal_count=c.appeal_count + 1,
+            updated_at=now,
+            route_reason="appeal",
+            route_detail=f"appeal from {ticket['unit']} → {target_code}",
+        )
+    )
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "appealed",
+        now,
+        {"unit": ticket["unit"], "status": "resolved"},
+        {"unit": target_code, "status": "in_progress"},
+        note,
+    )
+    return {"ref": ref, "unit": target_code, "status": "in_progress"}
 
 
 def queue_reply(

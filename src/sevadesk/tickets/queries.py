@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import Actor
@@ -264,3 +264,55 @@ def incident_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
     ).all()
     data["tickets"] = [_row(r) for r in tickets]
     return data
+
+
+def incoming_transfers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    o, c, u = t.transfer_offers.c, t.tickets.c, t.units.c
+    source = t.units.alias("source")
+    rows = conn.execute(
+        select(
+            c.ref,
+            c.summary,
+            c.priority,
+            o.reason,
+            o.offered_by,
+            o.offered_at,
+            o.deadline,
+            source.c.code.label("from_unit"),
+            u.code.label("to_unit"),
+        )
+        .join(t.tickets, c.id == o.ticket_id)
+        .join(t.units, u.id == o.to_unit_id)
+        .join(source, source.c.id == o.from_unit_id)
+        .where(o.status == "pending", u.path.startswith(actor.scope_path, autoescape=True))
+        .order_by(o.deadline)
+    ).all()
+    return [dict(r._mapping) for r in rows]
+
+
+def accountability(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    """Per unit in scope: tickets, reopenings, appeals and bounced transfers (for supervisors)."""
+    c, u = t.tickets.c, t.units.c
+    rows = conn.execute(
+        select(
+            u.code,
+            func.count().label("tickets"),
+            func.sum(c.reopen_count).label("reopens"),
+            func.sum(c.appeal_count).label("appeals"),
+            func.sum(c.bounce_count).label("bounces"),
+        )
+        .join(t.units, u.id == c.unit_id)
+        .where(u.path.startswith(actor.scope_path, autoescape=True))
+        .group_by(u.code)
+        .order_by(u.code)
+    ).all()
+    return [
+        {
+            "unit": r.code,
+            "tickets": int(r.tickets),
+            "reopens": int(r.reopens or 0),
+            "appeals": int(r.appeals or 0),
+            "bounces": int(r.bounces or 0),
+        }
+        for r in rows
+    ]

@@ -17,7 +17,7 @@ from sevadesk import __version__
 from sevadesk.config import Settings
 from sevadesk.domain.clock import Clock, SystemClock
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
-from sevadesk.tickets.actions import InvalidRequest, ReadOnlyRole
+from sevadesk.tickets.actions import InvalidRequest, MustTransfer, ReadOnlyRole
 from sevadesk.tickets.queries import BadCursor, TicketNotFound, recent_public
 from sevadesk.web.api import account, tickets
 from sevadesk.web.deps import ReadConn
@@ -30,6 +30,7 @@ _ERROR_STATUS: dict[type[Exception], int] = {
     IllegalTransition: 409,
     MissingReason: 422,
     InvalidRequest: 422,
+    MustTransfer: 422,
     UnknownUnit: 422,
     BadCursor: 400,
     OutOfScope: 403,
@@ -70,6 +71,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     api = APIRouter(prefix="/api/v1")
     api.include_router(tickets.router)
     api.include_router(tickets.incidents)
+    api.include_router(tickets.transfers)
     api.include_router(account.router)
     app.include_router(api)
 
@@ -117,12 +119,14 @@ class SlaWatch:
 
         from sevadesk.routing.escalation import run_escalations
         from sevadesk.routing.sla import SlaBook
+        from sevadesk.tickets.actions import expire_offers
 
         log = structlog.get_logger("sla")
         while not self._stop.wait(self.interval):
             try:
                 with self.engine.begin() as conn:
                     done = run_escalations(conn, self.clock.now(), SlaBook.load(conn))
+                    expire_offers(conn, self.clock.now())
                 if done:
                     log.info("sla_escalations", count=len(done))
             except Exception:  # keep watching; the next pass retries

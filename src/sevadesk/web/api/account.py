@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import actor_for_password, issue_token
-from sevadesk.tickets.queries import my_queue
+from sevadesk.tickets.queries import accountability, my_queue
 from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
 
 router = APIRouter(tags=["account"])
@@ -38,6 +38,12 @@ def me(who: CurrentActor) -> dict[str, Any]:
 def queue(conn: ReadConn, who: CurrentActor, clock: CurrentClock) -> list[dict[str, Any]]:
     """My work: open tickets on the posts I hold now, and tickets given to me by name."""
     return my_queue(conn, who, clock.now())
+
+
+@router.get("/reports/accountability")
+def report_accountability(conn: ReadConn, who: CurrentActor) -> list[dict[str, Any]]:
+    """Reopenings, appeals and bounced transfers per unit in my scope."""
+    return accountability(conn, who)
 
 
 @router.get("/units")

@@ -10,7 +10,13 @@ from pydantic import BaseModel, Field
 
 from sevadesk.domain.status import TicketStatus
 from sevadesk.tickets import actions
-from sevadesk.tickets.queries import TicketFilter, incident_detail, list_tickets, ticket_detail
+from sevadesk.tickets.queries import (
+    TicketFilter,
+    incident_detail,
+    incoming_transfers,
+    list_tickets,
+    ticket_detail,
+)
 from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
@@ -110,6 +116,34 @@ def post_assign(
     return actions.assign(conn, who, ref, body.username, clock.now())
 
 
+class NoteIn(BaseModel):
+    note: str = Field(min_length=1, max_length=2000)
+
+
+@router.post("/{ref}/transfer/accept")
+def post_transfer_accept(
+    ref: str, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    """The receiving unit takes the ticket."""
+    return actions.accept_transfer(conn, who, ref, clock.now())
+
+
+@router.post("/{ref}/transfer/return")
+def post_transfer_return(
+    ref: str, body: NoteIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    """The receiving unit sends the ticket back, saying why (the bounce is counted)."""
+    return actions.return_transfer(conn, who, ref, body.note, clock.now())
+
+
+@router.post("/{ref}/appeal")
+def post_appeal(
+    ref: str, body: NoteIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    """The citizen says the resolution did not fix it: reopen one level up."""
+    return actions.appeal(conn, who, ref, body.note, clock.now())
+
+
 @router.post("/{ref}/transfer")
 def post_transfer(
     ref: str, body: TransferIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
@@ -137,3 +171,12 @@ def post_incident_reply(
     ref: str, body: IncidentReplyIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
 ) -> dict[str, Any]:
     return actions.reply_to_incident(conn, who, ref, body.body, body.idempotency_key, clock.now())
+
+
+transfers = APIRouter(prefix="/transfers", tags=["tickets"])
+
+
+@transfers.get("")
+def get_incoming_transfers(conn: ReadConn, who: CurrentActor) -> list[dict[str, Any]]:
+    """Transfers offered to my units, waiting for accept or return."""
+    return incoming_transfers(conn, who)
