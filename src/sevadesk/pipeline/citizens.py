@@ -9,7 +9,7 @@ from sqlalchemy import Connection, and_, or_, select
 
 from sevadesk.pipeline.batch import Item
 from sevadesk.store import tables as t
-from sevadesk.store.upsert import insert_ignore
+from sevadesk.store.fast import bulk_insert, bulk_insert_returning
 
 
 def _lookup(conn: Connection, keys: set[tuple[str, str]]) -> dict[tuple[str, str], int]:
@@ -34,33 +34,35 @@ def resolve_citizens(conn: Connection, items: Sequence[Item], now: datetime) -> 
     missing = sorted(wanted - known.keys())
     if missing:
         keys = [f"{ch}:{uid}" for ch, uid in missing]
-        # Another worker may create the same citizen meanwhile: theirs wins, ours is skipped.
-        conn.execute(
-            insert_ignore(conn, t.citizens, ["first_seen_as"]),
-            [{"first_seen_as": k, "created_at": now} for k in keys],
+        # Another worker may create the same citizen meanwhile: theirs wins, ours is skipped
+        # (and found by the lookup below).
+        created = dict(
+            bulk_insert_returning(
+                conn,
+                t.citizens,
+                [{"first_seen_as": k, "created_at": now} for k in keys],
+                ["first_seen_as", "id"],
+                on_conflict=["first_seen_as"],
+            )
         )
-        by_key = dict(
-            conn.execute(
-                select(t.citizens.c.first_seen_as, t.citizens.c.id).where(
-                    t.citizens.c.first_seen_as.in_(keys)
-                )
-            ).all()
-        )
-        ids = [by_key[k] for k in keys]
-        handles = {(i.msg.channel, i.msg.author_id): i.msg for i in items}
+        if len(created) < len(keys):
+            c = t.citizens.c
+            absent = [k for k in keys if k not in created]
+            created.update(
+                conn.execute(select(c.first_seen_as, c.id).where(c.first_seen_as.in_(absent))).all()
+            )
+        handles = {(i.msg.channel, i.msg.author_id): i.msg.author_handle for i in items}
         rows = [
             {
                 "channel": ch,
                 "external_user_id": uid,
-                "citizen_id": cid,
-                "handle": handles[(ch, uid)].author_handle,
+                "citizen_id": created[key],
+                "handle": handles[(ch, uid)],
             }
-            for (ch, uid), cid in zip(missing, ids, strict=True)
+            for (ch, uid), key in zip(missing, keys, strict=True)
         ]
-        conn.execute(
-            insert_ignore(conn, t.citizen_identities, ["channel", "external_user_id"]), rows
-        )
-        known = _lookup(conn, wanted)
+        bulk_insert(conn, t.citizen_identities, rows, on_conflict=["channel", "external_user_id"])
+        known.update(_lookup(conn, set(missing)))
     for item in items:
         if not item.from_agency:
             item.citizen_id = known[(item.msg.channel, item.msg.author_id)]

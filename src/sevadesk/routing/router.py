@@ -17,7 +17,7 @@ from sqlalchemy import Connection, select
 from sevadesk.domain.messages import InboundMessage, RouteDecision, TriageResult
 from sevadesk.domain.units import UnitRef, depth, in_subtree
 from sevadesk.routing.gazetteer import Location, gazetteer
-from sevadesk.routing.rules import RoutingRule
+from sevadesk.routing.rules import Facts, RoutingRule
 from sevadesk.store import tables as t
 from sevadesk.triage.text import tokens
 
@@ -104,7 +104,10 @@ class Router:
     def route(self, msg: InboundMessage, triage: TriageResult) -> tuple[UnitRef, RouteDecision]:
         location = gazetteer().resolve(msg.text, triage.entities)
         unit, decision = self._where(msg, location)
-        matched = [r for r in self.rules if r.matches(msg, triage, location)]
+        if not self.rules:
+            return unit, decision
+        facts = Facts(msg, triage, location)
+        matched = [r for r in self.rules if r.matches(facts)]
         if not matched:
             return unit, decision
         by_code = {u.code: u for u in self.units.values()}

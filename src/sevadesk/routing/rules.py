@@ -45,23 +45,58 @@ class RoutingRule:
             ignore=bool(then.get("ignore")),
         )
 
-    def matches(self, msg: InboundMessage, triage: TriageResult, location: Location) -> bool:
-        facts: dict[str, set[str]] = {
-            "channels": {msg.channel},
-            "handles": {h.lower() for h in msg.mentions},
-            "hashtags": {h.lower() for h in msg.hashtags},
-            "languages": {triage.language.lower()},
-            "kinds": {triage.kind},
-            "categories": {triage.category or ""},
-            "urgencies": {triage.urgency},
-            "entities": {e.kind for e in triage.entities},
-            "districts": {d.lower() for d in location.districts},
-            "stations": {s.lower() for s in location.stations},
-            "zones": {z.lower() for z in location.zones},
-        }
-        if any(facts[key].isdisjoint(wanted) for key, wanted in self.when.items()):
+    def matches(self, facts: Facts) -> bool:
+        if any(facts.get(key).isdisjoint(wanted) for key, wanted in self.when.items()):
             return False
-        if self.keywords is not None:
-            toks = tokens(msg.text)
-            return self.keywords.matches(toks, " " + " ".join(toks) + " ")
-        return True
+        return self.keywords is None or self.keywords.matches(facts.tokens, facts.joined)
+
+
+class Facts:
+    """What rules can test about one post, computed once per post and only as asked."""
+
+    def __init__(self, msg: InboundMessage, triage: TriageResult, location: Location) -> None:
+        self.msg, self.triage, self.location = msg, triage, location
+        self._cache: dict[str, set[str]] = {}
+        self._tokens: list[str] | None = None
+
+    def get(self, key: str) -> set[str]:
+        if key not in self._cache:
+            self._cache[key] = self._compute(key)
+        return self._cache[key]
+
+    def _compute(self, key: str) -> set[str]:
+        msg, triage, location = self.msg, self.triage, self.location
+        match key:
+            case "channels":
+                return {msg.channel}
+            case "handles":
+                return {h.lower() for h in msg.mentions}
+            case "hashtags":
+                return {h.lower() for h in msg.hashtags}
+            case "languages":
+                return {triage.language.lower()}
+            case "kinds":
+                return {triage.kind}
+            case "categories":
+                return {triage.category or ""}
+            case "urgencies":
+                return {triage.urgency}
+            case "entities":
+                return {e.kind for e in triage.entities}
+            case "districts":
+                return {d.lower() for d in location.districts}
+            case "stations":
+                return {s.lower() for s in location.stations}
+            case "zones":
+                return {z.lower() for z in location.zones}
+        raise KeyError(key)
+
+    @property
+    def tokens(self) -> list[str]:
+        if self._tokens is None:
+            self._tokens = tokens(self.msg.text)
+        return self._tokens
+
+    @property
+    def joined(self) -> str:
+        return " " + " ".join(self.tokens) + " "
