@@ -204,6 +204,33 @@ def district_pins() -> dict[str, list[str]]:
     return {d: sorted(p) for d, p in pins.items()}
 
 
+DEMO_POSTS = {
+    "LUCKNOW": {
+        "assignment": "round_robin",
+        "positions": [
+            {
+                "code": "LKO-CONTROL-ROOM",
+                "name": "Lucknow control room (on duty)",
+                "on_duty": True,
+                "languages": ["en", "hi"],
+            },
+            {
+                "code": "LKO-SHO-HAZRATGANJ",
+                "name": "SHO Hazratganj",
+                "languages": ["en", "hi"],
+                "skills": ["theft", "harassment"],
+            },
+            {
+                "code": "LKO-CYBER-CELL",
+                "name": "Cyber cell Lucknow",
+                "languages": ["en", "hi"],
+                "skills": ["cyber_fraud"],
+            },
+        ],
+    },
+}
+
+
 def police() -> dict:
     pins = district_pins()
     zones = []
@@ -222,6 +249,7 @@ def police() -> dict:
                             "districts": [d.lower(), *ALIASES.get(d, [])],
                             "pins": pins.get(d, []),
                         },
+                        **DEMO_POSTS.get(d, {}),
                     }
                 )
             zone_children.append(
@@ -371,6 +399,11 @@ def main() -> int:
                 "timezone": "Asia/Kolkata",
             }
         },
+        # Demo duty roster: the Lucknow desk holds every Lucknow post around the clock.
+        "roster": [
+            {"position": code, "user": "lucknow.police", "from": "2026-01-01T00:00:00+05:30"}
+            for code in ("LKO-CONTROL-ROOM", "LKO-SHO-HAZRATGANJ", "LKO-CYBER-CELL")
+        ],
         "routing_rules": [
             {
                 "id": "railway-acknowledgement",

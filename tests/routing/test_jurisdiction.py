@@ -99,3 +99,32 @@ def test_route_explain_command_prints_the_decision(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "route: RLY-WCR-KOTA by jurisdiction" in out.replace("\n", " ")
+
+
+def test_on_the_demo_organisation_an_sos_reaches_the_lucknow_control_room(
+    demo_router: Router, engine: Engine
+) -> None:
+    from sqlalchemy import select
+
+    from sevadesk.config import Settings
+    from sevadesk.pipeline.runner import Pipeline
+    from sevadesk.store import tables as t
+    from tests.factories import lines, tweet
+
+    pipeline = Pipeline(engine, None, Settings(database_url=str(engine.url)))
+    pipeline.ingest(
+        "x",
+        "demo",
+        lines(
+            tweet(
+                "@Uppolice a man with a knife is threatening people near Hazratganj, Lucknow 226001"
+            )
+        ),
+    )
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(t.tickets.c.status, t.tickets.c.priority, t.positions.c.code).join(
+                t.positions, t.positions.c.id == t.tickets.c.position_id
+            )
+        ).one()
+    assert tuple(row) == ("assigned", "p1", "LKO-CONTROL-ROOM")
