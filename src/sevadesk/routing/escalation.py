@@ -17,6 +17,7 @@ from sevadesk.domain.sla import escalation_level, raise_priority
 from sevadesk.domain.status import OPEN_STATUSES
 from sevadesk.routing.sla import SlaBook
 from sevadesk.store import tables as t
+from sevadesk.store.notifications_repo import notify_supervisors
 
 
 @dataclass(frozen=True)
@@ -106,30 +107,13 @@ def run_escalations(
                 note=f"{which} deadline {deadline:%Y-%m-%d %H:%M} UTC missed",
             )
         )
-        supervisors = (
-            conn.execute(
-                select(t.users.c.id).where(
-                    t.users.c.unit_id == target,
-                    t.users.c.role.in_(["supervisor", "admin"]),
-                    t.users.c.active.is_(True),
-                )
-            )
-            .scalars()
-            .all()
+        notified = notify_supervisors(
+            conn,
+            target,
+            r.id,
+            "sla_breach",
+            f"{r.ref} missed its {which} deadline; escalated to level {level} ({codes[target]})",
+            now,
         )
-        if supervisors:
-            conn.execute(
-                t.notifications.insert(),
-                [
-                    {
-                        "user_id": uid,
-                        "ticket_id": r.id,
-                        "kind": "sla_breach",
-                        "created_at": now,
-                        "message": f"{r.ref} missed its {which} deadline; escalated to level {level} ({codes[target]})",
-                    }
-                    for uid in supervisors
-                ],
-            )
-        out.append(Escalation(r.ref, level, codes[target], which, priority, len(supervisors)))
+        out.append(Escalation(r.ref, level, codes[target], which, priority, notified))
     return out

@@ -13,6 +13,7 @@ from sevadesk.domain.errors import MissingReason, OutOfScope, UnknownUnit
 from sevadesk.domain.status import TicketStatus, check_transition
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import tables as t
+from sevadesk.store.notifications_repo import notify_supervisors
 from sevadesk.store.users_repo import Actor, actor_by_username
 from sevadesk.tickets.queries import TicketNotFound, ticket_row
 
@@ -335,29 +336,14 @@ def _alarm_common_parent(
     if not common:
         return
     parent = conn.execute(select(u.id, u.code).where(u.code == common[-1])).first()
-    supervisors = (
-        conn.execute(
-            select(t.users.c.id).where(
-                t.users.c.unit_id == parent.id, t.users.c.role.in_(["supervisor", "admin"])
-            )
-        )
-        .scalars()
-        .all()
+    notify_supervisors(
+        conn,
+        parent.id,
+        offer.ticket_id,
+        "bounce_alarm",
+        f"{ref} has been bounced {bounces} times between units under {parent.code}",
+        now,
     )
-    if supervisors:
-        conn.execute(
-            t.notifications.insert(),
-            [
-                {
-                    "user_id": uid,
-                    "ticket_id": offer.ticket_id,
-                    "kind": "bounce_alarm",
-                    "created_at": now,
-                    "message": f"{ref} has been bounced {bounces} times between units under {parent.code}",
-                }
-                for uid in supervisors
-            ],
-        )
 
 
 def expire_offers(conn: Connection, now: datetime) -> int:

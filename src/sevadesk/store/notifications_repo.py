@@ -1,0 +1,40 @@
+"""Notifications to the people who must look: a unit's supervisors, a post's officers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Connection, select
+
+from sevadesk.store import tables as t
+
+
+def notify_supervisors(
+    conn: Connection, unit_id: int, ticket_id: int, kind: str, message: str, now: datetime
+) -> int:
+    """One notification per active supervisor or admin of the unit; returns how many."""
+    u = t.users.c
+    supervisors = (
+        conn.execute(
+            select(u.id).where(
+                u.unit_id == unit_id, u.role.in_(["supervisor", "admin"]), u.active.is_(True)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if supervisors:
+        conn.execute(
+            t.notifications.insert(),
+            [
+                {
+                    "user_id": uid,
+                    "ticket_id": ticket_id,
+                    "kind": kind,
+                    "created_at": now,
+                    "message": message,
+                }
+                for uid in supervisors
+            ],
+        )
+    return len(supervisors)
