@@ -416,18 +416,27 @@ def sla_run(database: DatabaseOpt = None) -> None:
 
 @bench_app.command("ingest")
 def bench_ingest(
+    triage: Annotated[
+        str,
+        typer.Option(
+            help="baseline (keyword triage, the foundation's figure) or model (the shipped model)."
+        ),
+    ] = "baseline",
     posts: Annotated[int, typer.Option(help="Posts to generate and ingest.")] = 50_000,
     batch_size: Annotated[int, typer.Option(help="Events per transaction.")] = 2000,
     database: Annotated[
         str | None, typer.Option("--database", "-d", help="Defaults to a fresh SQLite file.")
     ] = None,
 ) -> None:
-    """End-to-end posts/s from journal to tickets with the baseline triage."""
+    """End-to-end posts/s from journal to tickets (keyword baseline triage unless --triage model)."""
     from sevadesk.bench.ingest import run_ingest_bench
 
+    if triage not in ("baseline", "model"):
+        err.print("[red]error:[/] --triage is baseline or model")
+        raise typer.Exit(2)
     try:
         result = run_ingest_bench(
-            posts=posts, batch_size=batch_size, database_url=database, console=out
+            posts=posts, batch_size=batch_size, database_url=database, console=out, triage=triage
         )
     except SchemaOutOfDate as exc:
         err.print(f"[red]error:[/] {exc}")

@@ -41,11 +41,13 @@ _worker_triager: Triager | None = None
 _worker_router: Router | None = None
 
 
-def _init_worker(config: TriageConfig | None, router: Router | None) -> None:
+def _init_worker(
+    config: TriageConfig | None, router: Router | None, triager: Triager | None
+) -> None:
     global _worker_triager, _worker_router
     from sevadesk.triage.default import default_triager
 
-    _worker_triager = default_triager(config)
+    _worker_triager = triager or default_triager(config)
     _worker_router = router
 
 
@@ -58,11 +60,12 @@ def prepare_ahead(
     batches: Iterable[tuple[T, Sequence[JournalEntry]]],
     config: TriageConfig | None = None,
     router: Router | None = None,
+    triager: Triager | None = None,
 ) -> Iterator[tuple[T, Sequence[JournalEntry], Prepared]]:
     """Yields each (tag, batch) with its prepared items, preparing the next batch meanwhile.
     The router is a snapshot: an org file loaded during the run applies from the next run."""
     with ProcessPoolExecutor(
-        max_workers=1, initializer=_init_worker, initargs=(config, router)
+        max_workers=1, initializer=_init_worker, initargs=(config, router, triager)
     ) as pool:
         pending: tuple[T, Sequence[JournalEntry], Future[Prepared]] | None = None
         for tag, entries in batches:

@@ -105,7 +105,10 @@ class Pipeline:
 
         _ = self.router  # load the organisation's triage settings for the worker process
         for (payloads, positions), entries, prepared in prepare_ahead(
-            journaled(), self.triage_config, self.router
+            journaled(),
+            self.triage_config,
+            self.router,
+            None if self._own_triager else self.triager,
         ):
             summary = self.store(entries, prepared, positions) if entries else BatchSummary()
             yield self._count_input(summary, payloads, entries)

@@ -155,12 +155,13 @@ tickets = Table(
     Column("reopen_count", Integer, nullable=False, default=0, server_default="0"),
     Column("appeal_count", Integer, nullable=False, default=0, server_default="0"),
     # Mass incidents: many citizens, one problem (the same train, the same station, the same kind).
-    Column("incident_key", String(80), index=True),
+    Column("incident_key", String(80)),
     Column("incident_id", Id, ForeignKey("incidents.id"), index=True),
     # Tickets belong to posts ("SHO Kotwali"), not people: the officer holding the post now works it.
     Column("position_id", Id, ForeignKey("positions.id"), index=True),
     Index("ix_tickets_unit_status", "unit_id", "status", "id"),
     Index("ix_tickets_resolution_due", "resolution_due"),
+    Index("ix_tickets_incident_key", "incident_key", "incident_id", "opened_at"),
     Index("ix_tickets_citizen_status", "citizen_id", "status"),
     Index("ix_tickets_opened_at", "opened_at"),
 )

@@ -43,7 +43,8 @@ def upgrade() -> None:
         batch.create_foreign_key(
             "fk_tickets_incident_id_incidents", "incidents", ["incident_id"], ["id"]
         )
-        batch.create_index("ix_tickets_incident_key", ["incident_key"])
+        # Tickets still waiting for an incident are found by key without reading linked ones.
+        batch.create_index("ix_tickets_incident_key", ["incident_key", "incident_id", "opened_at"])
         batch.create_index("ix_tickets_incident_id", ["incident_id"])
 
 
