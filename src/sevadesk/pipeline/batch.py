@@ -40,6 +40,7 @@ class Item:
     triage: TriageResult | None = None
     route: RouteDecision | None = None
     message_id: int | None = None
+    incident_id: int | None = None  # set when the ticket joins an open incident as it is stored
 
 
 @dataclass

@@ -19,7 +19,7 @@ from sevadesk.domain.status import TicketStatus
 from sevadesk.domain.units import UnitRef
 from sevadesk.pipeline.batch import BatchSummary, Item
 from sevadesk.routing.assignment import Assigner, Post
-from sevadesk.routing.incidents import incident_key, link_incidents
+from sevadesk.routing.incidents import incident_key, link_incidents, open_incidents
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert, bulk_insert_returning
@@ -191,6 +191,12 @@ def _open_tickets(
                 "incident_key": incident_key(tr),
             }
         )
+    # Tickets about a problem that already has an open incident join it as they are stored.
+    keys = [r["incident_key"] for r in rows if r["incident_key"]]
+    joining = open_incidents(conn, keys, max(i.msg.created_at for i in opens)) if keys else {}
+    for item, row in zip(opens, rows, strict=True):
+        row["incident_id"] = joining.get(row["incident_key"]) if row["incident_key"] else None
+        item.incident_id = row["incident_id"]
     assigner = Assigner.load(conn, {r["unit_id"] for r in rows}, now) if rows else None
     posts: dict[int, Post] = {}
     for item, row in zip(opens, rows, strict=True):
@@ -319,7 +325,8 @@ def write_batch(
     keys = [k for i in opens if i.triage is not None and (k := incident_key(i.triage))]
     if keys:
         latest = max(i.msg.created_at for i in opens)
-        summary.incident_links += link_incidents(conn, keys, latest, allocate_refs)
+        joined = [(i.ticket_id, i.incident_id) for i in opens if i.incident_id is not None]
+        summary.incident_links += link_incidents(conn, keys, latest, allocate_refs, joined)
     _acknowledge(
         conn, [i for i in opens if i.route is not None and i.route.acknowledge], ticket_refs, now
     )

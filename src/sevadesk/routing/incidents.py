@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, or_, select, update
 
 from sevadesk.domain.messages import TriageResult
 from sevadesk.store import tables as t
@@ -32,33 +32,57 @@ def _title(key: str, count: int) -> str:
     return f"{problem.replace('_', ' ')}: train {train} ({count} reports)"
 
 
-def link_incidents(conn: Connection, keys: Sequence[str], latest: datetime, allocate_ref) -> int:  # type: ignore[no-untyped-def]
-    """Link tickets with these keys to open incidents, opening incidents where enough tickets
-    share a key inside the window. A fixed number of queries per batch, whatever the keys.
+def open_incidents(conn: Connection, keys: Sequence[str], latest: datetime) -> dict[str, int]:
+    """Open incidents (seen within the window) by key: new tickets join them as they are stored."""
+    i = t.incidents.c
+    rows = conn.execute(
+        select(i.key, i.id).where(
+            i.key.in_(sorted(set(keys))), i.status == "open", i.last_seen >= latest - WINDOW
+        )
+    )
+    return dict(rows.all())
+
+
+def link_incidents(  # type: ignore[no-untyped-def]
+    conn: Connection,
+    keys: Sequence[str],
+    latest: datetime,
+    allocate_ref,
+    joined: Sequence[tuple[int, int]] = (),
+) -> int:
+    """Account for tickets that joined an open incident when stored (`joined`: ticket id,
+    incident id), link the others with these keys to open incidents, and open incidents where
+    enough tickets share a key inside the window. A fixed number of queries per batch.
     Returns how many tickets were linked."""
     c, i = t.tickets.c, t.incidents.c
     since = latest - WINDOW
-    wanted = sorted(set(keys))
     waiting: dict[str, list[tuple[int, int, datetime]]] = {}
     for tid, unit_id, opened_at, key in conn.execute(
         select(c.id, c.unit_id, c.opened_at, c.incident_key)
-        .where(c.incident_key.in_(wanted), c.incident_id.is_(None), c.opened_at >= since)
+        .where(c.incident_key.in_(sorted(set(keys))), c.incident_id.is_(None), c.opened_at >= since)
         .order_by(c.id)
     ):
         waiting.setdefault(key, []).append((tid, unit_id, opened_at))
-    open_incidents = {
-        r.key: (r.id, r.ticket_count)
+    joined_ids = {iid for _, iid in joined}
+    known = {
+        r.id: (r.key, r.ticket_count)
         for r in conn.execute(
             select(i.id, i.key, i.ticket_count).where(
-                i.key.in_(list(waiting)), i.status == "open", i.last_seen >= since
+                or_(
+                    i.id.in_(joined_ids),
+                    and_(i.key.in_(list(waiting)), i.status == "open", i.last_seen >= since),
+                )
             )
         )
     }
-    links: list[dict[str, int]] = []
-    totals: list[dict[str, object]] = []
+    by_key = {key: iid for iid, (key, _) in known.items()}
+    added: dict[int, int] = {}
+    for _, iid in joined:
+        added[iid] = added.get(iid, 0) + 1
+    updates: list[dict[str, int]] = []
     for key, rows in waiting.items():
-        if key in open_incidents:
-            incident_id, count = open_incidents[key]
+        if key in by_key:
+            incident_id = by_key[key]
         elif len(rows) >= THRESHOLD:
             ref = allocate_ref(conn, "INC", 1)[0]
             incident_id = conn.execute(
@@ -75,38 +99,43 @@ def link_incidents(conn: Connection, keys: Sequence[str], latest: datetime, allo
                 )
                 .returning(i.id)
             ).scalar_one()
-            count = 0
+            known[incident_id] = (key, 0)
         else:
             continue
-        links += [{"tid": tid, "iid": incident_id} for tid, _, _ in rows]
-        total = count + len(rows)
-        totals.append({"iid": incident_id, "n": total, "title": _title(key, total)})
-    if not links:
+        updates += [{"tid": tid, "iid": incident_id} for tid, _, _ in rows]
+        added[incident_id] = added.get(incident_id, 0) + len(rows)
+    if updates:
+        conn.execute(
+            update(t.tickets).where(c.id == bindparam("tid")).values(incident_id=bindparam("iid")),
+            updates,
+        )
+    if not added:
         return 0
-    conn.execute(
-        update(t.tickets).where(c.id == bindparam("tid")).values(incident_id=bindparam("iid")),
-        links,
-    )
+    totals = []
+    for iid, n in added.items():
+        key, count = known[iid]
+        totals.append({"iid": iid, "n": count + n, "title": _title(key, count + n)})
     conn.execute(
         update(t.incidents)
         .where(i.id == bindparam("iid"))
         .values(ticket_count=bindparam("n"), title=bindparam("title"), last_seen=latest),
         totals,
     )
+    links = [(tid, iid) for tid, iid in joined] + [(u["tid"], u["iid"]) for u in updates]
     bulk_insert(
         conn,
         t.ticket_events,
         [
             {
-                "ticket_id": link["tid"],
+                "ticket_id": tid,
                 "at": latest,
                 "actor": "system",
                 "action": "incident_linked",
                 "before": None,
-                "after": {"incident_id": link["iid"]},
+                "after": {"incident_id": iid},
                 "note": None,
             }
-            for link in links
+            for tid, iid in links
         ],
     )
     return len(links)
