@@ -72,3 +72,37 @@ def test_a_mass_delay_becomes_one_incident_and_one_reply_reaches_everyone(
     with org_engine.connect() as conn:
         outbox = conn.execute(select(func.count()).select_from(t.outbox)).scalar()
     assert outbox == linked
+
+
+def test_a_copy_paste_campaign_without_a_train_is_one_incident(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    campaign = (
+        "Please restore the stoppage at our village halt, passengers walk 10 km to board any train"
+    )
+    posts = [
+        tweet(f"@RailMinIndia @{handle} {campaign} #{n}", author_id=str(3000 + n), minutes=n)
+        for n, handle in enumerate(["RailwaySeva", "DRMLucknow", "GMNR", "RailMadad"])
+    ]
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(*posts, tweet("@RailMinIndia the lift at platform 1 is broken again", author_id="9")),
+    )
+    with org_engine.connect() as conn:
+        incidents = conn.execute(
+            select(t.incidents.c.key, t.incidents.c.ticket_count, t.incidents.c.title)
+        ).all()
+    assert len(incidents) == 1
+    assert ":text:" in incidents[0].key and incidents[0].ticket_count == 4
+    assert "same post from many citizens" in incidents[0].title
+
+
+def test_fingerprints_ignore_handles_numbers_and_order_but_not_words() -> None:
+    from sevadesk.routing.incidents import text_fingerprint
+
+    a = text_fingerprint("@RailMinIndia no water in coach since morning, PNR 4512345678")
+    b = text_fingerprint("since morning no WATER in coach!! @RailwaySeva PNR 2222222222")
+    c = text_fingerprint("@RailMinIndia no food in coach since morning")
+    assert a == b and a != c
+    assert text_fingerprint("@RailMinIndia help") is None

@@ -1,12 +1,17 @@
 """Mass incidents: when many citizens report the same problem with the same train within a
 few hours, their tickets are linked to one incident that one reply can answer.
 
-The key is the problem and the train ("delay:train:12951"); three tickets with one key
-within the window open an incident, and later tickets with the key join it.
+The key is the problem and the train ("delay:train:12951"), or for posts naming no train the
+problem and a fingerprint of the text, so a message copied by hundreds of citizens is one
+incident; three tickets with one key within the window open an incident, and later tickets
+with the key join it. Paraphrases without a shared train are not grouped (yet): that needs
+MinHash/LSH over shingles.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -15,21 +20,41 @@ from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sevadesk.domain.messages import TriageResult
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert
+from sevadesk.triage.text import tokens
 
 WINDOW = timedelta(hours=6)
 THRESHOLD = 3
 
 
-def incident_key(triage: TriageResult) -> str | None:
-    trains = triage.entity_values("train")
-    if not trains or not triage.actionable:
+_NOISE = re.compile(r"https?://\S+|[@#]\w+|\d+")
+MIN_WORDS = 5
+
+
+def text_fingerprint(text: str) -> str | None:
+    """The same post copied by many citizens (handles, numbers, case, punctuation and word
+    order aside) has one fingerprint; short posts have none (too many collide)."""
+    words = sorted(set(tokens(_NOISE.sub(" ", text))))
+    if len(words) < MIN_WORDS:
         return None
-    return f"{triage.category or triage.kind}:train:{trains[0]}"[:80]
+    return hashlib.sha1(" ".join(words).encode()).hexdigest()[:16]
+
+
+def incident_key(triage: TriageResult) -> str | None:
+    """Same problem and same train; else the same text (copy-paste campaigns)."""
+    if not triage.actionable:
+        return None
+    problem = triage.category or triage.kind
+    trains = triage.entity_values("train")
+    if trains:
+        return f"{problem}:train:{trains[0]}"[:80]
+    fingerprint = text_fingerprint(triage.masked_text)
+    return f"{problem}:text:{fingerprint}" if fingerprint else None
 
 
 def _title(key: str, count: int) -> str:
-    problem, _, train = key.split(":", 2)
-    return f"{problem.replace('_', ' ')}: train {train} ({count} reports)"
+    problem, kind, value = key.split(":", 2)
+    what = f"train {value}" if kind == "train" else "the same post from many citizens"
+    return f"{problem.replace('_', ' ')}: {what} ({count} reports)"
 
 
 def open_incidents(conn: Connection, keys: Sequence[str], latest: datetime) -> dict[str, int]:
