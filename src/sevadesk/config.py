@@ -40,7 +40,6 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
-    public_base_url: str = "http://127.0.0.1:8000"
 
 
 @lru_cache(maxsize=1)

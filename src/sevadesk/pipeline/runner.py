@@ -63,6 +63,10 @@ class Pipeline:
 
     @property
     def router(self) -> Router:
+        return self.refresh()
+
+    def refresh(self) -> Router:
+        """The router, SLA book and triage settings, reloaded when older than the TTL."""
         if self._router is None or time.monotonic() - self._router_loaded > ROUTER_TTL_SECONDS:
             with self.engine.connect() as conn:
                 self._router = Router.load(conn)
@@ -103,7 +107,7 @@ class Pipeline:
                 entries, positions = self._journal(channel, source, payloads)
                 yield (payloads, positions), entries
 
-        _ = self.router  # load the organisation's triage settings for the worker process
+        self.refresh()  # the worker process gets the organisation's current triage settings
         for (payloads, positions), entries, prepared in prepare_ahead(
             journaled(),
             self.triage_config,
@@ -144,7 +148,7 @@ class Pipeline:
     ) -> BatchSummary:
         if not entries:
             return BatchSummary()
-        _ = self.router  # refreshes the triager with the organisation's rules when they change
+        self.refresh()  # a new org file's triage rules apply from the next batch
         return self.store(entries, prepare(entries, self.triager), positions)
 
     def store(

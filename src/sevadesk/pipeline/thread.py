@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, select
 
@@ -30,8 +30,8 @@ class _Ticket:
     id: int
     citizen_id: int | None
     status: str
-    last_citizen_at: object
-    resolved_at: object
+    last_citizen_at: datetime
+    resolved_at: datetime | None
 
 
 def mark_agency_posts(items: Sequence[Item], agency_handles: frozenset[str]) -> None:
@@ -115,7 +115,7 @@ def thread(conn: Connection, items: Sequence[Item], policy: ThreadPolicy) -> Non
         if candidate is None and joins is None and item.citizen_id is not None:
             ticket = tickets.get(recent.get(item.citizen_id, -1))
             if ticket and ticket.status in OPEN_STATUSES:
-                if abs(msg.created_at - ticket.last_citizen_at) <= policy.follow_up_window:  # type: ignore[operator]
+                if abs(msg.created_at - ticket.last_citizen_at) <= policy.follow_up_window:
                     candidate = ticket.id
             elif item.citizen_id in citizen_in_batch:
                 opener = items[citizen_in_batch[item.citizen_id]]
@@ -126,7 +126,7 @@ def thread(conn: Connection, items: Sequence[Item], policy: ThreadPolicy) -> Non
             tickets[candidate] = ticket
             if ticket.status == TicketStatus.RESOLVED:
                 within = ticket.resolved_at is not None and (
-                    msg.created_at - ticket.resolved_at <= policy.reopen_window  # type: ignore[operator]
+                    msg.created_at - ticket.resolved_at <= policy.reopen_window
                 )
                 if item.from_agency or not within:
                     candidate = None if not item.from_agency else candidate

@@ -23,6 +23,7 @@ from sevadesk.routing.incidents import incident_key, link_incidents, open_incide
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert, bulk_insert_returning
+from sevadesk.store.sequences import allocate_refs
 
 PRIORITY_BY_URGENCY = {"sos": "p1", "high": "p2", "normal": "p3", "low": "p4"}
 SYSTEM = "system"
@@ -30,21 +31,6 @@ SYSTEM = "system"
 
 def _entities_json(entities: list[Entity]) -> list[dict[str, Any]]:
     return [{"kind": e.kind, "value": e.value, "start": e.start, "end": e.end} for e in entities]
-
-
-def allocate_refs(conn: Connection, prefix: str, count: int) -> list[str]:
-    """Reserve `count` consecutive references like RLY-000123 (row-locked on PostgreSQL)."""
-    seq = t.ticket_sequences.c
-    last = conn.execute(
-        update(t.ticket_sequences)
-        .where(seq.prefix == prefix)
-        .values(last_value=seq.last_value + count)
-        .returning(seq.last_value)
-    ).scalar()
-    if last is None:
-        conn.execute(t.ticket_sequences.insert().values(prefix=prefix, last_value=count))
-        last = count
-    return [f"{prefix}-{n:06d}" for n in range(last - count + 1, last + 1)]
 
 
 def _insert_messages(conn: Connection, items: Sequence[Item], now: datetime) -> list[Item]:
@@ -326,7 +312,7 @@ def write_batch(
     if keys:
         latest = max(i.msg.created_at for i in opens)
         joined = [(i.ticket_id, i.incident_id) for i in opens if i.incident_id is not None]
-        summary.incident_links += link_incidents(conn, keys, latest, allocate_refs, joined)
+        summary.incident_links += link_incidents(conn, keys, latest, joined)
     _acknowledge(
         conn, [i for i in opens if i.route is not None and i.route.acknowledge], ticket_refs, now
     )

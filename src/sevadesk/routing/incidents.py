@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, bindparam, or_, select, update
 from sevadesk.domain.messages import TriageResult
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert
+from sevadesk.store.sequences import allocate_refs
 from sevadesk.triage.text import tokens
 
 WINDOW = timedelta(hours=6)
@@ -68,11 +69,10 @@ def open_incidents(conn: Connection, keys: Sequence[str], latest: datetime) -> d
     return dict(rows.all())
 
 
-def link_incidents(  # type: ignore[no-untyped-def]
+def link_incidents(
     conn: Connection,
     keys: Sequence[str],
     latest: datetime,
-    allocate_ref,
     joined: Sequence[tuple[int, int]] = (),
 ) -> int:
     """Account for tickets that joined an open incident when stored (`joined`: ticket id,
@@ -109,7 +109,7 @@ def link_incidents(  # type: ignore[no-untyped-def]
         if key in by_key:
             incident_id = by_key[key]
         elif len(rows) >= THRESHOLD:
-            ref = allocate_ref(conn, "INC", 1)[0]
+            ref = allocate_refs(conn, "INC", 1)[0]
             incident_id = conn.execute(
                 t.incidents.insert()
                 .values(

@@ -15,7 +15,6 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-ROLES = ("agent", "supervisor", "admin", "viewer")
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 _MINUTES = {"m": 1, "h": 60, "d": 24 * 60}
 

@@ -13,7 +13,7 @@ from datetime import UTC
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Table
+from sqlalchemy import JSON, Connection, Table
 
 from sevadesk.store.types import UTCDateTime
 
@@ -26,8 +26,7 @@ def _converter(conn: Connection, column: Any):  # type: ignore[no-untyped-def]
         if sqlite:
             return lambda v: None if v is None else v.astimezone(UTC).strftime(_SQLITE_TIME)
         return lambda v: None if v is None else v.astimezone(UTC).replace(tzinfo=None)
-    type_name = type(column.type).__name__
-    if type_name in ("JSON", "JSONB") or "JSON" in repr(column.type):
+    if isinstance(column.type, JSON):  # JSONType is JSON with a JSONB variant for PostgreSQL
         if sqlite:
             return lambda v: None if v is None else orjson.dumps(v).decode()
         from psycopg.types.json import Jsonb
