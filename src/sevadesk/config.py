@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -40,6 +40,43 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    # Where citizens read a ticket's public status; replies too long for a post link here.
+    public_url: str = "http://127.0.0.1:8000"
+
+    # X API v2. The base URL is configurable so tests and the demo can use a local server.
+    x_api_base_url: str = "https://api.x.com"
+    x_bearer_token: SecretStr | None = None  # app-only: filtered stream, recent search
+    x_user_token: SecretStr | None = None  # OAuth 2.0 user context: replies and DMs
+    # Account Activity webhooks; a comma-separated list rotates secrets (newest first).
+    x_consumer_secrets: str = ""
+    # What the X plan allows: "basic" and "pro" read recent search for catch-up after a
+    # drop; "enterprise" may reconnect with backfill_minutes (up to 5) instead.
+    x_access_level: str = "pro"
+    x_monthly_read_budget: int = 1_000_000  # posts read per calendar month, all X sources
+    x_stream_stall_seconds: float = 20.0  # X sends a keep-alive every 20 s
+    x_poll_interval_seconds: float = 60.0
+    x_rule_max_length: int = 1024  # 512 on Basic, 1,024 on Pro
+
+    # WhatsApp Cloud API (Meta Graph API).
+    whatsapp_base_url: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_phone_number_id: str = ""
+    whatsapp_token: SecretStr | None = None
+    whatsapp_app_secrets: str = ""  # comma-separated, newest first (rotation)
+    whatsapp_verify_token: SecretStr | None = None
+
+    # Outbox worker.
+    outbox_interval_seconds: float = 1.0  # 0 turns the in-server worker off
+    outbox_max_attempts: int = 8
+    outbox_timeout_seconds: float = 15.0
+    # Ingestion ledger alerts.
+    ingest_lag_alert_seconds: float = 300.0
+    # The server processes webhook deliveries (stored at once) this often.
+    drain_interval_seconds: float = 0.5
+
+    @staticmethod
+    def secret_list(value: str) -> list[str]:
+        return [s.strip() for s in value.split(",") if s.strip()]
 
 
 @lru_cache(maxsize=1)

@@ -8,13 +8,13 @@ from typing import Any
 import orjson
 
 from sevadesk.channels.errors import PayloadError
-from sevadesk.channels.x.payloads import parse_stream_event
+from sevadesk.channels.x.payloads import parse_x_payload
 from sevadesk.domain.messages import InboundMessage
 from sevadesk.pipeline.batch import Item, JournalEntry
 
 Adapter = Callable[[Any], InboundMessage]
 
-ADAPTERS: dict[str, Adapter] = {"x": parse_stream_event}
+ADAPTERS: dict[str, Adapter] = {"x": parse_x_payload}
 
 
 def normalise(entries: Sequence[JournalEntry]) -> tuple[list[Item], list[tuple[int, str]]]:

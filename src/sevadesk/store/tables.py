@@ -280,7 +280,9 @@ outbox = Table(
     Column("in_reply_to_id", String(64)),
     Column("recipient", String(64)),
     Column("body", Text, nullable=False),
-    Column("status", String(16), nullable=False),  # pending | sent | failed | dead
+    # pending → sending → sent, or back to pending (retry), unknown (timed out: check the
+    # channel before sending again), or dead (after the last attempt; shown to agents).
+    Column("status", String(16), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text),
@@ -288,7 +290,75 @@ outbox = Table(
     Column("created_by", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    # text | template | interactive | dm; `payload` holds what the kind needs (template name
+    # and parameters, buttons, the parts of a reply split over several posts and their ids).
+    Column("kind", String(16), nullable=False, server_default="text"),
+    Column("payload", JSONType),
+    # A worker holds the entry until then; a crashed worker's entry is checked, then retried.
+    Column("lease_until", UTCDateTime),
+    # What the channel reported after sending (WhatsApp: sent, delivered, read, failed).
+    Column("delivery_status", String(16)),
+    Column("delivery_updated_at", UTCDateTime),
     Index("ix_outbox_status_next", "status", "next_attempt_at"),
+)
+
+# Delivery receipts as the channel sent them (WhatsApp status callbacks), stored before the
+# webhook is acknowledged; the outbox entry carries the latest one.
+outbox_receipts = Table(
+    "outbox_receipts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("external_id", String(128), nullable=False),
+    Column("outbox_id", Id, ForeignKey("outbox.id"), index=True),
+    Column("status", String(16), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("error", Text),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("channel", "external_id", "status", name="uq_outbox_receipts_channel"),
+)
+
+# The ingestion ledger: one row per source (x-stream, x-search, x-webhook, wa-webhook …).
+ingest_sources = Table(
+    "ingest_sources",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("state", String(16), nullable=False),  # connected | reconnecting | idle | stopped
+    Column("last_id", String(64)),  # newest post id seen (X ids grow with time)
+    Column("newest_at", UTCDateTime),  # created_at of that post
+    Column("last_received_at", UTCDateTime),
+    Column("lag_seconds", Float),
+    Column("gaps_detected", Integer, nullable=False, server_default="0"),
+    Column("gaps_backfilled", Integer, nullable=False, server_default="0"),
+    Column("quota_month", String(7)),  # YYYY-MM the usage below belongs to
+    Column("quota_used", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Outages of a source and whether the posts they hid were recovered.
+ingest_gaps = Table(
+    "ingest_gaps",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("source", String(64), nullable=False, index=True),
+    Column("since_id", String(64)),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime),
+    Column("backfilled_at", UTCDateTime),
+    Column("recovered", Integer, nullable=False, server_default="0"),
+)
+
+# Keys for GeoReport v2 clients (civic apps); only a digest is stored.
+open311_clients = Table(
+    "open311_clients",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("key_digest", String(64), nullable=False, unique=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
 )
 
 # Organisation-wide settings loaded from the org file (e.g. "triage": categories and rules).

@@ -15,6 +15,7 @@ from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import tables as t
 from sevadesk.store.notifications_repo import notify_supervisors
 from sevadesk.store.users_repo import Actor, actor_by_username
+from sevadesk.tickets.public_safety import PUBLIC_CHANNELS, public_reply_problems
 from sevadesk.tickets.queries import TicketNotFound, ticket_row
 
 MAX_REPLY_CHARS = 4096
@@ -418,10 +419,78 @@ def appeal(conn: Connection, actor: Actor, ref: str, note: str, now: datetime) -
     return {"ref": ref, "unit": target_code, "status": "in_progress"}
 
 
+class PublicReplyBlocked(InvalidRequest):
+    """A public reply that carries personal data; the reasons say what and where."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(
+            "a public reply must not carry personal data: "
+            + "; ".join(problems)
+            + ". Post a public acknowledgement and send the personal part privately"
+            " (private_body)."
+        )
+        self.problems = problems
+
+
+def _identity(conn: Connection, citizen_id: int | None, channel: str) -> str | None:
+    if citizen_id is None:
+        return None
+    ci = t.citizen_identities.c
+    value: str | None = conn.execute(
+        select(ci.external_user_id)
+        .where(ci.citizen_id == citizen_id, ci.channel == channel)
+        .limit(1)
+    ).scalar()
+    return value
+
+
+def _outbox_entry(
+    conn: Connection,
+    actor: Actor,
+    ticket_id: int,
+    key: str,
+    channel: str,
+    kind: str,
+    body: str,
+    now: datetime,
+    in_reply_to_id: str | None = None,
+    recipient: str | None = None,
+) -> int:
+    return int(
+        conn.execute(
+            t.outbox.insert()
+            .values(
+                idempotency_key=key,
+                channel=channel,
+                kind=kind,
+                ticket_id=ticket_id,
+                in_reply_to_id=in_reply_to_id,
+                recipient=recipient,
+                body=body,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_by=actor.label,
+                created_at=now,
+            )
+            .returning(t.outbox.c.id)
+        ).scalar_one()
+    )
+
+
 def queue_reply(
-    conn: Connection, actor: Actor, ref: str, body: str, idempotency_key: str | None, now: datetime
+    conn: Connection,
+    actor: Actor,
+    ref: str,
+    body: str,
+    idempotency_key: str | None,
+    now: datetime,
+    private_body: str | None = None,
 ) -> tuple[dict[str, Any], bool]:
-    """Put a public reply in the outbox; returns (entry, created). A repeated key is a no-op."""
+    """Put a reply in the outbox; returns (entry, created). A repeated key is a no-op.
+
+    On a public channel the reply is checked for personal data first; `private_body` goes to
+    the citizen privately (WhatsApp when they have linked it, else an X direct message)."""
     ticket = _writable(conn, actor, ref)
     body = body.strip()
     if not body:
@@ -444,31 +513,58 @@ def queue_reply(
             "status": existing.status,
             "body": existing.body,
         }, False
+    channel = ticket["channel"]
+    if channel not in ("x", "whatsapp"):
+        raise InvalidRequest(f"tickets from {channel} are answered on their status page")
+    if channel in PUBLIC_CHANNELS:
+        problems = public_reply_problems(body)
+        if problems:
+            raise PublicReplyBlocked(problems)
     m = t.messages.c
     # Reply under the citizen's latest post on the ticket's channel.
     last_inbound = conn.execute(
-        select(m.external_id, m.author_handle)
-        .where(m.ticket_id == ticket["id"], m.direction == "in")
+        select(m.external_id, m.citizen_id)
+        .where(m.ticket_id == ticket["id"], m.direction == "in", m.channel == channel)
         .order_by(m.created_at.desc(), m.id.desc())
         .limit(1)
     ).first()
-    entry_id = conn.execute(
-        t.outbox.insert()
-        .values(
-            idempotency_key=key,
-            channel=ticket["channel"],
-            ticket_id=ticket["id"],
-            in_reply_to_id=last_inbound.external_id if last_inbound else None,
-            recipient=last_inbound.author_handle if last_inbound else None,
-            body=body,
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_by=actor.label,
-            created_at=now,
+    citizen_id = last_inbound.citizen_id if last_inbound else ticket.get("citizen_id")
+    private: dict[str, Any] | None = None
+    if private_body and private_body.strip():
+        wa_id = _identity(conn, citizen_id, "whatsapp")
+        x_user = _identity(conn, citizen_id, "x")
+        if wa_id is not None:
+            private_channel, private_kind, private_to = "whatsapp", "text", wa_id
+        elif x_user is not None:
+            private_channel, private_kind, private_to = "x", "dm", x_user
+        else:
+            raise InvalidRequest(
+                "this citizen has no private channel (no WhatsApp or X account linked)"
+            )
+        private_id = _outbox_entry(
+            conn,
+            actor,
+            ticket["id"],
+            f"{key}:private",
+            private_channel,
+            private_kind,
+            private_body.strip()[:MAX_REPLY_CHARS],
+            now,
+            recipient=private_to,
         )
-        .returning(o.id)
-    ).scalar_one()
+        private = {"id": private_id, "channel": private_channel, "kind": private_kind}
+    entry_id = _outbox_entry(
+        conn,
+        actor,
+        ticket["id"],
+        key,
+        channel,
+        "text",
+        body,
+        now,
+        in_reply_to_id=last_inbound.external_id if last_inbound else None,
+        recipient=_identity(conn, citizen_id, channel),
+    )
     values: dict[str, Any] = {"updated_at": now}
     if ticket["first_response_at"] is None:
         values["first_response_at"] = now
@@ -480,10 +576,13 @@ def queue_reply(
         "reply_queued",
         now,
         None,
-        {"outbox_id": entry_id, "idempotency_key": key},
+        {"outbox_id": entry_id, "idempotency_key": key, "private": private},
         body[:500],
     )
-    return {"id": entry_id, "idempotency_key": key, "status": "pending", "body": body}, True
+    entry = {"id": entry_id, "idempotency_key": key, "status": "pending", "body": body}
+    if private:
+        entry["private"] = private
+    return entry, True
 
 
 def reply_to_incident(

@@ -1,15 +1,18 @@
-"""Read X API v2 filtered-stream events into InboundMessage.
+"""Read X payloads into InboundMessage: v2 stream and search events, v1.1 tweets and DMs.
 
-The shape is the one the stream delivers with expansions=author_id,referenced_tweets.id:
-`{"data": {...tweet}, "includes": {"users": [...], "tweets": [...]}, "matching_rules": [...]}`.
+The v2 shape is the one the stream delivers with expansions=author_id,referenced_tweets.id:
+`{"data": {...tweet}, "includes": {"users": [...], "tweets": [...]}, "matching_rules": [...]}`;
+recent search returns the same tweets as a list, which `search_events` splits into that shape.
+Account Activity webhooks carry v1.1 tweets (`id_str`, `user.screen_name`) and DM events.
 A retweet collapses onto the post it retweets, so the same complaint retweeted 200 times is one
 message (X v2 marks retweets with `referenced_tweets: [{"type": "retweeted", "id": ...}]`).
+Every path keys a post by its tweet id, so a post seen by the stream and by search is one message.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sevadesk.channels.errors import PayloadError
@@ -111,3 +114,157 @@ def parse_stream_event(event: Any) -> InboundMessage:
         rule_tags=tuple(r["tag"] for r in rules if isinstance(r, dict) and r.get("tag")),
         via_retweet=via_retweet,
     )
+
+
+# v1.1 `created_at`: "Wed Oct 10 20:19:24 +0000 2018".
+_V1_TIME = "%a %b %d %H:%M:%S %z %Y"
+
+
+def _v1_time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise PayloadError("created_at: missing or not a string")
+    try:
+        return datetime.strptime(value, _V1_TIME)
+    except ValueError as exc:
+        raise PayloadError(f"created_at: not X's v1.1 time format: {value!r}"[:200]) from exc
+
+
+def parse_v1_tweet(tweet: Any) -> InboundMessage:
+    """A v1.1 tweet object (Account Activity `tweet_create_events`) → InboundMessage."""
+    if not isinstance(tweet, dict):
+        raise PayloadError("tweet: expected a JSON object")
+    via_retweet = False
+    original = tweet.get("retweeted_status")
+    if isinstance(original, dict):
+        tweet, via_retweet = original, True
+    external_id = _tweet_id(tweet.get("id_str"), "id_str")
+    user = tweet.get("user")
+    if not isinstance(user, dict):
+        raise PayloadError("user: missing or not an object")
+    extended = tweet.get("extended_tweet")
+    text = (
+        extended.get("full_text")
+        if isinstance(extended, dict) and isinstance(extended.get("full_text"), str)
+        else tweet.get("full_text") or tweet.get("text")
+    )
+    if not isinstance(text, str):
+        raise PayloadError("text: missing or not a string")
+    ents = (extended if isinstance(extended, dict) else tweet).get("entities") or {}
+    if not isinstance(ents, dict):
+        raise PayloadError("entities: not an object")
+    mentions = tuple(
+        str(m["screen_name"])
+        for m in ents.get("user_mentions") or []
+        if isinstance(m, dict) and m.get("screen_name")
+    )
+    hashtags = tuple(
+        str(h["text"]) for h in ents.get("hashtags") or [] if isinstance(h, dict) and h.get("text")
+    )
+    reply_to = tweet.get("in_reply_to_status_id_str")
+    handle = user.get("screen_name")
+    name = user.get("name")
+    return InboundMessage(
+        channel=CHANNEL,
+        external_id=external_id,
+        author_id=_tweet_id(user.get("id_str"), "user.id_str"),
+        author_handle=handle if isinstance(handle, str) else None,
+        author_name=name if isinstance(name, str) else None,
+        text=text,
+        created_at=_v1_time(tweet.get("created_at")),
+        in_reply_to_id=_tweet_id(reply_to, "in_reply_to_status_id_str") if reply_to else None,
+        mentions=mentions or tuple(_MENTION.findall(text)),
+        hashtags=hashtags or tuple(_HASHTAG.findall(text)),
+        lang_hint=tweet.get("lang") if isinstance(tweet.get("lang"), str) else None,
+        via_retweet=via_retweet,
+    )
+
+
+def parse_dm_event(event: Any) -> InboundMessage:
+    """An Account Activity `direct_message_events` item (type message_create)."""
+    if not isinstance(event, dict) or event.get("type") != "message_create":
+        raise PayloadError("direct message: expected an object of type message_create")
+    create = event.get("message_create")
+    if not isinstance(create, dict):
+        raise PayloadError("message_create: missing or not an object")
+    data = create.get("message_data")
+    text = data.get("text") if isinstance(data, dict) else None
+    if not isinstance(text, str):
+        raise PayloadError("message_create.message_data.text: missing or not a string")
+    sender = _tweet_id(create.get("sender_id"), "message_create.sender_id")
+    stamp = event.get("created_timestamp")
+    if not (isinstance(stamp, str) and stamp.isdigit()):
+        raise PayloadError("created_timestamp: expected milliseconds since the epoch as a string")
+    try:
+        created = datetime.fromtimestamp(int(stamp) / 1000, UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise PayloadError(f"created_timestamp: out of range: {stamp!r}"[:200]) from exc
+    return InboundMessage(
+        channel=CHANNEL,
+        # DM events and tweets share X's id space; the prefix keeps them apart when read.
+        external_id="dm-" + _tweet_id(event.get("id"), "id"),
+        author_id=sender,
+        text=text,
+        created_at=created,
+        conversation_id=f"dm-{sender}",
+    )
+
+
+def parse_x_payload(payload: Any) -> InboundMessage:
+    """The journal's `x` adapter: tells the payload shapes apart and reads each."""
+    if isinstance(payload, dict):
+        if "data" in payload or "errors" in payload:
+            return parse_stream_event(payload)
+        if payload.get("type") == "message_create":
+            return parse_dm_event(payload)
+        if "id_str" in payload:
+            return parse_v1_tweet(payload)
+    raise PayloadError("not an X payload: expected a v2 event, a v1.1 tweet or a DM event")
+
+
+def search_events(response: Any) -> list[dict[str, Any]]:
+    """A recent-search or timeline page → one stream-shaped event per tweet (same `includes`)."""
+    if not isinstance(response, dict):
+        raise PayloadError("search response: expected a JSON object")
+    tweets = response.get("data") or []
+    if not isinstance(tweets, list):
+        raise PayloadError("search response: data is not a list")
+    includes = response.get("includes") or {}
+    if not isinstance(includes, dict):
+        raise PayloadError("search response: includes is not an object")
+    return [{"data": tw, "includes": includes} for tw in tweets if isinstance(tw, dict)]
+
+
+def _dm_sender(item: dict[str, Any]) -> Any:
+    create = item.get("message_create")
+    return create.get("sender_id") if isinstance(create, dict) else None
+
+
+def account_activity_events(body: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """An Account Activity webhook body → (journal payloads, names of event kinds ignored).
+
+    Tweets and DMs become messages; other kinds (favourites, follows, typing, reads) are
+    acknowledged and counted but open nothing.
+    """
+    if not isinstance(body, dict):
+        raise PayloadError("webhook body: expected a JSON object")
+    payloads: list[dict[str, Any]] = []
+    ignored: list[str] = []
+    owner = body.get("for_user_id")
+    for key, value in body.items():
+        if key == "tweet_create_events" or key == "direct_message_events":
+            if not isinstance(value, list):
+                raise PayloadError(f"{key}: expected a list")
+            for item in value:
+                if not isinstance(item, dict):
+                    raise PayloadError(f"{key}: expected objects")
+                if key == "direct_message_events" and (
+                    item.get("type") != "message_create"
+                    # The account's own outgoing DMs come back on the webhook too.
+                    or _dm_sender(item) == owner
+                ):
+                    ignored.append(key)
+                    continue
+                payloads.append(item)
+        elif key.endswith("_events") or key in ("user_event", "replay_event"):
+            ignored.append(key)
+    return payloads, ignored

@@ -1,0 +1,76 @@
+"""Sending a reply: what a channel's sender is given and the outcomes it may report.
+
+The outbox worker treats each outcome differently: `Sent` is final; `RetryLater` schedules
+another attempt (after the channel's own reset time when it gave one); `MaybeSent` means
+the request may have reached the channel, so the worker asks the channel before sending
+again; `Undeliverable` ends the entry in the dead-letter state for an agent to see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(slots=True)
+class OutboxEntry:
+    id: int
+    idempotency_key: str
+    channel: str
+    kind: str  # text | template | interactive | dm
+    body: str
+    attempts: int
+    ticket_ref: str | None = None
+    in_reply_to_id: str | None = None
+    recipient: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True, frozen=True)
+class Sent:
+    """Delivered: `posts` lists (external id, text) of every post made, first one first."""
+
+    posts: tuple[tuple[str, str], ...]
+    kind: str = "text"  # what was actually sent (a WhatsApp text may go as a template)
+
+    @property
+    def external_id(self) -> str:
+        return self.posts[0][0]
+
+
+class DeliveryError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RetryLater(DeliveryError):
+    """Not sent; try again (after `after_seconds` when the channel said when)."""
+
+    def __init__(self, reason: str, after_seconds: float | None = None) -> None:
+        super().__init__(reason)
+        self.after_seconds = after_seconds
+
+
+class MaybeSent(DeliveryError):
+    """The request may have gone out (a timeout after sending): check before resending."""
+
+
+class Undeliverable(DeliveryError):
+    """The channel refused the message for a reason retrying will not fix."""
+
+
+class Sender(Protocol):
+    channel: str
+
+    def send(self, entry: OutboxEntry, progress: ProgressHook) -> Sent: ...
+
+    def find_sent(self, entry: OutboxEntry) -> Sent | None:
+        """After a MaybeSent: the post if it did go out, else None."""
+        ...
+
+
+class ProgressHook(Protocol):
+    def __call__(self, payload: dict[str, Any]) -> None:
+        """Persist a multi-part send's progress so a retry continues where it stopped."""
+        ...
