@@ -222,9 +222,14 @@ class FakeX:
         for prefix, statuses in self.faults.failing.items():
             if path.startswith(prefix) and statuses:
                 status = statuses.pop(0)
+                headers = None
+                if status == 429:
+                    reset = str(int(time.time() + self.faults.rate_reset_in))
+                    headers = {"x-rate-limit-remaining": "0", "x-rate-limit-reset": reset}
                 return JSONResponse(
-                    {"title": "Service Unavailable", "detail": "injected fault", "status": status},
+                    {"title": "Injected fault", "detail": f"injected {status}", "status": status},
                     status_code=status,
+                    headers=headers,
                 )
         return None
 

@@ -1,0 +1,1 @@
+from tests.channels.conftest import fake_x, x_settings  # noqa: F401  (shared fixtures)
