@@ -93,7 +93,14 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, thread_window_minutes=30, reopen_window_hours=72)
+    # Background loops off: tests drive the drain and the outbox themselves.
+    return Settings(
+        database_url=database_url,
+        thread_window_minutes=30,
+        reopen_window_hours=72,
+        drain_interval_seconds=0,
+        outbox_interval_seconds=0,
+    )
 
 
 @pytest.fixture

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     x_stream_stall_seconds: float = 20.0  # X sends a keep-alive every 20 s
     x_poll_interval_seconds: float = 60.0
     x_rule_max_length: int = 1024  # 512 on Basic, 1,024 on Pro
+    # How the server reads X: "stream" (filtered stream), "poll" (recent search, for plans
+    # without stream access), or "off" (Account Activity webhooks only, or no X at all).
+    x_ingest: str = "off"
 
     # WhatsApp Cloud API (Meta Graph API).
     whatsapp_base_url: str = "https://graph.facebook.com"

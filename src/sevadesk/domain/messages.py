@@ -29,6 +29,15 @@ class InboundMessage:
     rule_tags: tuple[str, ...] = ()
     # Set by the adapter when this post was a retweet collapsed onto its original.
     via_retweet: bool = False
+    # Sent to the agency directly (WhatsApp, an X DM, a form), not posted in public.
+    addressed: bool = False
+    # Filed on purpose through a form, Open311 or the WhatsApp bot: a ticket whatever
+    # triage thinks of the wording.
+    filed: bool = False
+    # Attachments as the channel describes them: (kind, media id, mime type).
+    media: tuple[tuple[str, str, str], ...] = ()
+    # Where the citizen says they are (WhatsApp location, Open311 lat/long).
+    location: tuple[float, float] | None = None
 
 
 @dataclass(slots=True, frozen=True)

@@ -13,6 +13,7 @@ class JournalEntry:
     channel: str
     payload: str
     digest: str = ""
+    fresh: bool = True  # stored by this call (False: stored earlier, still to process)
 
 
 @dataclass(slots=True, frozen=True)

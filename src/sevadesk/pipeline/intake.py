@@ -41,4 +41,4 @@ class Intake:
                 newest_id,
                 newest_at,
             )
-        return len(entries)
+        return sum(e.fresh for e in entries)

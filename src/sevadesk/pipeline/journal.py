@@ -14,9 +14,9 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from sevadesk.pipeline.batch import JournalEntry
 from sevadesk.store import tables as t
-from sevadesk.store.fast import bulk_insert_returning
+from sevadesk.store.fast import bulk_insert, bulk_insert_returning
 
-PENDING, PROCESSED, REJECTED = "pending", "processed", "rejected"
+PENDING, PROCESSED, REJECTED, KEPT = "pending", "processed", "rejected", "kept"
 
 
 def digest(payload: str) -> str:
@@ -63,9 +63,37 @@ def append(
             select(j.id, j.digest, j.status).where(j.channel == channel, j.digest.in_(seen))
         ):
             if row.status in (PENDING, REJECTED):
-                entries.append(JournalEntry(row.id, channel, by_digest[row.digest], row.digest))
+                entries.append(
+                    JournalEntry(row.id, channel, by_digest[row.digest], row.digest, fresh=False)
+                )
     entries.sort(key=lambda e: e.id)
     return entries
+
+
+def keep(
+    conn: Connection,
+    channel: str,
+    source: str,
+    payloads: Sequence[str],
+    now: datetime,
+    status: str = KEPT,
+    error: str | None = None,
+) -> None:
+    """Store events that open nothing (reactions, account updates) or that could not be read
+    (status `rejected`, with the error): kept for the record, never processed."""
+    rows = [
+        {
+            "channel": channel,
+            "source": source,
+            "digest": digest(p),
+            "received_at": now,
+            "payload": p,
+            "status": status,
+            "error": error,
+        }
+        for p in payloads
+    ]
+    bulk_insert(conn, t.journal, rows, on_conflict=["channel", "digest"])
 
 
 def pending(conn: Connection, limit: int) -> list[JournalEntry]:

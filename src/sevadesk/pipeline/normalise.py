@@ -8,13 +8,14 @@ from typing import Any
 import orjson
 
 from sevadesk.channels.errors import PayloadError
+from sevadesk.channels.whatsapp.payloads import parse_message
 from sevadesk.channels.x.payloads import parse_x_payload
 from sevadesk.domain.messages import InboundMessage
 from sevadesk.pipeline.batch import Item, JournalEntry
 
 Adapter = Callable[[Any], InboundMessage]
 
-ADAPTERS: dict[str, Adapter] = {"x": parse_x_payload}
+ADAPTERS: dict[str, Adapter] = {"x": parse_x_payload, "whatsapp": parse_message}
 
 
 def normalise(entries: Sequence[JournalEntry]) -> tuple[list[Item], list[tuple[int, str]]]:

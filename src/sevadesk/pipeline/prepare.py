@@ -26,7 +26,11 @@ def prepare(
     """Normalise and triage; with a router, also route every post that may open a ticket
     (routing reads only the post and the organisation, so it can run ahead of the database)."""
     items, rejected = normalise(entries)
-    for item, result in zip(items, triager.triage_batch([i.msg.text for i in items]), strict=True):
+    results = triager.triage_batch([i.msg.text for i in items], [i.msg.addressed for i in items])
+    for item, result in zip(items, results, strict=True):
+        if item.msg.filed and not result.actionable and result.kind != "spam":
+            # Filed on purpose (a form, Open311, the bot): a grievance whatever the wording.
+            result.actionable, result.kind = True, "grievance"
         item.triage = result
     if router is not None:
         handles = router.agency_handles

@@ -235,8 +235,27 @@ class RoutingRuleSpec(_Strict):
     then: RuleThen
 
 
+class XChannelSpec(_Strict):
+    # A reply longer than one post: "link" shortens it to a link to the public ticket
+    # status; "split" posts a numbered thread.
+    long_reply: Literal["link", "split"] = "link"
+
+
+class WhatsAppChannelSpec(_Strict):
+    # Outside the 24-hour customer-service window Meta only delivers approved templates;
+    # this one must take two body parameters: the ticket reference and the update.
+    update_template: str = "ticket_update"
+    template_language: str = "en"
+
+
+class ChannelsSpec(_Strict):
+    x: XChannelSpec = Field(default_factory=XChannelSpec)
+    whatsapp: WhatsAppChannelSpec = Field(default_factory=WhatsAppChannelSpec)
+
+
 class OrgSpec(_Strict):
     units: list[UnitSpec]
+    channels: ChannelsSpec = Field(default_factory=ChannelsSpec)
     triage: TriageSpec | None = None
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
     routing_rules: list[RoutingRuleSpec] = Field(default_factory=list)

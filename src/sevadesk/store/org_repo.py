@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, select, update
 
 from sevadesk.domain.units import unit_path
-from sevadesk.routing.orgfile import OrgSpec, UnitSpec
+from sevadesk.routing.orgfile import ChannelsSpec, OrgSpec, UnitSpec
 from sevadesk.store import tables as t
 from sevadesk.store.credentials import hash_password
 from sevadesk.triage.rules import TriageConfig
@@ -212,6 +212,10 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
         calendars = {name: cal.model_dump(mode="json") for name, cal in spec.calendars.items()}
         conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "calendars"))
         conn.execute(t.org_settings.insert().values(key="calendars", value=calendars))
+    conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "channels"))
+    conn.execute(
+        t.org_settings.insert().values(key="channels", value=spec.channels.model_dump(mode="json"))
+    )
     if spec.triage is not None:
         value = spec.triage.model_dump(exclude_none=True)
         conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "triage"))
@@ -226,6 +230,14 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
         users=len(spec.users),
         templates=len(spec.templates),
     )
+
+
+def channel_settings(conn: Connection) -> ChannelsSpec:
+    """The organisation's channel settings (defaults until an org file sets them)."""
+    value = conn.execute(
+        select(t.org_settings.c.value).where(t.org_settings.c.key == "channels")
+    ).scalar()
+    return ChannelsSpec.model_validate(value or {})
 
 
 def triage_config(conn: Connection) -> TriageConfig:

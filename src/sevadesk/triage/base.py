@@ -17,4 +17,9 @@ class Triager(Protocol):
 
     version: str
 
-    def triage_batch(self, texts: Sequence[str]) -> list[TriageResult]: ...
+    def triage_batch(
+        self, texts: Sequence[str], addressed: Sequence[bool] | None = None
+    ) -> list[TriageResult]:
+        """`addressed[i]` marks a text sent to the agency directly (a WhatsApp message, a
+        DM, a form), which a public post shows by mentioning the agency's handle."""
+        ...

@@ -286,8 +286,10 @@ class BaselineTriager:
 
     version = VERSION
 
-    def triage_batch(self, texts: Sequence[str]) -> list[TriageResult]:
-        return [self.triage_one(t) for t in texts]
+    def triage_batch(
+        self, texts: Sequence[str], addressed: Sequence[bool] | None = None
+    ) -> list[TriageResult]:
+        return [self.triage_one(t) for t in texts]  # keywords do not look at addressing
 
     def triage_one(self, text: str) -> TriageResult:
         ents = entity_extractor.extract(text)

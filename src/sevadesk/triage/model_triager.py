@@ -204,6 +204,9 @@ def load_model(path: Path) -> LinearModel:
     return LinearModel.load(path)
 
 
+ADDRESSED_PREFIX = "@agency "
+
+
 class ModelTriager:
     """Implements `Triager` with the shipped (or a given) model."""
 
@@ -225,13 +228,19 @@ class ModelTriager:
         self.version = self.model.version
         self._index = {name: i for i, name in enumerate(self.model.classes)}
 
-    def prepare(self, text: str) -> tuple[list[Entity], str, list[str]]:
+    def prepare(self, text: str, addressed: bool = False) -> tuple[list[Entity], str, list[str]]:
         ents = entity_extractor.extract(text)
         lang = language.detect(text)
-        return ents, lang, features(text, ents, lang)
+        # The model learnt from public posts, where addressing the agency means mentioning
+        # its handle; a direct message is addressed by definition, so it is read as one.
+        seen = f"{ADDRESSED_PREFIX}{text}" if addressed and not text.startswith("@") else text
+        return ents, lang, features(seen, ents, lang)
 
-    def triage_batch(self, texts: Sequence[str]) -> list[TriageResult]:
-        prepared = [self.prepare(t) for t in texts]
+    def triage_batch(
+        self, texts: Sequence[str], addressed: Sequence[bool] | None = None
+    ) -> list[TriageResult]:
+        flags = addressed if addressed is not None else [False] * len(texts)
+        prepared = [self.prepare(t, a) for t, a in zip(texts, flags, strict=True)]
         probs = self.model.probabilities([p[2] for p in prepared])
         return [
             self._decide(text, ents, lang, row)

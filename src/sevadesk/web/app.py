@@ -17,8 +17,10 @@ from sevadesk import __version__
 from sevadesk.config import Settings
 from sevadesk.domain.clock import Clock, SystemClock
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
+from sevadesk.service import Workers
 from sevadesk.tickets.actions import InvalidRequest, MustTransfer, ReadOnlyRole
 from sevadesk.tickets.queries import BadCursor, TicketNotFound, recent_public
+from sevadesk.web import webhooks
 from sevadesk.web.api import account, tickets
 from sevadesk.web.deps import ReadConn
 
@@ -48,11 +50,10 @@ def _error_handler(status: int):  # type: ignore[no-untyped-def]
 def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        watch = SlaWatch(engine, app.state.clock, settings.sla_interval_seconds)
-        if settings.sla_interval_seconds > 0:
-            watch.start()
+        workers = Workers(engine, settings, app.state.clock).start()
+        app.state.workers = workers
         yield
-        watch.stop()
+        workers.stop()
 
     app = FastAPI(
         lifespan=lifespan,
@@ -74,6 +75,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     api.include_router(tickets.transfers)
     api.include_router(account.router)
     app.include_router(api)
+    app.include_router(webhooks.router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz(conn: ReadConn) -> dict[str, Any]:
@@ -94,40 +96,3 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
         return TEMPLATES.TemplateResponse(request, "live.html", {"version": __version__})
 
     return app
-
-
-class SlaWatch:
-    """Runs SLA escalation every `interval` seconds in a background thread of the server."""
-
-    def __init__(self, engine: Engine, clock: Clock, interval: float) -> None:
-        import threading
-
-        self.engine, self.clock, self.interval = engine, clock, interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sla-watch", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
-
-    def _run(self) -> None:
-        import structlog
-
-        from sevadesk.routing.escalation import run_escalations
-        from sevadesk.routing.sla import SlaBook
-        from sevadesk.tickets.actions import expire_offers
-
-        log = structlog.get_logger("sla")
-        while not self._stop.wait(self.interval):
-            try:
-                with self.engine.begin() as conn:
-                    done = run_escalations(conn, self.clock.now(), SlaBook.load(conn))
-                    expire_offers(conn, self.clock.now())
-                if done:
-                    log.info("sla_escalations", count=len(done))
-            except Exception:  # keep watching; the next pass retries
-                log.exception("sla_watch_failed")

@@ -206,6 +206,7 @@ def parse_dm_event(event: Any) -> InboundMessage:
         text=text,
         created_at=created,
         conversation_id=f"dm-{sender}",
+        addressed=True,
     )
 
 

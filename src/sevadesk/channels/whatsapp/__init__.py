@@ -1,0 +1,1 @@
+"""WhatsApp Cloud API: webhook payloads in, messages out through the Graph API."""

@@ -1,0 +1,209 @@
+"""Read WhatsApp Cloud API webhook bodies.
+
+A delivery is `{"object": "whatsapp_business_account", "entry": [{"changes": [{"field",
+"value"}]}]}`; a `messages` change carries `metadata`, `contacts`, and `messages` and/or
+`statuses`. `split_webhook` turns one delivery into one journal payload per citizen message
+(with its metadata and contact), the delivery statuses, and the events that open nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sevadesk.channels.errors import PayloadError
+from sevadesk.domain.messages import InboundMessage
+
+CHANNEL = "whatsapp"
+MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
+# Message types that are not something the citizen asks of the desk.
+NOT_A_MESSAGE = frozenset(
+    {"reaction", "unsupported", "system", "order", "revoke", "ephemeral", "edit", "request_welcome"}
+)
+_REPLIES = ("button_reply", "list_reply", "nfm_reply")
+STATUSES = ("sent", "delivered", "read", "failed", "played", "deleted")
+
+
+@dataclass(slots=True, frozen=True)
+class DeliveryStatus:
+    wamid: str
+    status: str
+    at: datetime
+    recipient_id: str | None
+    error: str | None = None
+    callback_data: str | None = None  # biz_opaque_callback_data: the desk's idempotency key
+
+
+@dataclass(slots=True)
+class WebhookBatch:
+    messages: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[DeliveryStatus] = field(default_factory=list)
+    other: list[dict[str, Any]] = field(default_factory=list)  # stored, open nothing
+
+
+def _obj(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{where}: expected an object")
+    return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{where}: expected a list")
+    return value
+
+
+def _time(value: Any, where: str) -> datetime:
+    if not (isinstance(value, str) and value.isdigit()) and not isinstance(value, int):
+        raise PayloadError(f"{where}: expected seconds since the epoch")
+    try:
+        return datetime.fromtimestamp(int(value), UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise PayloadError(f"{where}: out of range: {value!r}"[:200]) from exc
+
+
+def _str(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise PayloadError(f"{where}: expected a non-empty string")
+    return value
+
+
+def _status(raw: Any, where: str) -> DeliveryStatus:
+    item = _obj(raw, where)
+    status = _str(item.get("status"), f"{where}.status")
+    errors = _list(item.get("errors"), f"{where}.errors")
+    error = None
+    if errors:
+        first = _obj(errors[0], f"{where}.errors[0]")
+        details = first.get("error_data")
+        detail = details.get("details") if isinstance(details, dict) else None
+        error = f"{first.get('code')}: {first.get('title') or first.get('message')}"
+        if detail:
+            error += f" ({detail})"
+    recipient = item.get("recipient_id")
+    callback = item.get("biz_opaque_callback_data")
+    return DeliveryStatus(
+        wamid=_str(item.get("id"), f"{where}.id"),
+        status=status,
+        at=_time(item.get("timestamp"), f"{where}.timestamp"),
+        recipient_id=recipient if isinstance(recipient, str) else None,
+        error=error,
+        callback_data=callback if isinstance(callback, str) else None,
+    )
+
+
+def _empty_interactive(message: dict[str, Any]) -> bool:
+    """Interactive events that carry no answer (call permissions, failed deliveries)."""
+    if message.get("type") != "interactive":
+        return False
+    inter = message.get("interactive")
+    return not (isinstance(inter, dict) and any(isinstance(inter.get(k), dict) for k in _REPLIES))
+
+
+def split_webhook(body: Any) -> WebhookBatch:
+    """One webhook delivery → what to journal, which statuses to record, what else came."""
+    root = _obj(body, "body")
+    if root.get("object") != "whatsapp_business_account":
+        raise PayloadError("object: expected 'whatsapp_business_account'")
+    batch = WebhookBatch()
+    for i, entry in enumerate(_list(root.get("entry"), "entry")):
+        entry = _obj(entry, f"entry[{i}]")
+        for j, change in enumerate(_list(entry.get("changes"), f"entry[{i}].changes")):
+            where = f"entry[{i}].changes[{j}]"
+            change = _obj(change, where)
+            value = _obj(change.get("value"), f"{where}.value")
+            if change.get("field") != "messages":
+                batch.other.append({"field": change.get("field"), "value": value})
+                continue
+            metadata = _obj(value.get("metadata") or {}, f"{where}.value.metadata")
+            contacts = {
+                c.get("wa_id"): c
+                for c in _list(value.get("contacts"), f"{where}.value.contacts")
+                if isinstance(c, dict)
+            }
+            for k, message in enumerate(_list(value.get("messages"), f"{where}.value.messages")):
+                message = _obj(message, f"{where}.value.messages[{k}]")
+                if message.get("type") in NOT_A_MESSAGE or _empty_interactive(message):
+                    batch.other.append({"field": "messages", "value": message})
+                    continue
+                sender = message.get("from")
+                batch.messages.append(
+                    {"metadata": metadata, "contact": contacts.get(sender), "message": message}
+                )
+            for k, status in enumerate(_list(value.get("statuses"), f"{where}.value.statuses")):
+                batch.statuses.append(_status(status, f"{where}.value.statuses[{k}]"))
+    return batch
+
+
+def _text(message: dict[str, Any]) -> tuple[str, tuple[tuple[str, str, str], ...]]:
+    kind = message.get("type")
+    if kind == "text":
+        body = _obj(message.get("text"), "message.text").get("body")
+        return _str(body, "message.text.body"), ()
+    if kind == "interactive":
+        inter = _obj(message.get("interactive"), "message.interactive")
+        reply = inter.get("button_reply") or inter.get("list_reply") or inter.get("nfm_reply")
+        reply = _obj(reply, "message.interactive (button_reply, list_reply or nfm_reply)")
+        title = reply.get("title") or reply.get("body") or reply.get("response_json")
+        return _str(title, "message.interactive reply title"), ()
+    if kind == "button":
+        return _str(_obj(message.get("button"), "message.button").get("text"), "button.text"), ()
+    if kind == "location":
+        loc = _obj(message.get("location"), "message.location")
+        parts = [str(loc[k]) for k in ("name", "address") if isinstance(loc.get(k), str)]
+        return "[location] " + ", ".join(parts), ()
+    if kind in MEDIA_KINDS:
+        media = _obj(message.get(kind), f"message.{kind}")
+        media_id = _str(media.get("id"), f"message.{kind}.id")
+        mime = media.get("mime_type") if isinstance(media.get("mime_type"), str) else ""
+        caption = media.get("caption")
+        text = caption if isinstance(caption, str) and caption else f"[{kind}]"
+        return text, ((kind, media_id, mime),)
+    if kind == "contacts":
+        names = []
+        for c in _list(message.get("contacts"), "message.contacts"):
+            name = c.get("name") if isinstance(c, dict) else None
+            if isinstance(name, dict) and isinstance(name.get("formatted_name"), str):
+                names.append(name["formatted_name"])
+        return "[contact] " + ", ".join(names), ()
+    raise PayloadError(f"message.type: {kind!r} is not a message the desk reads")
+
+
+def _location(message: dict[str, Any]) -> tuple[float, float] | None:
+    loc = message.get("location")
+    if message.get("type") != "location" or not isinstance(loc, dict):
+        return None
+    lat, lon = loc.get("latitude"), loc.get("longitude")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        raise PayloadError("message.location: latitude and longitude must be numbers")
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise PayloadError("message.location: latitude/longitude out of range")
+    return float(lat), float(lon)
+
+
+def parse_message(payload: Any) -> InboundMessage:
+    """The journal's `whatsapp` adapter: one payload made by `split_webhook`."""
+    root = _obj(payload, "payload")
+    message = _obj(root.get("message"), "message")
+    sender = _str(message.get("from"), "message.from")
+    contact = root.get("contact") if isinstance(root.get("contact"), dict) else {}
+    profile = contact.get("profile") if isinstance(contact.get("profile"), dict) else {}
+    name = profile.get("name") if isinstance(profile.get("name"), str) else None
+    context = message.get("context") if isinstance(message.get("context"), dict) else {}
+    reply_to = context.get("id") if isinstance(context.get("id"), str) else None
+    text, media = _text(message)
+    return InboundMessage(
+        channel=CHANNEL,
+        external_id=_str(message.get("id"), "message.id"),
+        author_id=sender,
+        author_name=name,
+        text=text,
+        created_at=_time(message.get("timestamp"), "message.timestamp"),
+        in_reply_to_id=reply_to,
+        media=media,
+        location=_location(message),
+        addressed=True,
+    )

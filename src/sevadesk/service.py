@@ -1,0 +1,140 @@
+"""The background work of one desk process: drain the journal, deliver the outbox, read X,
+watch SLAs. `seva serve` runs them beside the web app; each is a thread with its own loop,
+so one process on SQLite is a whole desk. Scale-out runs the same loops as separate
+workers (`seva worker …`)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import structlog
+from sqlalchemy import Engine
+
+from sevadesk.channels.whatsapp.client import WhatsAppClient
+from sevadesk.channels.whatsapp.sender import WhatsAppSender
+from sevadesk.channels.x.client import XClient
+from sevadesk.channels.x.sender import XSender
+from sevadesk.config import Settings
+from sevadesk.delivery.receipts import Lookups
+from sevadesk.delivery.worker import OutboxWorker
+from sevadesk.domain.clock import Clock
+from sevadesk.domain.delivery import Sender
+from sevadesk.pipeline.runner import Pipeline
+from sevadesk.store.org_repo import channel_settings
+
+log = structlog.get_logger(__name__)
+
+
+def build_senders(engine: Engine, settings: Settings, clock: Clock) -> dict[str, Sender]:
+    """A sender for each channel whose credentials are configured."""
+    with engine.connect() as conn:
+        channels = channel_settings(conn)
+    senders: dict[str, Sender] = {}
+    if settings.x_user_token is not None:
+        senders["x"] = XSender(
+            XClient.from_settings(settings), settings.public_url, channels.x.long_reply
+        )
+    if settings.whatsapp_token is not None and settings.whatsapp_phone_number_id:
+        lookups = Lookups(engine)
+        senders["whatsapp"] = WhatsAppSender(
+            WhatsAppClient.from_settings(settings),
+            lookups.last_inbound,
+            lookups.sent_receipt,
+            clock.now,
+            channels.whatsapp.update_template,
+            channels.whatsapp.template_language,
+        )
+    return senders
+
+
+class Loop:
+    """Calls `step` every `interval` seconds (at once again when it reports work done)."""
+
+    def __init__(self, name: str, step: Callable[[], int], interval: float) -> None:
+        self.name, self.step, self.interval = name, step, interval
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                busy = self.step()
+            except Exception:  # keep going: the next pass retries
+                log.exception("worker_step_failed", worker=self.name)
+                busy = 0
+            if not busy and self.stop.wait(self.interval):
+                return
+
+
+class Workers:
+    def __init__(self, engine: Engine, settings: Settings, clock: Clock) -> None:
+        self.engine, self.settings, self.clock = engine, settings, clock
+        self.loops: list[Loop] = []
+        self.threads: list[threading.Thread] = []
+        self.stop_event = threading.Event()
+        self.pipeline: Pipeline | None = None
+        self.outbox: OutboxWorker | None = None
+
+    def start(self) -> Workers:
+        s = self.settings
+        if s.drain_interval_seconds > 0:
+            self.pipeline = Pipeline(self.engine, None, s, self.clock)
+            pipeline = self.pipeline
+            self.loops.append(
+                Loop("journal-drain", lambda: pipeline.drain().new, s.drain_interval_seconds)
+            )
+        if s.outbox_interval_seconds > 0:
+            self.outbox = OutboxWorker(
+                self.engine,
+                build_senders(self.engine, s, self.clock),
+                self.clock,
+                s.outbox_max_attempts,
+            )
+            self.loops.append(Loop("outbox", self.outbox.run_once, s.outbox_interval_seconds))
+        if s.sla_interval_seconds > 0:
+            self.loops.append(Loop("sla-watch", self._sla_pass, s.sla_interval_seconds))
+        for loop in self.loops:
+            loop.thread.start()
+        if s.x_ingest in ("stream", "poll"):
+            self._start_x(s.x_ingest)
+        return self
+
+    def _sla_pass(self) -> int:
+        from sevadesk.routing.escalation import run_escalations
+        from sevadesk.routing.sla import SlaBook
+        from sevadesk.tickets.actions import expire_offers
+
+        with self.engine.begin() as conn:
+            done = run_escalations(conn, self.clock.now(), SlaBook.load(conn))
+            expire_offers(conn, self.clock.now())
+        if done:
+            log.info("sla_escalations", count=len(done))
+        return 0
+
+    def _start_x(self, mode: str) -> None:
+        from sevadesk.channels.x.stream import XSearchPoller, XStreamConsumer
+
+        client = XClient.from_settings(self.settings)
+        reader = (XStreamConsumer if mode == "stream" else XSearchPoller)(
+            client, self.engine, self.settings, self.clock, self.stop_event
+        )
+
+        def run() -> None:
+            try:
+                reader.run()
+            except Exception:
+                log.exception("x_reader_stopped")
+
+        thread = threading.Thread(target=run, name=f"x-{mode}", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        for loop in self.loops:
+            loop.stop.set()
+        for loop in self.loops:
+            loop.thread.join(timeout=5)
+        for thread in self.threads:
+            thread.join(timeout=5)

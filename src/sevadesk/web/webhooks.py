@@ -1,0 +1,112 @@
+"""Webhook receivers: WhatsApp Cloud API and X Account Activity.
+
+Every POST is verified against the raw body before anything is read, then stored (journal,
+receipts) and committed before the 200 goes back. Missing signature → 401, wrong or stale
+(made with a secret no longer configured) → 403; nothing is stored for either.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import PlainTextResponse
+
+from sevadesk.channels.errors import PayloadError
+from sevadesk.channels.signatures import SignatureError, verify, x_crc_response
+from sevadesk.channels.whatsapp.payloads import split_webhook
+from sevadesk.channels.x.payloads import account_activity_events
+from sevadesk.config import Settings
+from sevadesk.pipeline.deliveries import accept_whatsapp, accept_x, keep_unreadable
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+MAX_BODY = 3 * 1024 * 1024  # Meta and X deliveries are far smaller
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def _verified_json(request: Request, header: str, secrets: list[str], scheme: str) -> Any:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise HTTPException(413, "delivery too large")
+    try:
+        verify(request.headers.get(header), raw, secrets, scheme)
+    except SignatureError as exc:
+        raise HTTPException(exc.status, str(exc)) from exc
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(400, f"body is not JSON: {exc}") from exc
+
+
+def _keep(request: Request, channel: str, source: str, body: Any, error: str) -> None:
+    raw = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    keep_unreadable(
+        request.app.state.engine, channel, source, raw, error, request.app.state.clock.now()
+    )
+
+
+@router.get("/whatsapp", response_class=PlainTextResponse)
+def whatsapp_verify(
+    request: Request,
+    mode: Annotated[str | None, Query(alias="hub.mode")] = None,
+    token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
+    challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
+) -> str:
+    """Meta's subscription check: echo `hub.challenge` when the verify token matches."""
+    expected = _settings(request).whatsapp_verify_token
+    if mode != "subscribe" or expected is None or token != expected.get_secret_value():
+        raise HTTPException(403, "verify token does not match")
+    if not challenge:
+        raise HTTPException(400, "hub.challenge missing")
+    return challenge
+
+
+@router.post("/whatsapp")
+async def whatsapp_delivery(request: Request) -> dict[str, Any]:
+    settings = _settings(request)
+    body = await _verified_json(
+        request,
+        "x-hub-signature-256",
+        Settings.secret_list(settings.whatsapp_app_secrets),
+        "meta",
+    )
+    try:
+        batch = split_webhook(body)
+    except PayloadError as exc:
+        _keep(request, "whatsapp-event", "wa-webhook", body, str(exc))
+        raise HTTPException(422, str(exc)) from exc
+    accepted = accept_whatsapp(request.app.state.engine, batch, request.app.state.clock.now())
+    return {"stored": accepted.as_dict()}
+
+
+@router.get("/x")
+def x_crc(request: Request, crc_token: str) -> dict[str, str]:
+    """X's challenge-response check, sent on registration and hourly."""
+    secrets = Settings.secret_list(_settings(request).x_consumer_secrets)
+    if not secrets:
+        raise HTTPException(503, "SEVA_X_CONSUMER_SECRETS is not set")
+    return {"response_token": x_crc_response(secrets[0], crc_token)}
+
+
+@router.post("/x")
+async def x_delivery(request: Request) -> dict[str, Any]:
+    settings = _settings(request)
+    body = await _verified_json(
+        request,
+        "x-twitter-webhooks-signature",
+        Settings.secret_list(settings.x_consumer_secrets),
+        "x",
+    )
+    try:
+        payloads, ignored = account_activity_events(body)
+    except PayloadError as exc:
+        _keep(request, "x-event", "x-webhook", body, str(exc))
+        raise HTTPException(422, str(exc)) from exc
+    accepted = accept_x(request.app.state.engine, payloads, ignored, request.app.state.clock.now())
+    return {"stored": accepted.as_dict()}

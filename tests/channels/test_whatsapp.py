@@ -1,0 +1,182 @@
+"""WhatsApp end to end against the fake Graph API, with the desk on a real HTTP server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import httpx
+import pytest
+from sqlalchemy import Engine, select
+
+from sevadesk.config import Settings
+from sevadesk.fakes.graph_api import FakeGraph, create_fake_graph
+from sevadesk.fakes.serve import BackgroundServer
+from sevadesk.store import tables as t
+from sevadesk.store.users_repo import issue_token
+from sevadesk.web.app import create_app
+from tests.channels.conftest import count, wait_for
+
+TOKEN, SECRET, OLD_SECRET, VERIFY = "graph-token", "app-secret-2026", "app-secret-2025", "verify-me"
+CITIZEN = "919876543210"
+
+
+@dataclass
+class Desk:
+    url: str
+    engine: Engine
+    graph: FakeGraph
+    api: dict[str, str]
+
+    def reply(self, ref: str, body: str, key: str) -> httpx.Response:
+        return httpx.post(
+            f"{self.url}/api/v1/tickets/{ref}/replies",
+            json={"body": body, "idempotency_key": key},
+            headers=self.api,
+        )
+
+    def outbox(self, key: str) -> dict:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.outbox).where(t.outbox.c.idempotency_key == key)).one()
+        return dict(row._mapping)
+
+    def only_ticket(self) -> str:
+        with self.engine.connect() as conn:
+            return str(conn.execute(select(t.tickets.c.ref)).scalar_one())
+
+
+def _settings(settings: Settings, graph_url: str, **extra: object) -> Settings:
+    return Settings.model_validate(
+        {
+            **settings.model_dump(),
+            "whatsapp_base_url": graph_url,
+            "whatsapp_token": TOKEN,
+            "whatsapp_phone_number_id": "1122334455667",
+            "whatsapp_app_secrets": SECRET,
+            "whatsapp_verify_token": VERIFY,
+            **extra,
+        }
+    )
+
+
+@pytest.fixture
+def graph() -> Iterator[tuple[FakeGraph, str]]:
+    fake = FakeGraph(TOKEN, SECRET)
+    with BackgroundServer(create_fake_graph(fake)) as server:
+        yield fake, server.url
+
+
+@pytest.fixture
+def desk(org_engine: Engine, settings: Settings, graph: tuple[FakeGraph, str]) -> Iterator[Desk]:
+    fake, graph_url = graph
+    live = _settings(settings, graph_url, drain_interval_seconds=0.05, outbox_interval_seconds=0.05)
+    with BackgroundServer(create_app(live, org_engine)) as server:
+        fake.webhook_url = f"{server.url}/webhooks/whatsapp"
+        with org_engine.begin() as conn:
+            token = issue_token(conn, "admin", "test")
+        yield Desk(server.url, org_engine, fake, {"Authorization": f"Bearer {token}"})
+
+
+@pytest.fixture
+def quiet_desk(
+    org_engine: Engine, settings: Settings, graph: tuple[FakeGraph, str]
+) -> Iterator[Desk]:
+    """The desk with its background loops off: what a delivery stores is visible as is."""
+    fake, graph_url = graph
+    with BackgroundServer(create_app(_settings(settings, graph_url), org_engine)) as server:
+        fake.webhook_url = f"{server.url}/webhooks/whatsapp"
+        yield Desk(server.url, org_engine, fake, {})
+
+
+def test_the_subscription_check_echoes_the_challenge_only_for_our_token(quiet_desk: Desk) -> None:
+    url = f"{quiet_desk.url}/webhooks/whatsapp"
+    ok = httpx.get(
+        url,
+        params={"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"},
+    )
+    assert ok.status_code == 200 and ok.text == "1158201444"
+    bad = httpx.get(
+        url, params={"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"}
+    )
+    assert bad.status_code == 403
+
+
+def test_unsigned_forged_and_stale_deliveries_are_refused_and_store_nothing(
+    quiet_desk: Desk,
+) -> None:
+    body = quiet_desk.graph.message_body(CITIZEN, "train 12951 coach B4 no water")
+    assert quiet_desk.graph.deliver(body, secret=None).status_code == 401
+    assert quiet_desk.graph.deliver(body, secret="someone-else").status_code == 403
+    assert quiet_desk.graph.deliver(body, secret=OLD_SECRET).status_code == 403  # rotated out
+    tampered = quiet_desk.graph.message_body(CITIZEN, "x")
+    raw = httpx.Request("POST", "/", json=body).content
+    from sevadesk.channels.signatures import meta_signature
+
+    response = httpx.post(
+        quiet_desk.graph.webhook_url or "",
+        content=httpx.Request("POST", "/", json=tampered).content,
+        headers={"x-hub-signature-256": meta_signature(SECRET, raw)},
+    )
+    assert response.status_code == 403
+    assert count(quiet_desk.engine, t.journal) == 0
+
+
+def test_a_valid_delivery_is_stored_before_the_200_and_a_retry_adds_nothing(
+    quiet_desk: Desk,
+) -> None:
+    body = quiet_desk.graph.message_body(
+        CITIZEN, "train 12951 coach B4 has no water, PNR 4512345678"
+    )
+    first = quiet_desk.graph.deliver(body)
+    assert first.status_code == 200 and first.json()["stored"]["messages"] == 1
+    # Committed when the 200 left: the row is there although nothing has processed it yet.
+    assert count(quiet_desk.engine, t.journal, t.journal.c.status == "pending") == 1
+    again = quiet_desk.graph.deliver(body)  # Meta retries when it missed our answer
+    assert again.status_code == 200 and again.json()["stored"]["messages"] == 0
+    assert count(quiet_desk.engine, t.journal) == 1
+
+
+def test_a_message_becomes_a_ticket_and_the_reply_goes_out_as_text_with_statuses(
+    desk: Desk,
+) -> None:
+    assert (
+        desk.graph.citizen_says(
+            CITIZEN, "Train 12951 coach B4 has no water since Kota, PNR 4512345678", name="Asha"
+        ).status_code
+        == 200
+    )
+    wait_for(lambda: count(desk.engine, t.tickets) == 1, what="ticket")
+    ref = desk.only_ticket()
+    assert desk.reply(ref, "Water will be refilled at Ratlam.", "wa-1").status_code == 201
+    wait_for(lambda: desk.outbox("wa-1")["delivery_status"] == "read", what="read receipt")
+    sent = desk.graph.sent[-1]
+    assert sent["type"] == "text" and sent["to"] == CITIZEN
+    assert sent["text"]["body"] == "Water will be refilled at Ratlam."
+    entry = desk.outbox("wa-1")
+    assert entry["status"] == "sent" and entry["kind"] == "text"
+    with desk.engine.connect() as conn:
+        receipts = set(
+            conn.execute(
+                select(t.outbox_receipts.c.status).where(
+                    t.outbox_receipts.c.outbox_id == entry["id"]
+                )
+            ).scalars()
+        )
+    assert receipts == {"sent", "delivered", "read"}
+
+
+def test_outside_the_24_hour_window_the_reply_is_a_template(desk: Desk) -> None:
+    long_ago = time.time() - 25 * 3600
+    desk.graph.citizen_says(
+        CITIZEN, "Train 12951 coach B4 toilet choked and dirty, PNR 4512345678", at=long_ago
+    )
+    wait_for(lambda: count(desk.engine, t.tickets) == 1, what="ticket")
+    ref = desk.only_ticket()
+    desk.reply(ref, "Cleaned at Vadodara.\nSorry for the trouble.", "wa-2")
+    wait_for(lambda: desk.outbox("wa-2")["status"] == "sent", what="sent")
+    sent = desk.graph.sent[-1]
+    assert sent["type"] == "template" and sent["template"]["name"] == "ticket_update"
+    params = [p["text"] for p in sent["template"]["components"][0]["parameters"]]
+    assert params == [ref, "Cleaned at Vadodara. Sorry for the trouble."]
+    assert desk.outbox("wa-2")["kind"] == "template"
