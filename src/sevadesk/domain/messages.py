@@ -38,6 +38,8 @@ class InboundMessage:
     media: tuple[tuple[str, str, str], ...] = ()
     # Where the citizen says they are (WhatsApp location, Open311 lat/long).
     location: tuple[float, float] | None = None
+    # The category the citizen chose (an Open311 service code); it wins over triage's.
+    category_hint: str | None = None
 
 
 @dataclass(slots=True, frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 
 from sevadesk.channels.errors import PayloadError
+from sevadesk.channels.open311.georeport import parse_request
 from sevadesk.channels.whatsapp.payloads import parse_message
 from sevadesk.channels.x.payloads import parse_x_payload
 from sevadesk.domain.messages import InboundMessage
@@ -15,7 +16,12 @@ from sevadesk.pipeline.batch import Item, JournalEntry
 
 Adapter = Callable[[Any], InboundMessage]
 
-ADAPTERS: dict[str, Adapter] = {"x": parse_x_payload, "whatsapp": parse_message}
+ADAPTERS: dict[str, Adapter] = {
+    "x": parse_x_payload,
+    "whatsapp": parse_message,
+    "open311": parse_request,
+    "web": parse_request,
+}
 
 
 def normalise(entries: Sequence[JournalEntry]) -> tuple[list[Item], list[tuple[int, str]]]:

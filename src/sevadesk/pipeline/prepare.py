@@ -31,6 +31,8 @@ def prepare(
         if item.msg.filed and not result.actionable and result.kind != "spam":
             # Filed on purpose (a form, Open311, the bot): a grievance whatever the wording.
             result.actionable, result.kind = True, "grievance"
+        if item.msg.category_hint:
+            result.category = item.msg.category_hint
         item.triage = result
     if router is not None:
         handles = router.agency_handles

@@ -112,7 +112,8 @@ def thread(conn: Connection, items: Sequence[Item], policy: ThreadPolicy) -> Non
                 opener = items[conv_in_batch[key]]
                 if item.from_agency or opener.citizen_id == item.citizen_id:
                     joins = conv_in_batch[key]
-        if candidate is None and joins is None and item.citizen_id is not None:
+        # A filed request (form, Open311) is a new problem by the citizen's own choice.
+        if candidate is None and joins is None and item.citizen_id is not None and not msg.filed:
             ticket = tickets.get(recent.get(item.citizen_id, -1))
             if ticket and ticket.status in OPEN_STATUSES:
                 if abs(msg.created_at - ticket.last_citizen_at) <= policy.follow_up_window:
@@ -141,5 +142,5 @@ def thread(conn: Connection, items: Sequence[Item], policy: ThreadPolicy) -> Non
         in_batch[(msg.channel, msg.external_id)] = anchor
         if msg.conversation_id and item.ticket_id is None:
             conv_in_batch.setdefault((msg.channel, msg.conversation_id), anchor)
-        if item.citizen_id is not None and item.ticket_id is None:
+        if item.citizen_id is not None and item.ticket_id is None and not msg.filed:
             citizen_in_batch.setdefault(item.citizen_id, anchor)

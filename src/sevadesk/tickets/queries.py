@@ -316,3 +316,54 @@ def accountability(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
         }
         for r in rows
     ]
+
+
+def public_tickets(
+    conn: Connection,
+    refs: list[str] | None = None,
+    category: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    statuses: list[str] | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Tickets as anyone may see them (Open311, status pages): masked text, no citizen."""
+    c = t.tickets.c
+    query = (
+        select(
+            c.ref,
+            c.status,
+            c.category,
+            c.summary.label("masked_text"),
+            c.opened_at,
+            c.updated_at,
+            c.resolution_due,
+            c.resolved_at,
+            t.units.c.name.label("unit_name"),
+        )
+        .join(t.units, t.units.c.id == c.unit_id)
+        .order_by(c.id.desc())
+        .limit(limit)
+    )
+    if refs is not None:
+        query = query.where(c.ref.in_(refs))
+    if category:
+        query = query.where(c.category == category)
+    if start is not None:
+        query = query.where(c.opened_at >= start)
+    if end is not None:
+        query = query.where(c.opened_at <= end)
+    if statuses:
+        query = query.where(c.status.in_(statuses))
+    return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def ticket_of_message(conn: Connection, channel: str, external_id: str) -> str | None:
+    """The reference of the ticket a message was filed under, if it opened or joined one."""
+    m = t.messages.c
+    ref: str | None = conn.execute(
+        select(t.tickets.c.ref)
+        .join(t.messages, m.ticket_id == t.tickets.c.id)
+        .where(m.channel == channel, m.external_id == external_id)
+    ).scalar()
+    return ref

@@ -19,12 +19,16 @@ class Taxonomy:
     """Category keywords in priority order; `category()` picks the first that matches."""
 
     keywords: dict[str, list[str]]
+    sectors: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_TAXONOMY, only: list[str] | None = None) -> Taxonomy:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
         names = [n for n in spec if only is None or n in only]
-        return cls({n: [str(k) for k in spec[n]["keywords"]] for n in names})
+        return cls(
+            {n: [str(k) for k in spec[n]["keywords"]] for n in names},
+            {n: [str(s) for s in spec[n].get("sectors", [])] for n in names},
+        )
 
     @property
     def names(self) -> tuple[str, ...]:

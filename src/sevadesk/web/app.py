@@ -14,13 +14,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
 
 from sevadesk import __version__
+from sevadesk.channels.open311.georeport import GeoReportError
 from sevadesk.config import Settings
 from sevadesk.domain.clock import Clock, SystemClock
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
 from sevadesk.service import Workers
 from sevadesk.tickets.actions import InvalidRequest, MustTransfer, ReadOnlyRole
 from sevadesk.tickets.queries import BadCursor, TicketNotFound, recent_public
-from sevadesk.web import webhooks
+from sevadesk.web import open311, webhooks
 from sevadesk.web.api import account, tickets
 from sevadesk.web.deps import ReadConn
 
@@ -76,6 +77,8 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     api.include_router(account.router)
     app.include_router(api)
     app.include_router(webhooks.router)
+    app.include_router(open311.router)
+    app.add_exception_handler(GeoReportError, open311.error_response)  # type: ignore[arg-type]
 
     @app.get("/healthz", tags=["ops"])
     def healthz(conn: ReadConn) -> dict[str, Any]:
