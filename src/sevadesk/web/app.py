@@ -21,7 +21,7 @@ from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope,
 from sevadesk.service import Workers
 from sevadesk.tickets.actions import InvalidRequest, MustTransfer, ReadOnlyRole
 from sevadesk.tickets.queries import BadCursor, TicketNotFound, recent_public
-from sevadesk.web import open311, webhooks
+from sevadesk.web import open311, public, webhooks
 from sevadesk.web.api import account, tickets
 from sevadesk.web.deps import ReadConn
 
@@ -78,6 +78,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     app.include_router(api)
     app.include_router(webhooks.router)
     app.include_router(open311.router)
+    app.include_router(public.router)
     app.add_exception_handler(GeoReportError, open311.error_response)  # type: ignore[arg-type]
 
     @app.get("/healthz", tags=["ops"])

@@ -75,7 +75,11 @@ def _number(value: str | None, name: str, bound: float) -> float | None:
 
 
 def request_payload(
-    client: str, form: dict[str, str], taxonomy: Taxonomy, channel: str = CHANNEL
+    client: str,
+    form: dict[str, str],
+    taxonomy: Taxonomy,
+    channel: str = CHANNEL,
+    require_location: bool = True,
 ) -> dict[str, Any]:
     """Validate a POST /requests form as the spec asks; returns what the journal stores.
     The desk's own web form files through the same path (`channel="web"`)."""
@@ -89,7 +93,8 @@ def request_payload(
     lon = _number(fields.get("long"), "long", 180)
     if (lat is None) != (lon is None):
         raise GeoReportError(400, "lat and long go together")
-    if lat is None and not fields.get("address_string") and not fields.get("address_id"):
+    located = lat is not None or fields.get("address_string") or fields.get("address_id")
+    if require_location and not located:
         raise GeoReportError(
             400, "a location is required: lat & long, address_string or address_id"
         )
