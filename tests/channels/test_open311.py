@@ -68,11 +68,15 @@ def test_a_posted_request_is_routed_and_readable_by_id(
     assert "asha@example.org" not in str(request)  # no personal data in the public view
     xml = ET.fromstring(client.get(f"/open311/v2/requests/{ref}.xml").content)
     assert xml.findtext("request/service_request_id") == ref
-    listed = client.get("/open311/v2/requests.json", params={"service_code": "theft", "status": "open"})
+    listed = client.get(
+        "/open311/v2/requests.json", params={"service_code": "theft", "status": "open"}
+    )
     assert [r["service_request_id"] for r in listed.json()] == [ref]
 
 
-def test_a_retried_post_files_one_request(client: TestClient, api_key: str, org_engine: Engine) -> None:
+def test_a_retried_post_files_one_request(
+    client: TestClient, api_key: str, org_engine: Engine
+) -> None:
     first = client.post("/open311/v2/requests.json", data={**THEFT, "api_key": api_key}).json()
     again = client.post("/open311/v2/requests.json", data={**THEFT, "api_key": api_key}).json()
     assert first[0]["service_request_id"] == again[0]["service_request_id"]

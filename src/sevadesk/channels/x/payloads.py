@@ -46,12 +46,32 @@ def _parse_time(value: Any) -> datetime:
     return parsed
 
 
-def _entities(tweet: dict[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    text = tweet.get("text", "")
-    ents = tweet.get("entities") or {}
-    if "mentions" in ents or "hashtags" in ents:
-        mentions = tuple(m["username"] for m in ents.get("mentions", []) if "username" in m)
-        hashtags = tuple(h["tag"] for h in ents.get("hashtags", []) if "tag" in h)
+def _dicts(value: Any, where: str) -> list[dict[str, Any]]:
+    """A list of objects, or [] when absent; anything else is a malformed payload."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{where}: expected a list")
+    return [v for v in value if isinstance(v, dict)]
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _entities(tweet: dict[str, Any], text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    ents = tweet.get("entities")
+    if isinstance(ents, dict) and ("mentions" in ents or "hashtags" in ents):
+        mentions = tuple(
+            m["username"]
+            for m in _dicts(ents.get("mentions"), "entities.mentions")
+            if isinstance(m.get("username"), str)
+        )
+        hashtags = tuple(
+            h["tag"]
+            for h in _dicts(ents.get("hashtags"), "entities.hashtags")
+            if isinstance(h.get("tag"), str)
+        )
     else:
         mentions = tuple(_MENTION.findall(text))
         hashtags = tuple(_HASHTAG.findall(text))
@@ -68,25 +88,34 @@ def parse_stream_event(event: Any) -> InboundMessage:
     if not isinstance(tweet, dict):
         raise PayloadError("data: missing or not an object")
     includes = event.get("includes") or {}
-    users = {u.get("id"): u for u in includes.get("users", []) if isinstance(u, dict)}
-    included_tweets = {t.get("id"): t for t in includes.get("tweets", []) if isinstance(t, dict)}
+    if not isinstance(includes, dict):
+        raise PayloadError("includes: expected an object")
+    users = {
+        u["id"]: u for u in _dicts(includes.get("users"), "includes.users") if _opt_str(u.get("id"))
+    }
+    included_tweets = {
+        t["id"]: t
+        for t in _dicts(includes.get("tweets"), "includes.tweets")
+        if _opt_str(t.get("id"))
+    }
 
-    referenced = tweet.get("referenced_tweets") or []
+    referenced = _dicts(tweet.get("referenced_tweets"), "data.referenced_tweets")
     retweeted = next((r for r in referenced if r.get("type") == "retweeted"), None)
     via_retweet = False
     if retweeted is not None:
-        original = included_tweets.get(retweeted.get("id"))
+        original = included_tweets.get(_opt_str(retweeted.get("id")) or "")
         via_retweet = True
         if original is not None:
             tweet = original
-            referenced = tweet.get("referenced_tweets") or []
+            referenced = _dicts(tweet.get("referenced_tweets"), "includes.tweets.referenced_tweets")
         else:
             # Without the expansion we still know which post it was: keep the retweeter's copy
             # but file it under the original's id so it folds onto the original.
+            text = tweet.get("text")
             tweet = {
                 **tweet,
                 "id": retweeted.get("id"),
-                "text": _RT_PREFIX.sub("", tweet.get("text", "")),
+                "text": _RT_PREFIX.sub("", text) if isinstance(text, str) else text,
             }
 
     external_id = _tweet_id(tweet.get("id"), "data.id")
@@ -96,22 +125,22 @@ def parse_stream_event(event: Any) -> InboundMessage:
     author_id = _tweet_id(tweet.get("author_id"), "data.author_id (expansions=author_id)")
     author = users.get(author_id, {})
     reply_to = next((r.get("id") for r in referenced if r.get("type") == "replied_to"), None)
-    mentions, hashtags = _entities(tweet)
-    rules = event.get("matching_rules") or []
+    mentions, hashtags = _entities(tweet, text)
+    rules = _dicts(event.get("matching_rules"), "matching_rules")
     return InboundMessage(
         channel=CHANNEL,
         external_id=external_id,
         author_id=author_id,
-        author_handle=author.get("username"),
-        author_name=author.get("name"),
+        author_handle=_opt_str(author.get("username")),
+        author_name=_opt_str(author.get("name")),
         text=text,
         created_at=_parse_time(tweet.get("created_at")),
-        conversation_id=tweet.get("conversation_id"),
-        in_reply_to_id=str(reply_to) if reply_to else None,
+        conversation_id=_opt_str(tweet.get("conversation_id")),
+        in_reply_to_id=_tweet_id(reply_to, "referenced_tweets.id") if reply_to else None,
         mentions=mentions,
         hashtags=hashtags,
-        lang_hint=tweet.get("lang"),
-        rule_tags=tuple(r["tag"] for r in rules if isinstance(r, dict) and r.get("tag")),
+        lang_hint=_opt_str(tweet.get("lang")),
+        rule_tags=tuple(r["tag"] for r in rules if isinstance(r.get("tag"), str) and r["tag"]),
         via_retweet=via_retweet,
     )
 
@@ -153,12 +182,14 @@ def parse_v1_tweet(tweet: Any) -> InboundMessage:
     if not isinstance(ents, dict):
         raise PayloadError("entities: not an object")
     mentions = tuple(
-        str(m["screen_name"])
-        for m in ents.get("user_mentions") or []
-        if isinstance(m, dict) and m.get("screen_name")
+        m["screen_name"]
+        for m in _dicts(ents.get("user_mentions"), "entities.user_mentions")
+        if _opt_str(m.get("screen_name"))
     )
     hashtags = tuple(
-        str(h["text"]) for h in ents.get("hashtags") or [] if isinstance(h, dict) and h.get("text")
+        h["text"]
+        for h in _dicts(ents.get("hashtags"), "entities.hashtags")
+        if _opt_str(h.get("text"))
     )
     reply_to = tweet.get("in_reply_to_status_id_str")
     handle = user.get("screen_name")
