@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections import deque
 from collections.abc import Iterator
@@ -217,6 +218,94 @@ def serve(
     uvicorn.run(
         application, host=host or settings.host, port=port or settings.port, log_level="warning"
     )
+
+
+@app.command()
+def connect(
+    channel: Annotated[str, typer.Argument(help="x or whatsapp")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Check a channel's credentials and configuration against its configured base URL."""
+    from rich.table import Table
+
+    from sevadesk.channels.connect import check_whatsapp, check_x
+    from sevadesk.domain.clock import SystemClock
+
+    settings = _settings(database)
+    engine = _engine(settings)
+    if channel == "x":
+        checks = check_x(settings, engine, SystemClock())
+        base = settings.x_api_base_url
+    elif channel == "whatsapp":
+        checks = check_whatsapp(settings, engine)
+        base = settings.whatsapp_base_url
+    else:
+        err.print(f"[red]error:[/] unknown channel {channel!r}: use x or whatsapp")
+        raise typer.Exit(2)
+    table = Table(title=f"{channel} at {base}")
+    for column in ("check", "", "detail"):
+        table.add_column(column)
+    for check in checks:
+        table.add_row(check.name, "[green]ok[/]" if check.ok else "[red]missing[/]", check.detail)
+    out.print(table)
+    if not all(c.ok for c in checks):
+        raise typer.Exit(2)
+
+
+@app.command()
+def worker(
+    loops: Annotated[
+        str,
+        typer.Argument(help="Comma-separated: drain, outbox, sla, x (as SEVA_X_INGEST says)."),
+    ] = "drain,outbox,sla,x",
+    database: DatabaseOpt = None,
+) -> None:
+    """Run background loops without the web server (scale-out: one process per loop)."""
+    import signal
+    import threading
+
+    from sevadesk.domain.clock import SystemClock
+    from sevadesk.service import Workers
+
+    chosen = {name.strip() for name in loops.split(",") if name.strip()}
+    unknown = chosen - {"drain", "outbox", "sla", "x"}
+    if unknown:
+        err.print(f"[red]error:[/] unknown loop(s): {', '.join(sorted(unknown))}")
+        raise typer.Exit(2)
+    settings = _settings(database)
+    off: dict[str, object] = {}
+    if "drain" not in chosen:
+        off["drain_interval_seconds"] = 0
+    if "outbox" not in chosen:
+        off["outbox_interval_seconds"] = 0
+    if "sla" not in chosen:
+        off["sla_interval_seconds"] = 0
+    if "x" not in chosen:
+        off["x_ingest"] = "off"
+    settings = settings.model_copy(update=off)
+    workers = Workers(_engine(settings), settings, SystemClock()).start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    out.print(f"running: {', '.join(sorted(chosen))} (Ctrl-C stops)")
+    with contextlib.suppress(KeyboardInterrupt):
+        done.wait()
+    workers.stop()
+
+
+open311_app = typer.Typer(help="Open311 GeoReport v2 clients.", no_args_is_help=True)
+app.add_typer(open311_app, name="open311")
+
+
+@open311_app.command("key")
+def open311_key(name: str, database: DatabaseOpt = None) -> None:
+    """Issue an api_key for a civic app (printed once; only its digest is stored)."""
+    from datetime import UTC, datetime
+
+    from sevadesk.store.clients_repo import issue_open311_key
+
+    engine = _engine(_settings(database))
+    with engine.begin() as conn:
+        out.print(issue_open311_key(conn, name, datetime.now(UTC)))
 
 
 @app.command()

@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     # The server processes webhook deliveries (stored at once) this often.
     drain_interval_seconds: float = 0.5
 
+    def secret(self, name: str) -> str | None:
+        """A secret setting's value; None when unset or empty."""
+        value = getattr(self, name)
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        return text or None
+
     @staticmethod
     def secret_list(value: str) -> list[str]:
         return [s.strip() for s in value.split(",") if s.strip()]

@@ -31,11 +31,11 @@ def build_senders(engine: Engine, settings: Settings, clock: Clock) -> dict[str,
     with engine.connect() as conn:
         channels = channel_settings(conn)
     senders: dict[str, Sender] = {}
-    if settings.x_user_token is not None:
+    if settings.secret("x_user_token"):
         senders["x"] = XSender(
             XClient.from_settings(settings), settings.public_url, channels.x.long_reply
         )
-    if settings.whatsapp_token is not None and settings.whatsapp_phone_number_id:
+    if settings.secret("whatsapp_token") and settings.whatsapp_phone_number_id:
         lookups = Lookups(engine)
         senders["whatsapp"] = WhatsAppSender(
             WhatsAppClient.from_settings(settings),

@@ -617,3 +617,35 @@ def reply_to_incident(
         )
         created += made
     return {"incident": ref, "tickets": len(refs), "replies_queued": created}
+
+
+def retry_dead_reply(
+    conn: Connection, actor: Actor, outbox_id: int, now: datetime
+) -> dict[str, Any]:
+    """Send a dead-lettered reply again (after the cause was fixed); audited on its ticket."""
+    o = t.outbox.c
+    row = conn.execute(
+        select(o.id, o.status, t.tickets.c.ref)
+        .join(t.tickets, t.tickets.c.id == o.ticket_id)
+        .where(o.id == outbox_id)
+    ).first()
+    if row is None:
+        raise TicketNotFound(f"no outbox entry {outbox_id}")
+    ticket = _writable(conn, actor, row.ref)  # scope check
+    if row.status != "dead":
+        raise InvalidRequest(f"only a dead reply can be retried (this one is {row.status})")
+    conn.execute(
+        update(t.outbox)
+        .where(o.id == outbox_id)
+        .values(status="pending", attempts=0, next_attempt_at=now, lease_until=None)
+    )
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "reply_retried",
+        now,
+        {"status": "dead"},
+        {"outbox_id": outbox_id},
+    )
+    return {"id": outbox_id, "status": "pending"}

@@ -182,6 +182,12 @@ def ticket_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
             o.created_at,
             o.sent_at,
             o.last_error,
+            o.channel,
+            o.kind,
+            o.attempts,
+            o.external_id,
+            o.delivery_status,
+            o.delivery_updated_at,
         )
         .where(o.ticket_id == ticket["id"])
         .order_by(o.id)
@@ -367,3 +373,32 @@ def ticket_of_message(conn: Connection, channel: str, external_id: str) -> str |
         .where(m.channel == channel, m.external_id == external_id)
     ).scalar()
     return ref
+
+
+def outbox_entries(
+    conn: Connection, actor: Actor, status: str = "dead", limit: int = 100
+) -> list[dict[str, Any]]:
+    """Outbox entries of tickets in the actor's scope: dead letters by default, with the error
+    the channel gave, so an agent can fix the reply or send it again."""
+    o, c = t.outbox.c, t.tickets.c
+    rows = conn.execute(
+        select(
+            o.id,
+            c.ref,
+            o.channel,
+            o.kind,
+            o.status,
+            o.attempts,
+            o.last_error,
+            o.body,
+            o.created_by,
+            o.created_at,
+            o.delivery_status,
+        )
+        .join(t.tickets, c.id == o.ticket_id)
+        .join(t.units, t.units.c.id == c.unit_id)
+        .where(o.status == status, t.units.c.path.startswith(actor.scope_path))
+        .order_by(o.id.desc())
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in rows]

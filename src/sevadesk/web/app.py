@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import Engine, text
 
 from sevadesk import __version__
@@ -24,6 +24,7 @@ from sevadesk.tickets.queries import BadCursor, TicketNotFound, recent_public
 from sevadesk.web import open311, public, webhooks
 from sevadesk.web.api import account, tickets
 from sevadesk.web.deps import ReadConn
+from sevadesk.web.ledger_metrics import LedgerCollector
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "ui" / "templates"))
 
@@ -86,9 +87,15 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
         conn.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__, "database": engine.dialect.name}
 
+    # The process's own counters plus this database's ledger (its own registry, so several
+    # apps in one process, as in tests, do not collide).
+    ledger_registry = CollectorRegistry(auto_describe=False)
+    ledger_registry.register(LedgerCollector(engine, settings, app.state.clock))
+
     @app.get("/metrics", tags=["ops"], response_class=Response)
     def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        body = generate_latest() + generate_latest(ledger_registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/live/tickets.json", tags=["live"])
     def live_tickets(conn: ReadConn) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ receipts) and committed before the 200 goes back. Missing signature → 401, wro
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated, Any
 
 import orjson
@@ -59,8 +60,10 @@ def whatsapp_verify(
     challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
 ) -> str:
     """Meta's subscription check: echo `hub.challenge` when the verify token matches."""
-    expected = _settings(request).whatsapp_verify_token
-    if mode != "subscribe" or expected is None or token != expected.get_secret_value():
+    expected = _settings(request).secret("whatsapp_verify_token")
+    if mode != "subscribe" or expected is None or token is None:
+        raise HTTPException(403, "verify token does not match")
+    if not hmac.compare_digest(token.encode(), expected.encode()):
         raise HTTPException(403, "verify token does not match")
     if not challenge:
         raise HTTPException(400, "hub.challenge missing")

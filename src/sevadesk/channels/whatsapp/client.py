@@ -32,12 +32,11 @@ class WhatsAppClient:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WhatsAppClient:
-        token = settings.whatsapp_token.get_secret_value() if settings.whatsapp_token else None
         return cls(
             settings.whatsapp_base_url,
             settings.whatsapp_api_version,
             settings.whatsapp_phone_number_id,
-            token,
+            settings.secret("whatsapp_token"),
             settings.outbox_timeout_seconds,
         )
 

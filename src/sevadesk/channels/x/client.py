@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from pydantic import SecretStr
 
 from sevadesk.config import Settings
 
@@ -91,13 +90,10 @@ class XClient:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> XClient:
-        def secret(value: SecretStr | None) -> str | None:
-            return value.get_secret_value() if value is not None else None
-
         return cls(
             settings.x_api_base_url,
-            secret(settings.x_bearer_token),
-            secret(settings.x_user_token),
+            settings.secret("x_bearer_token"),
+            settings.secret("x_user_token"),
             settings.outbox_timeout_seconds,
         )
 

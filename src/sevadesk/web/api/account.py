@@ -1,16 +1,18 @@
-"""Who am I, and how to get a token."""
+"""Who am I, how to get a token; my queue, reports, dead letters and the ingestion ledger."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from sevadesk.store import ledger
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import actor_for_password, issue_token
-from sevadesk.tickets.queries import accountability, my_queue
+from sevadesk.tickets.actions import retry_dead_reply
+from sevadesk.tickets.queries import accountability, my_queue, outbox_entries
 from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
 
 router = APIRouter(tags=["account"])
@@ -57,3 +59,27 @@ def units(conn: ReadConn, who: CurrentActor) -> list[dict[str, Any]]:
         .order_by(u.path)
     )
     return [dict(r._mapping) for r in rows]
+
+
+@router.get("/outbox")
+def outbox(
+    conn: ReadConn, who: CurrentActor, status: str = "dead", limit: int = 100
+) -> list[dict[str, Any]]:
+    """Replies by delivery state (default: dead letters, with the channel's error)."""
+    return outbox_entries(conn, who, status, min(limit, 500))
+
+
+@router.post("/outbox/{outbox_id}/retry")
+def retry_outbox(
+    outbox_id: int, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    return retry_dead_reply(conn, who, outbox_id, clock.now())
+
+
+@router.get("/ingest/sources")
+def ingest_sources(
+    conn: ReadConn, who: CurrentActor, clock: CurrentClock, request: Request
+) -> list[dict[str, Any]]:
+    """The ingestion ledger: per source the newest post, lag, gaps, quota, and alerts."""
+    settings = request.app.state.settings
+    return ledger.report(conn, clock.now(), settings.ingest_lag_alert_seconds)
