@@ -26,7 +26,9 @@ def test_a_gap_left_open_raises_an_alert_on_metrics_and_in_the_api(
 ) -> None:
     clock = FrozenClock(BASE_TIME)
     with org_engine.begin() as conn:
-        ledger.record_reads(conn, "x-stream", "x", clock.now(), 5, "100", BASE_TIME - timedelta(seconds=3))
+        ledger.record_reads(
+            conn, "x-stream", "x", clock.now(), 5, "100", BASE_TIME - timedelta(seconds=3)
+        )
         ledger.open_gap(conn, "x-stream", "100", clock.now())
         token = issue_token(conn, "admin", "test")
     with TestClient(create_app(settings, org_engine, clock)) as client:
@@ -35,7 +37,9 @@ def test_a_gap_left_open_raises_an_alert_on_metrics_and_in_the_api(
         assert 'seva_ingest_quota_used{source="x-stream"} 5.0' in quiet
         clock.advance(timedelta(minutes=10))  # over the 300 s threshold, not backfilled
         assert 'seva_ingest_alert{source="x-stream"} 1.0' in client.get("/metrics").text
-        sources = client.get("/api/v1/ingest/sources", headers={"Authorization": f"Bearer {token}"}).json()
+        sources = client.get(
+            "/api/v1/ingest/sources", headers={"Authorization": f"Bearer {token}"}
+        ).json()
     stream = next(s for s in sources if s["source"] == "x-stream")
     assert stream["gaps_detected"] == 1 and stream["gaps_backfilled"] == 0
     assert stream["alerts"] and "not yet backfilled" in stream["alerts"][0]

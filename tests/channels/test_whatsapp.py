@@ -180,3 +180,53 @@ def test_outside_the_24_hour_window_the_reply_is_a_template(desk: Desk) -> None:
     params = [p["text"] for p in sent["template"]["components"][0]["parameters"]]
     assert params == [ref, "Cleaned at Vadodara. Sorry for the trouble."]
     assert desk.outbox("wa-2")["kind"] == "template"
+
+
+def test_one_citizen_across_x_and_whatsapp_gets_the_private_part_on_whatsapp(
+    desk: Desk, settings: Settings
+) -> None:
+    from sevadesk.domain.clock import SystemClock
+    from sevadesk.pipeline.runner import Pipeline
+    from tests.factories import line, tweet
+
+    now = SystemClock().now()
+    Pipeline(desk.engine, None, settings).ingest(
+        "x",
+        "test",
+        [
+            line(
+                tweet("@RailMinIndia my bag was stolen in 12951 coach B4", author_id="5001", at=now)
+            )
+        ],
+    )
+    ref = desk.only_ticket()
+    linked = httpx.post(
+        f"{desk.url}/api/v1/tickets/{ref}/identities",
+        json={"channel": "whatsapp", "external_user_id": CITIZEN},
+        headers=desk.api,
+    )
+    assert linked.status_code == 200, linked.text
+    blocked = desk.reply(ref, "Call inspector Meena on 9876543210", "pub-1")
+    assert blocked.status_code == 422 and "mobile number" in blocked.json()["detail"]
+    answer = httpx.post(
+        f"{desk.url}/api/v1/tickets/{ref}/replies",
+        json={
+            "body": "We have sent you the inspector's number privately.",
+            "private_body": "Inspector Meena: 9876543210",
+            "idempotency_key": "pub-2",
+        },
+        headers=desk.api,
+    )
+    assert answer.status_code == 201 and answer.json()["private"]["channel"] == "whatsapp"
+    wait_for(lambda: desk.outbox("pub-2:private")["status"] == "sent", what="private part sent")
+    private = desk.graph.sent[-1]
+    # Never written to on WhatsApp: outside the window, so the approved template carries it.
+    assert private["to"] == CITIZEN and private["type"] == "template"
+    assert "9876543210" in str(private["template"])
+    # The citizen answers on WhatsApp: the same ticket, not a new one.
+    desk.graph.citizen_says(CITIZEN, "Thank you, I called him. Bag is black with a red tag")
+    inbound = (t.messages.c.channel == "whatsapp") & (t.messages.c.direction == "in")
+    wait_for(
+        lambda: count(desk.engine, t.messages, inbound, t.messages.c.ticket_id.is_not(None)) == 1
+    )
+    assert count(desk.engine, t.tickets) == 1

@@ -649,3 +649,54 @@ def retry_dead_reply(
         {"outbox_id": outbox_id},
     )
     return {"id": outbox_id, "status": "pending"}
+
+
+def link_identity(
+    conn: Connection,
+    actor: Actor,
+    ref: str,
+    channel: str,
+    external_user_id: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The ticket's citizen is also `external_user_id` on `channel` (they said so, e.g. gave
+    their WhatsApp number in a DM). If that identity was another citizen record, the two are
+    merged: one citizen, one contact, across channels."""
+    ticket = _writable(conn, actor, ref)
+    if channel not in ("x", "whatsapp", "web", "open311"):
+        raise InvalidRequest(f"unknown channel {channel!r}")
+    external_user_id = external_user_id.strip()
+    if channel == "whatsapp" and not re.fullmatch(r"\d{8,15}", external_user_id):
+        raise InvalidRequest("a WhatsApp id is the number in international form, digits only")
+    if not external_user_id:
+        raise InvalidRequest("external_user_id is empty")
+    citizen = ticket.get("citizen_id")
+    if citizen is None:
+        raise InvalidRequest("this ticket has no citizen to link")
+    ci = t.citizen_identities.c
+    other = conn.execute(
+        select(ci.citizen_id).where(ci.channel == channel, ci.external_user_id == external_user_id)
+    ).scalar()
+    merged = None
+    if other is None:
+        conn.execute(
+            t.citizen_identities.insert().values(
+                channel=channel, external_user_id=external_user_id, citizen_id=citizen
+            )
+        )
+    elif other != citizen:
+        for table in (t.citizen_identities, t.tickets, t.messages):
+            conn.execute(
+                update(table).where(table.c.citizen_id == other).values(citizen_id=citizen)
+            )
+        merged = other
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "identity_linked",
+        now,
+        None,
+        {"channel": channel, "merged_citizen": merged},
+    )
+    return {"ref": ref, "channel": channel, "merged": merged is not None}

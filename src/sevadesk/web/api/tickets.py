@@ -36,6 +36,19 @@ class ReplyIn(BaseModel):
         max_length=100,
         description="Retrying with the same key never queues a second reply.",
     )
+    private_body: str | None = Field(
+        default=None,
+        max_length=actions.MAX_REPLY_CHARS,
+        description="Sent privately (WhatsApp if linked, else an X DM): where personal data"
+        " such as a phone number goes, since public replies refuse it.",
+    )
+
+
+class IdentityIn(BaseModel):
+    channel: str = Field(description="x or whatsapp")
+    external_user_id: str = Field(
+        min_length=1, max_length=64, description="X user id, or WhatsApp number in digits"
+    )
 
 
 class StatusIn(BaseModel):
@@ -93,7 +106,7 @@ def post_reply(
     response: Response,
 ) -> dict[str, Any]:
     entry, created = actions.queue_reply(
-        conn, who, ref, body.body, body.idempotency_key, clock.now()
+        conn, who, ref, body.body, body.idempotency_key, clock.now(), body.private_body
     )
     if not created:
         response.status_code = 200
@@ -149,6 +162,14 @@ def post_transfer(
     ref: str, body: TransferIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
 ) -> dict[str, Any]:
     return actions.transfer(conn, who, ref, body.unit, body.reason, clock.now())
+
+
+@router.post("/{ref}/identities")
+def post_identity(
+    ref: str, body: IdentityIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    """Link another channel identity to the ticket's citizen (merging records if needed)."""
+    return actions.link_identity(conn, who, ref, body.channel, body.external_user_id, clock.now())
 
 
 incidents = APIRouter(prefix="/incidents", tags=["incidents"])
