@@ -7,13 +7,18 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import orjson
 import structlog
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
+from sevadesk.channels.x.client import XClient
+from sevadesk.channels.x.stream import XSearchPoller
 from sevadesk.config import get_settings
 from sevadesk.demo.traffic import TrafficGenerator
+from sevadesk.domain.clock import SystemClock
+from sevadesk.fakes.graph_api import FakeGraph, create_fake_graph
+from sevadesk.fakes.serve import BackgroundServer
+from sevadesk.fakes.x_api import FakeX, create_fake_x
 from sevadesk.pipeline.runner import Pipeline
 from sevadesk.routing.orgfile import load_org_file
 from sevadesk.store.db import open_database
@@ -32,8 +37,18 @@ def _remove_sqlite_file(url: str) -> None:
             Path(parsed.database + suffix).unlink(missing_ok=True)
 
 
-def _feed(pipeline: Pipeline, rate: float, stop: threading.Event) -> None:
-    """Replays posts at about `rate` per second, in one small batch per tick."""
+DEMO_X_BEARER, DEMO_X_USER = "demo-app-bearer", "demo-user-token"
+DEMO_GRAPH_TOKEN, DEMO_APP_SECRET, DEMO_VERIFY = (
+    "demo-graph-token",
+    "demo-app-secret",
+    "demo-verify",
+)
+
+
+def _feed(fake_x: FakeX, graph: FakeGraph, rate: float, stop: threading.Event) -> None:
+    """Citizens post at about `rate` per second: on the fake X (which the desk reads through
+    its real filtered-stream client) and, one post in ten, on WhatsApp (delivered to the
+    desk's webhook, signed, by the fake Graph API)."""
     generator = TrafficGenerator(
         seed=int(time.time()),
         start=datetime.now(UTC),
@@ -41,18 +56,31 @@ def _feed(pipeline: Pipeline, rate: float, stop: threading.Event) -> None:
         users=50_000,
     )
     stream = generator.events()
-
-    tick = 1.0
-    carry = 0.0
+    posted: dict[str, str] = {}  # generator's tweet id → the fake's
+    tick, carry, n = 1.0, 0.0, 0
     while not stop.is_set():
         carry += rate * tick
         count, carry = int(carry), carry - int(carry)
-        if count:
-            lines = [orjson.dumps(next(stream)).decode() for _ in range(count)]
+        for _ in range(count):
+            event = next(stream)
+            data, user = event["data"], event["includes"]["users"][0]
+            refs = {r["type"]: r["id"] for r in data.get("referenced_tweets", [])}
+            if "retweeted" in refs:
+                continue  # the desk's stream rules leave retweets out
+            n += 1
             try:
-                pipeline.ingest("x", "demo-replay", lines)
+                if n % 10 == 0:
+                    number = "9198" + str(abs(hash(user["id"])) % 10**8).zfill(8)
+                    graph.citizen_says(number, data["text"], name=user["name"])
+                else:
+                    posted[data["id"]] = fake_x.citizen_post(
+                        data["text"],
+                        user["username"],
+                        user_id=user["id"],
+                        in_reply_to=posted.get(refs.get("replied_to", "")),
+                    )
             except Exception:  # the demo keeps going; the error is in the log
-                log.exception("demo_ingest_failed")
+                log.exception("demo_post_failed")
         stop.wait(tick)
 
 
@@ -63,18 +91,48 @@ def run_demo(database_url: str, *, port: int, rate: float, fresh: bool, console:
 
     if fresh:
         _remove_sqlite_file(database_url)
-    settings = get_settings().model_copy(update={"database_url": database_url, "port": port})
+    fake_x = FakeX(agency_username="RailMinIndia")
+    x_server = BackgroundServer(create_fake_x(fake_x, DEMO_X_BEARER, DEMO_X_USER)).start()
+    graph = FakeGraph(DEMO_GRAPH_TOKEN, DEMO_APP_SECRET)
+    graph_server = BackgroundServer(create_fake_graph(graph)).start()
+    graph.webhook_url = f"http://127.0.0.1:{port}/webhooks/whatsapp"
+    # The real clients, pointed at the local fakes by their base URLs.
+    settings = get_settings().model_copy(
+        update={
+            "database_url": database_url,
+            "port": port,
+            "public_url": f"http://127.0.0.1:{port}",
+            "x_api_base_url": x_server.url,
+            "x_bearer_token": DEMO_X_BEARER,
+            "x_user_token": DEMO_X_USER,
+            "x_ingest": "stream",
+            "whatsapp_base_url": graph_server.url,
+            "whatsapp_token": DEMO_GRAPH_TOKEN,
+            "whatsapp_phone_number_id": graph.phone_number_id,
+            "whatsapp_app_secrets": DEMO_APP_SECRET,
+            "whatsapp_verify_token": DEMO_VERIFY,
+        }
+    )
     engine = open_database(database_url)
     with engine.begin() as conn:
         summary = apply_org(conn, load_org_file(ORG_FILE))
         token = issue_token(conn, "admin", "demo")
-    pipeline = Pipeline(engine, None, settings)
-    # A first burst so the page is not empty when the browser opens.
-    pipeline.ingest(
-        "x",
-        "demo-replay",
-        TrafficGenerator(seed=1, start=datetime.now(UTC) - timedelta(minutes=30)).lines(60),
-    )
+    # A first burst, posted in the last half hour and read with recent search (as the desk
+    # catches up when it starts), so the page is not empty when the browser opens.
+    burst = TrafficGenerator(seed=1, start=datetime.now(UTC) - timedelta(minutes=30)).events()
+    for _ in range(60):
+        data = next(burst)["data"]
+        if not any(r["type"] == "retweeted" for r in data.get("referenced_tweets", [])):
+            fake_x.citizen_post(
+                data["text"],
+                f"u{data['author_id']}",
+                user_id=data["author_id"],
+                created_at=datetime.fromisoformat(data["created_at"].replace("Z", "+00:00")),
+            )
+    client = XClient.from_settings(settings)
+    XSearchPoller(client, engine, settings, SystemClock()).poll_once()
+    client.close()
+    Pipeline(engine, None, settings).drain()
 
     url = f"http://127.0.0.1:{port}/"
     console.print(
@@ -87,11 +145,15 @@ def run_demo(database_url: str, *, port: int, rate: float, fresh: bool, console:
     )
     console.print(f"  API token for admin: {token}")
     console.print(f"  try: curl -H 'Authorization: Bearer {token}' '{url}api/v1/tickets?limit=5'")
+    console.print(
+        f"  fake X API: {x_server.url} (the desk's replies: {x_server.url}/_fake/replies) · "
+        f"fake WhatsApp Graph API: {graph_server.url}"
+    )
     console.print("  Ctrl-C stops.")
 
     stop = threading.Event()
     feeder = threading.Thread(
-        target=_feed, args=(pipeline, rate, stop), name="demo-feed", daemon=True
+        target=_feed, args=(fake_x, graph, rate, stop), name="demo-feed", daemon=True
     )
     feeder.start()
     try:
@@ -99,3 +161,5 @@ def run_demo(database_url: str, *, port: int, rate: float, fresh: bool, console:
     finally:
         stop.set()
         feeder.join(timeout=5)
+        x_server.stop()
+        graph_server.stop()

@@ -253,6 +253,9 @@ def create_fake_x(fake: FakeX, bearer_token: str, user_token: str) -> FastAPI:
 
     @app.middleware("http")
     async def auth_and_faults(request: Request, call_next: Any) -> Response:
+        if request.url.path.startswith("/_fake/"):  # the fake's own window, for people
+            response_: Response = await call_next(request)
+            return response_
         wanted = request.headers.get("authorization")
         # Reads of public data use the app's bearer token; acting as the account needs the
         # user's token, as on X.
@@ -265,6 +268,12 @@ def create_fake_x(fake: FakeX, bearer_token: str, user_token: str) -> FastAPI:
             return injected
         response: Response = await call_next(request)
         return response
+
+    @app.get("/_fake/replies")
+    def fake_replies() -> list[dict[str, Any]]:
+        """What the desk posted, newest first (not part of X's API)."""
+        with fake.lock:
+            return [t for t in reversed(fake.tweets) if t["author_id"] == fake.agency["id"]][:100]
 
     @app.get("/2/tweets/search/stream/rules")
     def get_rules() -> dict[str, Any]:

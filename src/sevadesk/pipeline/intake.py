@@ -26,6 +26,7 @@ class Intake:
         reads: int | None = None,
         newest_id: str | None = None,
         newest_at: datetime | None = None,
+        live: bool = True,
     ) -> int:
         """Journal the payloads; returns how many were new. `reads` (default: the number
         of payloads) is what the source cost against its quota."""
@@ -40,5 +41,6 @@ class Intake:
                 len(payloads) if reads is None else reads,
                 newest_id,
                 newest_at,
+                live,
             )
         return sum(e.fresh for e in entries)

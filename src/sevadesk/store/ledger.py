@@ -50,8 +50,12 @@ def record_reads(
     reads: int,
     newest_id: str | None = None,
     newest_at: datetime | None = None,
+    live: bool = True,
 ) -> None:
-    """Count `reads` against this month's quota and move the high-water mark forward."""
+    """Count `reads` against this month's quota and move the high-water mark forward.
+
+    Lag (receipt time minus the newest post's time) is measured on live deliveries only: a
+    catch-up reads old posts on purpose, and a quiet hour on a poll is not a delay."""
     ensure(conn, source, channel, now)
     row = conn.execute(
         select(L.last_id, L.quota_month, L.quota_used).where(L.source == source)
@@ -68,7 +72,8 @@ def record_reads(
         values["last_id"] = newest_id
         if newest_at is not None:
             values["newest_at"] = newest_at
-            values["lag_seconds"] = max(0.0, (now - newest_at).total_seconds())
+            if live:
+                values["lag_seconds"] = max(0.0, (now - newest_at).total_seconds())
     conn.execute(update(t.ingest_sources).where(L.source == source).values(**values))
 
 

@@ -128,6 +128,7 @@ class SearchCatchUp:
                     [orjson.dumps(e).decode() for e in events],
                     newest_id=newest_id,
                     newest_at=newest_at,
+                    live=False,
                 )
                 rate = self.client.last_rate
                 exhausted = rate is not None and rate.remaining == 0 and rate.reset
