@@ -173,7 +173,8 @@ def test_outside_the_24_hour_window_the_reply_is_a_template(desk: Desk) -> None:
     )
     wait_for(lambda: count(desk.engine, t.tickets) == 1, what="ticket")
     ref = desk.only_ticket()
-    desk.reply(ref, "Cleaned at Vadodara.\nSorry for the trouble.", "wa-2")
+    queued = desk.reply(ref, "Cleaned at Vadodara.\nSorry for the trouble.", "wa-2")
+    assert queued.status_code == 201, queued.text
     wait_for(lambda: desk.outbox("wa-2")["status"] == "sent", what="sent")
     sent = desk.graph.sent[-1]
     assert sent["type"] == "template" and sent["template"]["name"] == "ticket_update"

@@ -52,6 +52,9 @@ def actor(
 
 
 ReadConn = Annotated[Connection, Depends(read_conn)]
-WriteConn = Annotated[Connection, Depends(write_conn)]
+# scope="function": the transaction commits when the handler returns, before the response
+# is sent (the default, "request", would commit after it: a client could see 201 for a
+# reply that is not yet, or never, stored).
+WriteConn = Annotated[Connection, Depends(write_conn, scope="function")]
 CurrentActor = Annotated[Actor, Depends(actor)]
 CurrentClock = Annotated[Clock, Depends(clock)]
