@@ -6,6 +6,9 @@
   the same directory plus the older pypinindia edition; suffixes like S.O / B.O are dropped, and
   only names found in exactly one district are kept (a name shared by villages in several
   districts says nothing about where a post comes from).
+- pin_offices.csv.gz: PIN → the office citizens know it by (a head or sub office, else the
+  first listed) and the mean position of its offices that have coordinates, for "find help"
+  by PIN or by a shared location (nearest PIN).
 - stations.csv.gz: station code → name, state, zone (datameet stations, CC0). About half the
   stations have no zone in the source; they take the zone of the nearest station that has one
   (marked `inferred`), which is right away from zone borders and a guess near them.
@@ -80,6 +83,32 @@ def pins_and_localities() -> None:
     write("localities.csv.gz", ["locality", "pin"], unique)
 
 
+def pin_offices() -> None:
+    offices: dict[str, list[tuple[int, str]]] = collections.defaultdict(list)
+    points: dict[str, list[tuple[float, float]]] = collections.defaultdict(list)
+    rank = {"HO": 0, "SO": 1, "PO": 2, "BO": 3}
+    path = DATA / "india-pincode-directory" / "india_post_offices_geo_2025-10-03.csv"
+    with path.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            pin, name = row["pincode"], row["office_name"].strip()
+            kind = name.split()[-1].upper().replace(".", "") if name else ""
+            offices[pin].append((rank.get(kind, 4), name))
+            try:
+                lat, lon = float(row["latitude"]), float(row["longitude"])
+            except ValueError:
+                continue
+            if 6 <= lat <= 38 and 68 <= lon <= 98:  # inside India's bounding box
+                points[pin].append((lat, lon))
+    rows = []
+    for pin in sorted(offices):
+        office = min(offices[pin])[1]
+        pts = points.get(pin, [])
+        lat = f"{sum(p[0] for p in pts) / len(pts):.4f}" if pts else ""
+        lon = f"{sum(p[1] for p in pts) / len(pts):.4f}" if pts else ""
+        rows.append([pin, office, lat, lon])
+    write("pin_offices.csv.gz", ["pin", "office", "lat", "lon"], rows)
+
+
 def stations() -> dict[str, tuple[str, str]]:
     rows = list(
         csv.DictReader((DATA / "india-railway-stations" / "stations.csv").open(encoding="utf-8"))
@@ -128,6 +157,7 @@ def trains(by_name: dict[str, tuple[str, str]]) -> None:
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     pins_and_localities()
+    pin_offices()
     trains(stations())
     return 0
 

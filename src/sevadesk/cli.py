@@ -292,6 +292,81 @@ def worker(
     workers.stop()
 
 
+bot_app = typer.Typer(help="The WhatsApp citizen bot.", no_args_is_help=True)
+app.add_typer(bot_app, name="bot")
+
+
+@bot_app.command("check")
+def bot_check(
+    flow: Annotated[
+        Path | None, typer.Argument(help="A flow file (default: the shipped one).")
+    ] = None,
+    catalogues: Annotated[
+        Path | None, typer.Option(help="A folder of <lang>.yaml catalogues.")
+    ] = None,
+) -> None:
+    """Load a flow and its catalogues; errors name the file and the key."""
+    from sevadesk.bot.catalogue import CatalogueError, Catalogues
+    from sevadesk.bot.flows import DEFAULT_FLOW, Flow, FlowError
+
+    try:
+        cats = Catalogues.load(catalogues) if catalogues else Catalogues.load()
+        loaded = Flow.load(cats, flow or DEFAULT_FLOW)
+    except (FlowError, CatalogueError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    out.print(f"ok: {len(loaded.steps)} steps, languages {', '.join(cats.languages)}")
+
+
+@bot_app.command("chat")
+def bot_chat(
+    wa_id: Annotated[str, typer.Option(help="The WhatsApp number to play.")] = "919000000001",
+    database: DatabaseOpt = None,
+) -> None:
+    """Talk to the bot in the terminal, against the local database (tickets are real).
+    Type a choice's number or text; /loc LAT LON shares a location; /photo sends a photo;
+    /quit ends."""
+    import uuid
+
+    from sevadesk.bot import sessions
+    from sevadesk.bot.engine import Inbound
+    from sevadesk.bot.runner import BotRunner
+    from sevadesk.domain.clock import SystemClock
+
+    settings = _settings(database)
+    engine = _engine(settings)
+    runner = BotRunner(engine, settings, SystemClock())
+    out.print("[dim]the bot answers as on WhatsApp; /quit ends[/]")
+    first = "hi"
+    while True:
+        line = first if first else input("you> ").strip()
+        first = ""
+        if line in ("/quit", "/exit"):
+            return
+        inbound = Inbound(text=line, wamid=f"chat-{uuid.uuid4().hex[:12]}", name="Terminal")
+        if line.startswith("/loc"):
+            parts = line.split()
+            try:
+                inbound = Inbound(location=(float(parts[1]), float(parts[2])), wamid=inbound.wamid)
+            except (IndexError, ValueError):
+                err.print("usage: /loc LATITUDE LONGITUDE")
+                continue
+        elif line == "/photo":
+            inbound = Inbound(
+                media=(("image", "terminal-photo", "image/jpeg"),), wamid=inbound.wamid
+            )
+        now = SystemClock().now()
+        with engine.begin() as conn:
+            session = sessions.load(conn, wa_id)
+            expected = session.version if session else None
+            new, outs = runner.bot.turn(wa_id, session, inbound, now)
+            sessions.save(conn, new, expected, now)
+        for message in outs:
+            out.print(f"[bold cyan]bot>[/] {message.text}")
+            for i, (_, title) in enumerate(message.choices, 1):
+                out.print(f"     {i}. {title}")
+
+
 open311_app = typer.Typer(help="Open311 GeoReport v2 clients.", no_args_is_help=True)
 app.add_typer(open311_app, name="open311")
 

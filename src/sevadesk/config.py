@@ -68,6 +68,12 @@ class Settings(BaseSettings):
     whatsapp_app_secrets: str = ""  # comma-separated, newest first (rotation)
     whatsapp_verify_token: SecretStr | None = None
 
+    # The WhatsApp citizen bot: when on, WhatsApp messages are conversations with the bot
+    # (which files tickets through the pipeline) instead of becoming tickets directly.
+    whatsapp_bot: bool = False
+    bot_flow_file: Path | None = None  # a flow of the agency's own; default bot/flow.yaml
+    bot_catalogues_dir: Path | None = None
+
     # Outbox worker.
     outbox_interval_seconds: float = 1.0  # 0 turns the in-server worker off
     outbox_max_attempts: int = 8

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import structlog
 from sqlalchemy import Engine
@@ -22,6 +23,9 @@ from sevadesk.domain.clock import Clock
 from sevadesk.domain.delivery import Sender
 from sevadesk.pipeline.runner import Pipeline
 from sevadesk.store.org_repo import channel_settings
+
+if TYPE_CHECKING:
+    from sevadesk.bot.runner import BotRunner
 
 log = structlog.get_logger(__name__)
 
@@ -75,15 +79,28 @@ class Workers:
         self.stop_event = threading.Event()
         self.pipeline: Pipeline | None = None
         self.outbox: OutboxWorker | None = None
+        self.bot: BotRunner | None = None
 
     def start(self) -> Workers:
         s = self.settings
+        skip: frozenset[str] = frozenset()
+        if s.whatsapp_bot:
+            from sevadesk.bot.runner import WEBHOOK_SOURCE, BotRunner
+
+            self.bot = BotRunner(self.engine, s, self.clock)
+            skip = frozenset({WEBHOOK_SOURCE})  # the bot answers those
         if s.drain_interval_seconds > 0:
-            self.pipeline = Pipeline(self.engine, None, s, self.clock)
-            pipeline = self.pipeline
-            self.loops.append(
-                Loop("journal-drain", lambda: pipeline.drain().new, s.drain_interval_seconds)
-            )
+            self.pipeline = Pipeline(self.engine, None, s, self.clock, skip_sources=skip)
+            pipeline, bot = self.pipeline, self.bot
+
+            def drain() -> int:
+                done = 0
+                if bot is not None:
+                    done += bot.handle_pending()
+                    bot.ask_feedback()
+                return done + pipeline.drain().new
+
+            self.loops.append(Loop("journal-drain", drain, s.drain_interval_seconds))
         if s.outbox_interval_seconds > 0:
             self.outbox = OutboxWorker(
                 self.engine,

@@ -77,6 +77,7 @@ def test_supervisors_of_the_escalation_unit_are_notified(
         "test",
         lines(tweet("@Uppolice FIR not registered for my complaint in Kanpur, PIN 208001")),
     )
+    due = ticket(org_engine)["first_response_due"]
     with org_engine.begin() as conn:
         # Make the UPP viewer a supervisor of the zone the ticket escalates to.
         zone = conn.execute(select(t.units.c.id).where(t.units.c.code == "UPP-Z-LKO")).scalar()
@@ -85,11 +86,7 @@ def test_supervisors_of_the_escalation_unit_are_notified(
             .where(t.users.c.username == "upp.viewer")
             .values(role="supervisor", unit_id=zone)
         )
-        run_escalations(
-            conn,
-            ticket(org_engine)["first_response_due"] + timedelta(minutes=1),
-            SlaBook.load(conn),
-        )
+        run_escalations(conn, due + timedelta(minutes=1), SlaBook.load(conn))
     with org_engine.connect() as conn:
         notes = conn.execute(select(t.notifications.c.kind, t.notifications.c.message)).all()
     assert len(notes) == 1 and notes[0].kind == "sla_breach"

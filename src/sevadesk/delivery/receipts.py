@@ -71,8 +71,12 @@ class Lookups:
         self.engine = engine
 
     def last_inbound(self, wa_id: str) -> datetime | None:
+        """When the citizen last wrote: a filed message, or a turn with the bot."""
         ci, m = t.citizen_identities.c, t.messages.c
         with self.engine.connect() as conn:
+            chatted: datetime | None = conn.execute(
+                select(t.bot_sessions.c.last_inbound_at).where(t.bot_sessions.c.wa_id == wa_id)
+            ).scalar()
             value: datetime | None = conn.execute(
                 select(func.max(m.created_at))
                 .join(t.citizen_identities, ci.citizen_id == m.citizen_id)
@@ -83,7 +87,8 @@ class Lookups:
                     m.direction == "in",
                 )
             ).scalar()
-        return value
+        known = [v for v in (value, chatted) if v is not None]
+        return max(known) if known else None
 
     def sent_receipt(self, idempotency_key: str) -> str | None:
         r = t.outbox_receipts.c

@@ -96,14 +96,30 @@ def keep(
     bulk_insert(conn, t.journal, rows, on_conflict=["channel", "digest"])
 
 
-def pending(conn: Connection, limit: int) -> list[JournalEntry]:
-    rows = conn.execute(
-        select(t.journal.c.id, t.journal.c.channel, t.journal.c.payload)
-        .where(t.journal.c.status == PENDING)
-        .order_by(t.journal.c.id)
-        .limit(limit)
-    )
+def pending(
+    conn: Connection,
+    limit: int,
+    skip_sources: frozenset[str] = frozenset(),
+    only_source: str | None = None,
+) -> list[JournalEntry]:
+    j = t.journal.c
+    query = select(j.id, j.channel, j.payload).where(j.status == PENDING)
+    if skip_sources:
+        query = query.where(j.source.not_in(sorted(skip_sources)))
+    if only_source is not None:
+        query = query.where(j.source == only_source)
+    rows = conn.execute(query.order_by(j.id).limit(limit))
     return [JournalEntry(r.id, r.channel, r.payload) for r in rows]
+
+
+def claim(conn: Connection, journal_id: int) -> bool:
+    """Mark one pending entry processed; False when another worker already did."""
+    result = conn.execute(
+        update(t.journal)
+        .where(t.journal.c.id == journal_id, t.journal.c.status == PENDING)
+        .values(status=PROCESSED)
+    )
+    return bool(result.rowcount)
 
 
 def mark(conn: Connection, processed: Sequence[int], rejected: Sequence[tuple[int, str]]) -> None:

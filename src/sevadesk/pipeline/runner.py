@@ -45,9 +45,12 @@ class Pipeline:
         triager: Triager | None,
         settings: Settings,
         clock: Clock | None = None,
+        skip_sources: frozenset[str] = frozenset(),
     ) -> None:
         """`triager=None` uses the shipped model with the organisation's triage rules,
-        reloaded with the router."""
+        reloaded with the router. `drain` leaves entries from `skip_sources` to their own
+        consumer (the WhatsApp bot takes `wa-webhook` messages when it is on)."""
+        self.skip_sources = skip_sources
         self.engine = engine
         self._own_triager = triager is None
         self.triager: Triager = triager or default_triager()
@@ -140,7 +143,7 @@ class Pipeline:
     def drain(self, limit: int = 1000) -> BatchSummary:
         """Process journal entries left pending (by webhooks, or a crash mid-batch)."""
         with self.engine.connect() as conn:
-            entries = journal.pending(conn, limit)
+            entries = journal.pending(conn, limit, self.skip_sources)
         return self.process(entries)
 
     def process(

@@ -248,6 +248,21 @@ class WhatsAppChannelSpec(_Strict):
     template_language: str = "en"
 
 
+class FaqSpec(_Strict):
+    """An information topic for the WhatsApp bot; texts by language (English required)."""
+
+    id: str = Field(pattern=r"^[a-z0-9_\-]{1,40}$")
+    question: dict[str, str]
+    answer: dict[str, str]
+
+    @field_validator("question", "answer")
+    @classmethod
+    def _english(cls, texts: dict[str, str]) -> dict[str, str]:
+        if "en" not in texts:
+            raise ValueError("an English text (en) is required")
+        return texts
+
+
 class ChannelsSpec(_Strict):
     x: XChannelSpec = Field(default_factory=XChannelSpec)
     whatsapp: WhatsAppChannelSpec = Field(default_factory=WhatsAppChannelSpec)
@@ -256,6 +271,7 @@ class ChannelsSpec(_Strict):
 class OrgSpec(_Strict):
     units: list[UnitSpec]
     channels: ChannelsSpec = Field(default_factory=ChannelsSpec)
+    faq: list[FaqSpec] = Field(default_factory=list)
     triage: TriageSpec | None = None
     calendars: dict[str, CalendarSpec] = Field(default_factory=dict)
     routing_rules: list[RoutingRuleSpec] = Field(default_factory=list)

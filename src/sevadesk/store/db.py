@@ -28,6 +28,17 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     # Checkpoint the WAL every ~40 MB rather than every 4 MB: fewer stalls under bursts.
     cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
+    # Transactions are begun by SQLAlchemy's "begin" event below, not by the driver.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    # IMMEDIATE takes the write lock up front. A deferred transaction that reads and then
+    # writes fails at once (SQLITE_BUSY, busy_timeout does not apply) when another thread
+    # committed in between; several threads write here (webhooks, the drain and outbox
+    # loops, the API), so every transaction queues for the lock instead. Readers in WAL mode
+    # still see a consistent snapshot; they wait only while another transaction is open.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _json_dumps(value: object) -> str:
@@ -44,6 +55,7 @@ def make_engine(url: str) -> Engine:
             url, connect_args={"check_same_thread": False}, json_serializer=_json_dumps
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.drivername == "postgresql":
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)

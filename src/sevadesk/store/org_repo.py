@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
@@ -212,6 +213,10 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
         calendars = {name: cal.model_dump(mode="json") for name, cal in spec.calendars.items()}
         conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "calendars"))
         conn.execute(t.org_settings.insert().values(key="calendars", value=calendars))
+    conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "faq"))
+    conn.execute(
+        t.org_settings.insert().values(key="faq", value=[f.model_dump() for f in spec.faq])
+    )
     conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "channels"))
     conn.execute(
         t.org_settings.insert().values(key="channels", value=spec.channels.model_dump(mode="json"))
@@ -230,6 +235,13 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
         users=len(spec.users),
         templates=len(spec.templates),
     )
+
+
+def faq_topics(conn: Connection) -> list[dict[str, Any]]:
+    value = conn.execute(
+        select(t.org_settings.c.value).where(t.org_settings.c.key == "faq")
+    ).scalar()
+    return list(value or [])
 
 
 def channel_settings(conn: Connection) -> ChannelsSpec:

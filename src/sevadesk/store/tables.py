@@ -440,3 +440,21 @@ transfer_offers = Table(
     Column("decided_at", UTCDateTime),
     Column("note", Text),
 )
+
+# The WhatsApp bot's conversation with each citizen; `version` guards against two workers
+# answering the same citizen at once (optimistic concurrency).
+bot_sessions = Table(
+    "bot_sessions",
+    metadata,
+    Column("wa_id", String(32), primary_key=True),
+    Column("step", String(40), nullable=False),
+    Column("lang", String(8)),
+    Column("data", JSONType, nullable=False),
+    Column("misses", Integer, nullable=False, server_default="0"),
+    Column("handoff_ref", String(24)),
+    Column("version", Integer, nullable=False, server_default="0"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    # When the citizen last wrote: opens Meta's 24-hour window for free-form replies.
+    Column("last_inbound_at", UTCDateTime),
+)

@@ -31,9 +31,15 @@ def read_conn(db: Annotated[Engine, Depends(engine)]) -> Iterator[Connection]:
 
 
 def write_conn(db: Annotated[Engine, Depends(engine)]) -> Iterator[Connection]:
-    """One transaction per request: committed if the handler returns, rolled back if it raises."""
-    with db.begin() as conn:
+    """One transaction per request: committed if the handler returns, rolled back if it raises.
+
+    The transaction begins at the handler's first statement, not here: the other
+    dependencies (the actor's token lookup) run first, and on SQLite, where a transaction
+    holds the write lock, a second connection opened while this one is in a transaction
+    would wait for it forever."""
+    with db.connect() as conn:
         yield conn
+        conn.commit()
 
 
 def actor(
@@ -51,7 +57,8 @@ def actor(
     return found
 
 
-ReadConn = Annotated[Connection, Depends(read_conn)]
+# Both release the connection when the handler returns, not after the response is sent.
+ReadConn = Annotated[Connection, Depends(read_conn, scope="function")]
 # scope="function": the transaction commits when the handler returns, before the response
 # is sent (the default, "request", would commit after it: a client could see 201 for a
 # reply that is not yet, or never, stored).

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
 from sevadesk.channels.errors import PayloadError
@@ -85,6 +86,10 @@ async def whatsapp_delivery(request: Request) -> dict[str, Any]:
         _keep(request, "whatsapp-event", "wa-webhook", body, str(exc))
         raise HTTPException(422, str(exc)) from exc
     accepted = accept_whatsapp(request.app.state.engine, batch, request.app.state.clock.now())
+    workers = getattr(request.app.state, "workers", None)
+    if accepted.messages and workers is not None and workers.bot is not None:
+        # Stored and committed above; now answer at once (the drain loop would pick it up too).
+        await run_in_threadpool(workers.bot.handle_pending)
     return {"stored": accepted.as_dict()}
 
 

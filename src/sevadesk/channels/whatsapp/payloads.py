@@ -184,6 +184,17 @@ def _location(message: dict[str, Any]) -> tuple[float, float] | None:
     return float(lat), float(lon)
 
 
+def _bot_location(bot: dict[str, Any]) -> tuple[float, float] | None:
+    value = bot.get("location")
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int | float) for v in value)
+    ):
+        return float(value[0]), float(value[1])
+    return None
+
+
 def parse_message(payload: Any) -> InboundMessage:
     """The journal's `whatsapp` adapter: one payload made by `split_webhook`."""
     root = _obj(payload, "payload")
@@ -195,6 +206,14 @@ def parse_message(payload: Any) -> InboundMessage:
     context = message.get("context") if isinstance(message.get("context"), dict) else {}
     reply_to = context.get("id") if isinstance(context.get("id"), str) else None
     text, media = _text(message)
+    # What the bot adds when it files a conversation as a ticket (see bot/services.py).
+    bot = root.get("bot") if isinstance(root.get("bot"), dict) else {}
+    handle = bot.get("to") if isinstance(bot.get("to"), str) else None
+    extra_media = tuple(
+        (str(m[0]), str(m[1]), str(m[2]))
+        for m in bot.get("media") or []
+        if isinstance(m, list | tuple) and len(m) == 3
+    )
     return InboundMessage(
         channel=CHANNEL,
         external_id=_str(message.get("id"), "message.id"),
@@ -203,7 +222,13 @@ def parse_message(payload: Any) -> InboundMessage:
         text=text,
         created_at=_time(message.get("timestamp"), "message.timestamp"),
         in_reply_to_id=reply_to,
-        media=media,
-        location=_location(message),
+        conversation_id=bot.get("conversation")
+        if isinstance(bot.get("conversation"), str)
+        else None,
+        mentions=(handle,) if handle else (),
+        media=media + extra_media,
+        location=_location(message) or _bot_location(bot),
         addressed=True,
+        filed=bool(bot.get("filed")),
+        category_hint=bot.get("category") if isinstance(bot.get("category"), str) else None,
     )
