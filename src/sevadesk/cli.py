@@ -493,6 +493,21 @@ def bench_triage(
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 
+@bench_app.command("bot")
+def bench_bot(
+    sessions: Annotated[int, typer.Option(help="Sessions stored before measuring.")] = 10_000,
+    turns: Annotated[int, typer.Option(help="Webhook deliveries to time.")] = 2_000,
+    database: Annotated[
+        str | None, typer.Option("--database", "-d", help="Defaults to a fresh SQLite file.")
+    ] = None,
+) -> None:
+    """Bot turn latency: signed webhook in → replies queued, with many sessions stored."""
+    from sevadesk.bench.bot import run_bot_bench
+
+    result = run_bot_bench(sessions=sessions, turns=turns, database=database, console=out)
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+
+
 def _router_and_triager(settings: Settings):  # type: ignore[no-untyped-def]
     from sevadesk.routing.router import Router
     from sevadesk.store.org_repo import triage_config

@@ -71,7 +71,7 @@ def _feed(fake_x: FakeX, graph: FakeGraph, rate: float, stop: threading.Event) -
             try:
                 if n % 10 == 0:
                     number = "9198" + str(abs(hash(user["id"])) % 10**8).zfill(8)
-                    graph.citizen_says(number, data["text"], name=user["name"])
+                    _whatsapp_conversation(graph, number, user["name"], data["text"])
                 else:
                     posted[data["id"]] = fake_x.citizen_post(
                         data["text"],
@@ -82,6 +82,36 @@ def _feed(fake_x: FakeX, graph: FakeGraph, rate: float, stop: threading.Event) -
             except Exception:  # the demo keeps going; the error is in the log
                 log.exception("demo_post_failed")
         stop.wait(tick)
+
+
+def _whatsapp_conversation(graph: FakeGraph, number: str, name: str, text: str) -> None:
+    """A citizen lodging a complaint with the bot, tap by tap (the bot answers each at once)."""
+    agency = (
+        "UPP" if any(w in text.lower() for w in ("police", "uppolice", "112", "fir")) else "RLY"
+    )
+
+    def tap(choice: str) -> dict[str, object]:
+        return {
+            "type": "interactive",
+            "interactive": {"type": "list_reply", "list_reply": {"id": choice, "title": choice}},
+        }
+
+    steps: list[dict[str, object] | str] = [
+        "hello",
+        tap("lodge"),
+        tap(agency),
+        tap("theft" if agency == "UPP" else "cleanliness"),
+        text,
+        tap("skip"),
+        tap("submit"),
+    ]
+    for step in steps:
+        body = (
+            graph.message_body(number, step, name=name)
+            if isinstance(step, str)
+            else graph.message_body(number, name=name, message=dict(step))
+        )
+        graph.deliver(body)
 
 
 def run_demo(database_url: str, *, port: int, rate: float, fresh: bool, console: Console) -> None:
@@ -111,6 +141,7 @@ def run_demo(database_url: str, *, port: int, rate: float, fresh: bool, console:
             "whatsapp_phone_number_id": graph.phone_number_id,
             "whatsapp_app_secrets": DEMO_APP_SECRET,
             "whatsapp_verify_token": DEMO_VERIFY,
+            "whatsapp_bot": True,
         }
     )
     engine = open_database(database_url)

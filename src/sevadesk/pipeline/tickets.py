@@ -410,6 +410,8 @@ def _acknowledge(conn: Connection, items: list[Item], refs: dict[int, str], now:
     rows = []
     for item in items:
         assert item.route is not None and item.triage is not None
+        if item.msg.filed or item.msg.channel not in ("x", "whatsapp"):
+            continue  # a form, Open311 or the bot already gave the reference
         code = item.route.acknowledge
         # Romanised Hindi writers get the English text rather than Devanagari script.
         language = "en" if item.triage.language.endswith("-Latn") else item.triage.language
@@ -423,7 +425,7 @@ def _acknowledge(conn: Connection, items: list[Item], refs: dict[int, str], now:
                 "channel": item.msg.channel,
                 "ticket_id": item.ticket_id,
                 "in_reply_to_id": item.msg.external_id,
-                "recipient": item.msg.author_handle,
+                "recipient": item.msg.author_id,  # X user id, or WhatsApp number
                 "body": body.replace("{ref}", ref),
                 "status": "pending",
                 "attempts": 0,
