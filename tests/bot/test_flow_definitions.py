@@ -22,7 +22,9 @@ def test_the_shipped_flow_and_catalogues_load_in_four_languages() -> None:
     catalogues = Catalogues.load()
     flow = Flow.load(catalogues)
     assert set(catalogues.languages) >= {"en", "hi", "mr", "ta"}
-    assert {"menu", "lodge_confirm", "track", "help_where", "faq", "handoff", "feedback"} <= set(flow.steps)
+    assert {"menu", "lodge_confirm", "track", "help_where", "faq", "handoff", "feedback"} <= set(
+        flow.steps
+    )
     reference = set(catalogues.texts["en"])
     for lang, texts in catalogues.texts.items():
         assert set(texts) == reference, f"{lang}.yaml differs from en.yaml"
@@ -44,7 +46,10 @@ def test_an_unknown_next_step_is_rejected_naming_the_file_and_key(tmp_path: Path
 
 def test_a_text_missing_from_the_catalogues_is_rejected(tmp_path: Path) -> None:
     path = _flow_with(tmp_path, "say: ask_description", "say: ask_descriptionn")
-    with pytest.raises(FlowError, match=r"steps.lodge_description.say: catalogue key 'ask_descriptionn' missing in en.yaml"):
+    with pytest.raises(
+        FlowError,
+        match=r"steps.lodge_description.say: catalogue key 'ask_descriptionn' missing in en.yaml",
+    ):
         Flow.load(Catalogues.load(), path)
 
 
@@ -59,7 +64,11 @@ def test_a_catalogue_missing_a_translation_is_rejected(tmp_path: Path) -> None:
     shutil.copytree(CATALOGUES, folder)
     hindi = folder / "hi.yaml"
     hindi.write_text(
-        "\n".join(l for l in hindi.read_text(encoding="utf-8").splitlines() if not l.startswith("main_menu:")),
+        "\n".join(
+            line
+            for line in hindi.read_text(encoding="utf-8").splitlines()
+            if not line.startswith("main_menu:")
+        ),
         encoding="utf-8",
     )
     with pytest.raises(CatalogueError, match=r"hi.yaml: main_menu: missing"):
@@ -82,8 +91,20 @@ class FakeServices:
         return [("RLY", "Railways"), ("UPP", "Police")]
 
     def categories(self) -> list[str]:
-        return ["water", "theft", "delay", "medical", "security", "catering", "crowding",
-                "cleanliness", "electrical", "refund_ticketing", "traffic", "billing"]
+        return [
+            "water",
+            "theft",
+            "delay",
+            "medical",
+            "security",
+            "catering",
+            "crowding",
+            "cleanliness",
+            "electrical",
+            "refund_ticketing",
+            "traffic",
+            "billing",
+        ]
 
     def districts(self) -> list[str]:
         return [f"District {i}" for i in range(23)]
@@ -105,10 +126,19 @@ class FakeServices:
         return [("RLY-000001", "new")]
 
     def track(self, ref: str, wa_id: str) -> dict[str, str] | None:
-        return {"status": "in_progress", "office": "Kota", "update": ""} if ref == "RLY-000001" else None
+        return (
+            {"status": "in_progress", "office": "Kota", "update": ""}
+            if ref == "RLY-000001"
+            else None
+        )
 
     def find_help(self, place: tuple[str, Any]) -> dict[str, Any] | None:
-        return {"pin": "226001", "place": "AP Sabha", "district": "Lucknow", "offices": ["• Lucknow police: 112"]}
+        return {
+            "pin": "226001",
+            "place": "AP Sabha",
+            "district": "Lucknow",
+            "offices": ["• Lucknow police: 112"],
+        }
 
     def handoff(self, session: Session, inbound: Inbound) -> str:
         return "GEN-000009"
@@ -127,21 +157,72 @@ class FakeServices:
 
 
 BOT = Bot(Flow.load(Catalogues.load()), Catalogues.load(), FakeServices())
-ids = st.sampled_from(["lodge", "track", "help", "faq", "person", "language", "RLY", "UPP", "water",
-                       "__more__", "skip", "district", "submit", "change", "cancel", "mine", "menu",
-                       "hi", "en", "ta", "mr", "fixed", "not_fixed", "a", "District 3", "nonsense"])
+ids = st.sampled_from(
+    [
+        "lodge",
+        "track",
+        "help",
+        "faq",
+        "person",
+        "language",
+        "RLY",
+        "UPP",
+        "water",
+        "__more__",
+        "skip",
+        "district",
+        "submit",
+        "change",
+        "cancel",
+        "mine",
+        "menu",
+        "hi",
+        "en",
+        "ta",
+        "mr",
+        "fixed",
+        "not_fixed",
+        "a",
+        "District 3",
+        "nonsense",
+    ]
+)
 events = st.one_of(
     st.builds(Inbound, choice=ids, wamid=st.just("w")),
-    st.builds(Inbound, text=st.one_of(st.text(max_size=40), st.sampled_from(
-        ["menu", "मेनू", "226001", "RLY-1", "lucknow", "1", "2", "9", "10", "talk to a person", ""])), wamid=st.just("w")),
-    st.builds(Inbound, location=st.tuples(st.floats(-90, 90), st.floats(-180, 180)), wamid=st.just("w")),
+    st.builds(
+        Inbound,
+        text=st.one_of(
+            st.text(max_size=40),
+            st.sampled_from(
+                [
+                    "menu",
+                    "मेनू",
+                    "226001",
+                    "RLY-1",
+                    "lucknow",
+                    "1",
+                    "2",
+                    "9",
+                    "10",
+                    "talk to a person",
+                    "",
+                ]
+            ),
+        ),
+        wamid=st.just("w"),
+    ),
+    st.builds(
+        Inbound, location=st.tuples(st.floats(-90, 90), st.floats(-180, 180)), wamid=st.just("w")
+    ),
     st.builds(Inbound, media=st.just((("image", "m1", "image/jpeg"),)), wamid=st.just("w")),
 )
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(events, st.integers(0, 40)), min_size=1, max_size=25))
-def test_any_conversation_keeps_a_valid_state_and_never_goes_silent(turns: list[tuple[Inbound, int]]) -> None:
+def test_any_conversation_keeps_a_valid_state_and_never_goes_silent(
+    turns: list[tuple[Inbound, int]],
+) -> None:
     session: Session | None = None
     now = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
     for inbound, minutes in turns:

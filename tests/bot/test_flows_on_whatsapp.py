@@ -223,3 +223,47 @@ def test_an_idle_session_expires_with_a_polite_message(start_desk) -> None:  # t
     desk.clock.advance(timedelta(minutes=31))
     replies = asha.says("No water in coach B4")
     assert "timed out" in text_of(replies[0]) and "How can we help" in text_of(replies[-1])
+
+
+def test_talking_to_a_person_in_hindi_and_the_officer_closing_it(desk: BotDesk) -> None:
+    ravi = desk.citizen()
+    ravi.says("नमस्ते")
+    started = text_of(ravi.picks("person")[0])
+    assert "अधिकारी से जोड़ रहे हैं" in started
+    ref = _ref(started)
+    reply = httpx.post(
+        f"{desk.url}/api/v1/tickets/{ref}/replies",
+        json={"body": "नमस्ते, मैं इंस्पेक्टर वर्मा हूँ। बताइए।", "idempotency_key": "hi-1"},
+        headers=desk.api,
+    )
+    assert reply.status_code == 201
+    wait_for(
+        lambda: any("इंस्पेक्टर वर्मा" in text_of(m) for m in desk.graph.sent if m["to"] == ravi.wa_id)
+    )
+    httpx.post(
+        f"{desk.url}/api/v1/tickets/{ref}/status",
+        json={"status": "resolved", "note": "done"},
+        headers=desk.api,
+    )
+    wait_for(
+        lambda: any(
+            "क्या समस्या ठीक हो गई" in text_of(m) for m in desk.graph.sent if m["to"] == ravi.wa_id
+        )
+    )
+    # The conversation is back with the bot: the menu words work again.
+    assert "हम आपकी क्या सहायता" in text_of(ravi.says("मेनू")[-1])
+
+
+def test_a_district_can_be_picked_from_a_paged_list(desk: BotDesk) -> None:
+    asha = desk.citizen()
+    asha.says("hello")
+    asha.picks("lodge")
+    asha.taps("UPP")
+    asha.picks("theft")
+    asha.says("Chain snatched near the market")
+    districts = asha.taps("district")[-1]
+    assert choices_of(districts)[:2] == ["Kanpur", "Kanpur Nagar"]
+    confirm = asha.picks("Lucknow")[-1]
+    assert "Place: Lucknow" in text_of(confirm)
+    ticket = _ticket(desk, _ref(text_of(asha.taps("submit")[0])))
+    assert ticket["unit"] == "UPP-LUCKNOW"
