@@ -458,3 +458,16 @@ bot_sessions = Table(
     # When the citizen last wrote: opens Meta's 24-hour window for free-form replies.
     Column("last_inbound_at", UTCDateTime),
 )
+
+# Browser sessions of the desk's web interface: the cookie holds a random token, the table
+# only its digest, the CSRF token every form must echo, and when the session ends.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_digest", String(64), primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+)

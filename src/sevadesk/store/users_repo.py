@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, update
 
 from sevadesk.store import tables as t
 from sevadesk.store.credentials import new_token, token_digest, verify_password
@@ -85,3 +86,38 @@ def actor_for_password(conn: Connection, username: str, password: str) -> Actor 
 def actor_by_username(conn: Connection, username: str) -> Actor | None:
     row = conn.execute(_actor_query().where(t.users.c.username == username)).first()
     return _actor(row) if row else None
+
+
+# Browser sessions: a random token in an HttpOnly cookie, only its digest stored.
+S = t.web_sessions.c
+
+
+def open_session(conn: Connection, user_id: int, now: datetime, ttl: timedelta) -> tuple[str, str]:
+    """Returns (cookie token, CSRF token)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    conn.execute(
+        t.web_sessions.insert().values(
+            token_digest=token_digest(token),
+            user_id=user_id,
+            csrf=csrf,
+            created_at=now,
+            expires_at=now + ttl,
+        )
+    )
+    return token, csrf
+
+
+def session_actor(conn: Connection, token: str, now: datetime) -> tuple[Actor, str] | None:
+    row = conn.execute(
+        _actor_query()
+        .add_columns(S.csrf)
+        .join(t.web_sessions, S.user_id == t.users.c.id)
+        .where(S.token_digest == token_digest(token), S.revoked_at.is_(None), S.expires_at > now)
+    ).first()
+    return (_actor(row), row.csrf) if row else None
+
+
+def close_session(conn: Connection, token: str, now: datetime) -> None:
+    conn.execute(
+        update(t.web_sessions).where(S.token_digest == token_digest(token)).values(revoked_at=now)
+    )

@@ -700,3 +700,13 @@ def link_identity(
         {"channel": channel, "merged_citizen": merged},
     )
     return {"ref": ref, "channel": channel, "merged": merged is not None}
+
+
+def add_note(conn: Connection, actor: Actor, ref: str, note: str, now: datetime) -> dict[str, Any]:
+    """An internal note on a ticket: seen by officers, never sent to the citizen."""
+    ticket = _writable(conn, actor, ref)
+    note = note.strip()
+    if not note:
+        raise InvalidRequest("the note is empty")
+    _audit(conn, ticket["id"], actor, "note", now, None, None, note[:4000])
+    return {"ref": ref}

@@ -21,6 +21,10 @@ class BadCursor(ValueError):
     """A pagination cursor that this server did not issue."""
 
 
+class BadFilter(ValueError):
+    """A filter value the list does not know."""
+
+
 @dataclass(frozen=True, slots=True)
 class TicketFilter:
     unit: str | None = None
@@ -30,6 +34,16 @@ class TicketFilter:
     kind: str | None = None
     language: str | None = None
     since: datetime | None = None
+    channel: str | None = None
+    urgency: str | None = None
+    # mine | unit | unassigned | sos | breaching (needs `now`)
+    queue: str | None = None
+    search: str | None = None
+    now: datetime | None = None
+
+
+_OPEN = ("new", "assigned", "in_progress", "awaiting_citizen")
+QUEUES = ("mine", "unit", "unassigned", "sos", "breaching")
 
 
 def encode_cursor(last_id: int) -> str:
@@ -90,6 +104,31 @@ def _row(row: Any) -> dict[str, Any]:
     return data
 
 
+def _queue(q: Any, flt: TicketFilter, actor: Actor) -> Any:
+    c = t.tickets.c
+    if flt.queue is None:
+        return q
+    if flt.queue == "mine":
+        return q.where(c.assignee_id == actor.id, c.status.in_(_OPEN))
+    if flt.queue == "unit":
+        return q.where(c.unit_id == actor.unit_id, c.status.in_(_OPEN))
+    if flt.queue == "unassigned":
+        return q.where(c.assignee_id.is_(None), c.position_id.is_(None), c.status.in_(_OPEN))
+    if flt.queue == "sos":
+        return q.where(c.urgency == "sos", c.status.in_(_OPEN))
+    if flt.queue == "breaching":
+        from datetime import timedelta
+
+        now = flt.now or datetime.now().astimezone()
+        soon = now + timedelta(hours=1)
+        return q.where(
+            c.status.in_(_OPEN),
+            ((c.first_response_at.is_(None)) & (c.first_response_due <= soon))
+            | (c.resolution_due <= soon),
+        )
+    raise BadFilter(f"unknown queue {flt.queue!r} (one of {', '.join(QUEUES)})")
+
+
 def list_tickets(
     conn: Connection, actor: Actor, flt: TicketFilter, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
@@ -108,9 +147,15 @@ def list_tickets(
         (c.priority, flt.priority),
         (c.kind, flt.kind),
         (c.language, flt.language),
+        (c.channel, flt.channel),
+        (c.urgency, flt.urgency),
     ):
         if value is not None:
             q = q.where(column == value)
+    q = _queue(q, flt, actor)
+    if flt.search:
+        needle = flt.search.strip()
+        q = q.where(c.summary.ilike(f"%{needle}%", escape="\\") | (c.ref == needle.upper()))
     if flt.since is not None:
         q = q.where(c.opened_at >= flt.since)
     if cursor:
@@ -402,3 +447,53 @@ def outbox_entries(
         .limit(limit)
     )
     return [dict(r._mapping) for r in rows]
+
+
+def public_record(conn: Connection, now: datetime, days: int = 30) -> list[dict[str, Any]]:
+    """Per office (the agencies and the level below them), over the last `days`: tickets
+    received and resolved, the share resolved within the SLA, and the median time to the
+    first response. No personal data; no login needed."""
+    from datetime import timedelta
+    from statistics import median
+
+    u, c = t.units.c, t.tickets.c
+    since = now - timedelta(days=days)
+    root = conn.execute(select(u.id).where(u.parent_id.is_(None)).order_by(u.id)).scalar()
+    offices = conn.execute(
+        select(u.id, u.code, u.name, u.path, u.parent_id)
+        .where((u.parent_id == root) | u.parent_id.in_(select(u.id).where(u.parent_id == root)))
+        .order_by(u.path)
+    ).all()
+    out: list[dict[str, Any]] = []
+    for office in offices:
+        in_subtree = select(t.units.c.id).where(
+            t.units.c.path.startswith(office.path, autoescape=True)
+        )
+        rows = conn.execute(
+            select(
+                c.status, c.opened_at, c.first_response_at, c.resolved_at, c.resolution_due
+            ).where(c.unit_id.in_(in_subtree), c.opened_at >= since, c.status != "merged")
+        ).all()
+        resolved = [
+            r for r in rows if r.resolved_at is not None or r.status in ("resolved", "closed")
+        ]
+        in_time = [
+            r
+            for r in resolved
+            if r.resolved_at and r.resolution_due and r.resolved_at <= r.resolution_due
+        ]
+        waits = [
+            (r.first_response_at - r.opened_at).total_seconds() for r in rows if r.first_response_at
+        ]
+        out.append(
+            {
+                "code": office.code,
+                "name": office.name,
+                "level": 1 if office.parent_id == root else 2,
+                "received": len(rows),
+                "resolved": len(resolved),
+                "within_sla": round(100 * len(in_time) / len(resolved)) if resolved else None,
+                "median_response_minutes": round(median(waits) / 60) if waits else None,
+            }
+        )
+    return out

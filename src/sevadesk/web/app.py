@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from sqlalchemy import Engine, text
@@ -20,11 +21,13 @@ from sevadesk.domain.clock import Clock, SystemClock
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
 from sevadesk.service import Workers
 from sevadesk.tickets.actions import InvalidRequest, MustTransfer, ReadOnlyRole
-from sevadesk.tickets.queries import BadCursor, TicketNotFound, recent_public
+from sevadesk.tickets.queries import BadCursor, BadFilter, TicketNotFound, recent_public
 from sevadesk.web import open311, public, webhooks
 from sevadesk.web.api import account, tickets
 from sevadesk.web.deps import ReadConn
 from sevadesk.web.ledger_metrics import LedgerCollector
+from sevadesk.web.ui import desk
+from sevadesk.web.ui.session import BadCsrf, LoginRequired
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "ui" / "templates"))
 
@@ -37,6 +40,7 @@ _ERROR_STATUS: dict[type[Exception], int] = {
     MustTransfer: 422,
     UnknownUnit: 422,
     BadCursor: 400,
+    BadFilter: 400,
     OutOfScope: 403,
     ReadOnlyRole: 403,
 }
@@ -80,6 +84,14 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     app.include_router(webhooks.router)
     app.include_router(open311.router)
     app.include_router(public.router)
+    app.include_router(desk.router)
+    app.add_exception_handler(LoginRequired, desk.login_redirect)
+    app.add_exception_handler(BadCsrf, desk.csrf_refused)
+    app.mount(
+        "/static",
+        StaticFiles(directory=str(Path(__file__).parent / "ui" / "static")),
+        name="static",
+    )
     app.add_exception_handler(GeoReportError, open311.error_response)  # type: ignore[arg-type]
 
     @app.get("/healthz", tags=["ops"])

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from sevadesk.channels.open311.georeport import GeoReportError, request_payload
-from sevadesk.tickets.queries import public_tickets
+from sevadesk.tickets.queries import public_record, public_tickets
 from sevadesk.web.filing import file_request, taxonomy
 
 router = APIRouter(include_in_schema=False)
@@ -87,4 +87,18 @@ def status_page(request: Request, ref: str) -> Response:
         "status.html",
         {"ticket": rows[0] if rows else None, "ref": ref},
         status_code=200 if rows else 404,
+    )
+
+
+@router.get("/public", response_class=HTMLResponse)
+def public_page(request: Request) -> Response:
+    """The agency's record, office by office; and a status lookup by reference."""
+    ref = request.query_params.get("ref", "").strip().upper()
+    with request.app.state.engine.connect() as conn:
+        offices = public_record(conn, request.app.state.clock.now())
+        found = public_tickets(conn, refs=[ref], limit=1) if ref else []
+    return TEMPLATES.TemplateResponse(
+        request,
+        "public.html",
+        {"offices": offices, "ref": ref, "ticket": found[0] if found else None},
     )

@@ -1,0 +1,390 @@
+"""The officers' web desk: sign-in, the live inbox, the ticket workspace.
+
+Server-rendered Jinja2 with a little JavaScript (live updates over server-sent events,
+keyboard shortcuts, the reply's weighted character count); no build step. Every handler
+goes through the same domain functions as the API, so scope checks and the audit trail are
+the same whichever door an officer uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+
+from sevadesk.channels.x.text import weighted_length
+from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
+from sevadesk.store import tables as t
+from sevadesk.store.users_repo import actor_for_password, close_session, open_session
+from sevadesk.tickets import actions
+from sevadesk.tickets.queries import (
+    QUEUES,
+    TicketFilter,
+    TicketNotFound,
+    list_tickets,
+    ticket_detail,
+)
+from sevadesk.web.ui.i18n import translator
+from sevadesk.web.ui.session import (
+    COOKIE,
+    LANG_COOKIE,
+    SESSION_TTL,
+    CurrentDeskUser,
+    DeskUser,
+    check_csrf,
+    language,
+)
+
+router = APIRouter(prefix="/desk", include_in_schema=False)
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+FILTERS = ("queue", "status", "category", "urgency", "language", "channel", "q")
+_ACTION_ERRORS = (
+    actions.InvalidRequest,
+    IllegalTransition,
+    MissingReason,
+    UnknownUnit,
+    OutOfScope,
+    actions.ReadOnlyRole,
+)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
+
+
+# Sign-in -----------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, error: str | None = None) -> Response:
+    t_ = translator(language(request))
+    return TEMPLATES.TemplateResponse(
+        request,
+        "login.html",
+        {"t": t_, "error": t_("bad_login") if error else None, "lang": language(request)},
+    )
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    username, password = str(form.get("username", "")), str(form.get("password", ""))
+
+    def check() -> tuple[str, str] | None:
+        engine, now = request.app.state.engine, request.app.state.clock.now()
+        with engine.connect() as conn:
+            actor = actor_for_password(conn, username, password)
+        if actor is None:
+            return None
+        with engine.begin() as conn:
+            return open_session(conn, actor.id, now, SESSION_TTL)
+
+    opened = await run_in_threadpool(check)
+    if opened is None:
+        return RedirectResponse("/desk/login?error=1", status_code=303)
+    response = RedirectResponse("/desk", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        opened[0],
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        max_age=int(SESSION_TTL.total_seconds()),
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request, user: CurrentDeskUser) -> Response:
+    check_csrf(user, dict(await request.form()))
+    token = request.cookies.get(COOKIE, "")
+
+    def close() -> None:
+        with request.app.state.engine.begin() as conn:
+            close_session(conn, token, request.app.state.clock.now())
+
+    await run_in_threadpool(close)
+    response = RedirectResponse("/desk/login", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+@router.get("/lang/{lang}")
+def switch_language(lang: str, request: Request) -> Response:
+    response = RedirectResponse(request.headers.get("referer") or "/desk", status_code=303)
+    response.set_cookie(LANG_COOKIE, lang if lang in ("en", "hi") else "en", samesite="lax")
+    return response
+
+
+# Inbox --------------------------------------------------------------------------------------
+
+
+def _filter(request: Request, now: datetime) -> TicketFilter:
+    p = request.query_params
+
+    def get(name: str) -> str | None:
+        value = p.get(name)
+        return value if value else None
+
+    queue = get("queue")
+    return TicketFilter(
+        status=get("status"),
+        category=get("category"),
+        urgency=get("urgency"),
+        language=get("language"),
+        channel=get("channel"),
+        queue=queue if queue in QUEUES else None,
+        search=get("q"),
+        now=now,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def inbox(request: Request, user: CurrentDeskUser) -> Response:
+    now = request.app.state.clock.now()
+    with request.app.state.engine.connect() as conn:
+        tickets, cursor = list_tickets(
+            conn, user.actor, _filter(request, now), 50, request.query_params.get("cursor")
+        )
+        categories = sorted(
+            c for c in conn.execute(select(t.tickets.c.category).distinct()).scalars() if c
+        )
+    current = {k: request.query_params.get(k, "") for k in FILTERS}
+    context = {
+        "t": user.t,
+        "user": user,
+        "tickets": tickets,
+        "current": current,
+        "queues": QUEUES,
+        "categories": categories,
+        "next_url": f"/desk?{urlencode({**current, 'cursor': cursor})}" if cursor else None,
+        "now": now,
+        "lang": user.lang,
+    }
+    name = "inbox_rows.html" if request.query_params.get("fragment") else "inbox.html"
+    return TEMPLATES.TemplateResponse(request, name, context)
+
+
+@router.get("/events")
+async def events(request: Request, user: CurrentDeskUser) -> Response:
+    """Server-sent events: `changed` whenever a ticket in the officer's scope is opened or
+    updated. Each check opens a short connection (no transaction is held while waiting)."""
+    scope = user.actor.scope_path
+    engine = request.app.state.engine
+
+    def newest() -> str:
+        c = t.tickets.c
+        with engine.connect() as conn:
+            row = conn.execute(
+                select(c.updated_at, c.id)
+                .join(t.units, t.units.c.id == c.unit_id)
+                .where(t.units.c.path.startswith(scope, autoescape=True))
+                .order_by(c.updated_at.desc(), c.id.desc())
+                .limit(1)
+            ).first()
+        return f"{row.updated_at.isoformat()}#{row.id}" if row else ""
+
+    async def stream() -> Any:
+        last = await run_in_threadpool(newest)
+        yield "retry: 2000\n\n"
+        while not await request.is_disconnected():
+            await asyncio.sleep(1.0)
+            mark = await run_in_threadpool(newest)
+            if mark != last:
+                last = mark
+                yield f"event: changed\ndata: {orjson.dumps({'mark': mark}).decode()}\n\n"
+            else:
+                yield ": keep-alive\n\n"
+
+    return StreamingResponse(
+        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
+    )
+
+
+# Workspace ---------------------------------------------------------------------------------
+
+
+@router.get("/t/{ref}", response_class=HTMLResponse)
+def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    with request.app.state.engine.connect() as conn:
+        try:
+            ticket = ticket_detail(conn, user.actor, ref)
+        except TicketNotFound:
+            return TEMPLATES.TemplateResponse(
+                request,
+                "not_found.html",
+                {"t": user.t, "user": user, "ref": ref, "lang": user.lang},
+                status_code=404,
+            )
+        c = t.tickets.c
+        citizen = conn.execute(select(c.citizen_id).where(c.ref == ref)).scalar()
+        earlier = (
+            conn.execute(
+                select(c.ref, c.status, c.summary, c.opened_at)
+                .join(t.units, t.units.c.id == c.unit_id)
+                .where(
+                    c.citizen_id == citizen,
+                    c.ref != ref,
+                    t.units.c.path.startswith(user.actor.scope_path, autoescape=True),
+                )
+                .order_by(c.id.desc())
+                .limit(10)
+            ).all()
+            if citizen is not None
+            else []
+        )
+        rt = t.reply_templates.c
+        templates = conn.execute(
+            select(rt.code, rt.language, rt.body).order_by(rt.code, rt.language)
+        ).all()
+        units = conn.execute(select(t.units.c.code, t.units.c.name).order_by(t.units.c.path)).all()
+        users = (
+            conn.execute(
+                select(t.users.c.username)
+                .join(t.units, t.units.c.id == t.users.c.unit_id)
+                .where(t.users.c.role.in_(["agent", "supervisor"]))
+                .order_by(t.users.c.username)
+            )
+            .scalars()
+            .all()
+        )
+    return TEMPLATES.TemplateResponse(
+        request,
+        "ticket.html",
+        {
+            "t": user.t,
+            "user": user,
+            "ticket": ticket,
+            "earlier": earlier,
+            "templates": templates,
+            "units": units,
+            "users": users,
+            "statuses": ["in_progress", "awaiting_citizen", "resolved", "closed", "rejected"],
+            "flash": request.query_params.get("flash"),
+            "error": request.query_params.get("error"),
+            "lang": user.lang,
+        },
+    )
+
+
+def _back(ref: str, error: str | None = None) -> Response:
+    query = urlencode({"error": error} if error else {"flash": "1"})
+    return RedirectResponse(f"/desk/t/{ref}?{query}", status_code=303)
+
+
+async def _act(request: Request, user: DeskUser, ref: str, do: Any) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(user, form)
+
+    def run() -> str | None:
+        try:
+            with request.app.state.engine.begin() as conn:
+                do(conn, form, request.app.state.clock.now())
+        except TicketNotFound:
+            raise
+        except _ACTION_ERRORS as exc:
+            return str(exc)
+        return None
+
+    error = await run_in_threadpool(run)
+    return _back(ref, error)
+
+
+@router.post("/t/{ref}/reply")
+async def reply(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    return await _act(
+        request,
+        user,
+        ref,
+        lambda conn, form, now: actions.queue_reply(
+            conn,
+            user.actor,
+            ref,
+            form.get("body", ""),
+            form.get("key") or None,
+            now,
+            form.get("private_body") or None,
+        ),
+    )
+
+
+@router.post("/t/{ref}/status")
+async def status(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    return await _act(
+        request,
+        user,
+        ref,
+        lambda conn, form, now: actions.change_status(
+            conn, user.actor, ref, form.get("status", ""), form.get("note") or None, now
+        ),
+    )
+
+
+@router.post("/t/{ref}/assign")
+async def assign(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    return await _act(
+        request,
+        user,
+        ref,
+        lambda conn, form, now: actions.assign(
+            conn, user.actor, ref, form.get("username") or None, now
+        ),
+    )
+
+
+@router.post("/t/{ref}/transfer")
+async def transfer(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    return await _act(
+        request,
+        user,
+        ref,
+        lambda conn, form, now: actions.transfer(
+            conn, user.actor, ref, form.get("unit", ""), form.get("reason", ""), now
+        ),
+    )
+
+
+@router.post("/t/{ref}/note")
+async def note(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    return await _act(
+        request,
+        user,
+        ref,
+        lambda conn, form, now: actions.add_note(conn, user.actor, ref, form.get("note", ""), now),
+    )
+
+
+@router.get("/count")
+def count(text: str = "") -> JSONResponse:
+    """The weighted length X will count for `text` (twitter-text rules), for the reply box."""
+    return JSONResponse({"weighted": weighted_length(text), "limit": 280})
+
+
+def login_redirect(_request: Request, _exc: Exception) -> Response:
+    return RedirectResponse("/desk/login", status_code=303)
+
+
+def csrf_refused(_request: Request, _exc: Exception) -> Response:
+    return HTMLResponse("The form expired or did not come from this desk. Go back and reload.", 403)
+
+
+def _utc(value: datetime | None) -> str:
+    return value.astimezone(UTC).strftime("%d %b %H:%M") if value else ""
+
+
+TEMPLATES.env.filters["when"] = _utc

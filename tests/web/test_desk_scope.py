@@ -1,0 +1,126 @@
+"""Every desk route keeps to the officer's scope and refuses forms without the CSRF token."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from sevadesk.config import Settings
+from sevadesk.pipeline.runner import Pipeline
+from sevadesk.store import tables as t
+from sevadesk.web.app import create_app
+from tests.factories import lines, tweet
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(org_engine: Engine, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, org_engine)) as c:
+        yield c
+
+
+def sign_in(client: TestClient, username: str, password: str) -> str:
+    answer = client.post(
+        "/desk/login", data={"username": username, "password": password}, follow_redirects=False
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == "/desk"
+    page = client.get("/desk")
+    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture
+def kanpur_ref(pipeline: Pipeline, org_engine: Engine) -> str:
+    pipeline.ingest(
+        "x", "test", lines(tweet("@Uppolice chain snatching in Kanpur, PIN 208001", author_id="9"))
+    )
+    with org_engine.connect() as conn:
+        return str(conn.execute(select(t.tickets.c.ref)).scalar_one())
+
+
+def events(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(t.ticket_events)).scalar_one())
+
+
+def test_pages_need_a_session(client: TestClient) -> None:
+    for path in ("/desk", "/desk/t/UPP-000001", "/desk/events"):
+        answer = client.get(path, follow_redirects=False)
+        assert answer.status_code == 303 and answer.headers["location"] == "/desk/login"
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("reply", {"body": "We are on it."}),
+        ("status", {"status": "in_progress"}),
+        ("assign", {"username": "lko.agent"}),
+        ("transfer", {"unit": "UPP-LUCKNOW", "reason": "wrong district"}),
+        ("note", {"note": "looking"}),
+    ],
+)
+def test_no_action_reaches_a_ticket_outside_the_scope(
+    client: TestClient, kanpur_ref: str, org_engine: Engine, path: str, form: dict[str, str]
+) -> None:
+    csrf = sign_in(client, "lko.agent", "lko-password")
+    before = events(org_engine)
+    assert client.get(f"/desk/t/{kanpur_ref}").status_code == 404
+    answer = client.post(
+        f"/desk/t/{kanpur_ref}/{path}", data={**form, "csrf": csrf}, follow_redirects=False
+    )
+    assert answer.status_code == 404
+    assert events(org_engine) == before
+    assert kanpur_ref not in client.get("/desk").text
+
+
+def test_a_form_without_the_sessions_csrf_token_is_refused(
+    client: TestClient, kanpur_ref: str, org_engine: Engine
+) -> None:
+    sign_in(client, "knp.agent", "knp-password")
+    before = events(org_engine)
+    answer = client.post(f"/desk/t/{kanpur_ref}/note", data={"note": "x", "csrf": "forged"})
+    assert answer.status_code == 403 and events(org_engine) == before
+    csrf = sign_in(client, "knp.agent", "knp-password")
+    ok = client.post(
+        f"/desk/t/{kanpur_ref}/note",
+        data={"note": "called the citizen", "csrf": csrf},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303 and events(org_engine) == before + 1
+
+
+def test_signing_out_ends_the_session(client: TestClient) -> None:
+    csrf = sign_in(client, "lko.agent", "lko-password")
+    client.post("/desk/logout", data={"csrf": csrf}, follow_redirects=False)
+    assert client.get("/desk", follow_redirects=False).status_code == 303
+
+
+def test_queues_and_search_filter_the_inbox(client: TestClient, pipeline: Pipeline) -> None:
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet("@Uppolice my phone was snatched near Hazratganj, Lucknow 226001", author_id="1"),
+            tweet(
+                "@Uppolice loud music all night in Gomti Nagar, Lucknow 226010",
+                author_id="2",
+                minutes=1,
+            ),
+        ),
+    )
+    sign_in(client, "lko.agent", "lko-password")
+    assert "Hazratganj" in client.get("/desk?q=hazratganj").text
+    assert "Gomti" not in client.get("/desk?q=hazratganj").text
+    sos = client.get("/desk?queue=sos&fragment=1").text
+    assert "Hazratganj" in sos and "Gomti" not in sos  # a snatching is an SOS; music is not
+    assert "No tickets here" in client.get("/desk?queue=mine").text
+    assert client.get("/desk?queue=mine&fragment=1").text.count("<tr") == 1
+    assert client.get("/desk?queue=nonsense").status_code == 200  # unknown queues are ignored
