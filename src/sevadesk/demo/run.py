@@ -169,7 +169,10 @@ def run_demo(database_url: str, *, port: int, rate: float, fresh: bool, console:
     console.print(
         f"[bold]sevadesk demo[/] · {summary.units} offices loaded · replaying ~{rate:g} posts/s"
     )
-    console.print(f"  live tickets: [link]{url}[/]   API docs: {url}api/docs")
+    console.print(
+        f"  live tickets: [link]{url}[/]   officers' desk: {url}desk   public record: {url}public"
+    )
+    console.print(f"  API docs: {url}api/docs   complaint form: {url}complaint")
     console.print(
         f"  logins (password [bold]{DEMO_PASSWORD}[/]): admin, rly.supervisor, drm.lko, upp.control, "
         "lucknow.police, kanpur.police, passport.desk"

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import select
 
@@ -63,9 +64,13 @@ async def post_request(request: Request, fmt: str) -> Response:
             raise GeoReportError(400, "body must be an object of GeoReport fields")
     else:
         form = dict(await request.form())
-    client = _client(request, str(form.get("api_key") or ""))
-    payload = request_payload(client, form, taxonomy(request.app.state.engine))
-    ref = file_request(request, payload, f"open311:{client}")
+
+    def file() -> tuple[str | None, dict[str, Any]]:
+        client = _client(request, str(form.get("api_key") or ""))
+        payload = request_payload(client, form, taxonomy(request.app.state.engine))
+        return file_request(request, payload, f"open311:{client}"), payload
+
+    ref, payload = await run_in_threadpool(file)  # off the event loop: it writes
     row: dict[str, Any] = {"service_request_id": ref, "service_notice": None, "account_id": None}
     if ref is None:
         row = {"token": payload["id"], "service_notice": "received; not opened as a ticket"}

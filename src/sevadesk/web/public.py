@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -52,7 +53,9 @@ async def file_complaint(request: Request) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     cookie = request.cookies.get(CSRF_COOKIE, "")
     if not cookie or not hmac.compare_digest(cookie, form.get("csrf", "")):
-        return _form_page(request, "The form expired; please submit it again.", form, 403)
+        return await run_in_threadpool(
+            _form_page, request, "The form expired; please submit it again.", form, 403
+        )
     address = ", ".join(
         p for p in (form.get("address", "").strip(), form.get("pin", "").strip()) if p
     )
@@ -64,16 +67,24 @@ async def file_complaint(request: Request) -> Response:
         "email": form.get("email", ""),
         "phone": form.get("phone", ""),
     }
-    try:
+
+    def file() -> str | None:
         payload = request_payload(
             "web-form", fields, taxonomy(request.app.state.engine), "web", False
         )
-        ref = file_request(request, payload, "web-form")
+        return file_request(request, payload, "web-form")
+
+    try:
+        ref = await run_in_threadpool(file)  # off the event loop: it writes
     except GeoReportError as exc:
-        return _form_page(request, exc.description, form, 400)
+        return await run_in_threadpool(_form_page, request, exc.description, form, 400)
     if ref is None:
-        return _form_page(
-            request, "Your message was received but not opened as a complaint.", form, 200
+        return await run_in_threadpool(
+            _form_page,
+            request,
+            "Your message was received but not opened as a complaint.",
+            form,
+            200,
         )
     return RedirectResponse(f"/status/{ref}", status_code=303)
 

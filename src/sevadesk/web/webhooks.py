@@ -83,9 +83,13 @@ async def whatsapp_delivery(request: Request) -> dict[str, Any]:
     try:
         batch = split_webhook(body)
     except PayloadError as exc:
-        _keep(request, "whatsapp-event", "wa-webhook", body, str(exc))
+        await run_in_threadpool(_keep, request, "whatsapp-event", "wa-webhook", body, str(exc))
         raise HTTPException(422, str(exc)) from exc
-    accepted = accept_whatsapp(request.app.state.engine, batch, request.app.state.clock.now())
+    # Database work never runs on the event loop: a wait for SQLite's write lock there would
+    # stall every other request, including the one holding the lock.
+    accepted = await run_in_threadpool(
+        accept_whatsapp, request.app.state.engine, batch, request.app.state.clock.now()
+    )
     workers = getattr(request.app.state, "workers", None)
     if accepted.messages and workers is not None and workers.bot is not None:
         # Stored and committed above; now answer at once (the drain loop would pick it up too).
@@ -114,7 +118,9 @@ async def x_delivery(request: Request) -> dict[str, Any]:
     try:
         payloads, ignored = account_activity_events(body)
     except PayloadError as exc:
-        _keep(request, "x-event", "x-webhook", body, str(exc))
+        await run_in_threadpool(_keep, request, "x-event", "x-webhook", body, str(exc))
         raise HTTPException(422, str(exc)) from exc
-    accepted = accept_x(request.app.state.engine, payloads, ignored, request.app.state.clock.now())
+    accepted = await run_in_threadpool(
+        accept_x, request.app.state.engine, payloads, ignored, request.app.state.clock.now()
+    )
     return {"stored": accepted.as_dict()}
