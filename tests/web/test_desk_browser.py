@@ -99,10 +99,17 @@ def test_an_agent_sees_a_ticket_arrive_live_replies_and_resolves_it(
     page.wait_for_selector(".flash")
     assert "reply_queued" in (page.text_content("ol.audit") or "")
 
+    page.goto(f"{server}/desk/reports")
+    resolved_today = "tr[data-key=resolved] td.today"
+    assert page.text_content(resolved_today) == "0"
+    page.go_back()
     page.select_option("#status-to", "resolved")
     page.fill("#status-note", "Phone recovered and returned")
     page.click("form[action$='/status'] button[type=submit]")
     page.wait_for_selector("h2 .badge:has-text('resolved')")
+    page.goto(f"{server}/desk/reports")
+    assert page.text_content(resolved_today) == "1"  # the report moved with the ticket
+    page.screenshot(path=str(SHOTS / "reports.png"), full_page=True)
 
     page.goto(f"{server}/public?ref={ref}")
     assert int(page.text_content("tr[data-code=UPP] td.resolved") or "0") == before + 1

@@ -21,6 +21,7 @@ from sevadesk.pipeline.batch import BatchSummary, Item
 from sevadesk.routing.assignment import Assigner, Post
 from sevadesk.routing.incidents import incident_key, link_incidents, open_incidents
 from sevadesk.routing.sla import SlaBook, resume_values
+from sevadesk.store import rollups
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert, bulk_insert_returning
 from sevadesk.store.sequences import allocate_refs
@@ -210,6 +211,29 @@ def _open_tickets(
     return refs
 
 
+def _count(
+    conn: Connection, kept: list[Item], opens: list[Item], units: dict[str, UnitRef], now: datetime
+) -> None:
+    """Report rollups for this batch: messages received and actionable, tickets opened."""
+    root = min(units.values(), key=lambda u: len(u.path)).id if units else None
+    increments = []
+    for item in kept:
+        if item.from_agency or item.triage is None:
+            continue
+        unit = (
+            units[item.route.unit_code].id if item.route and item.route.unit_code in units else root
+        )
+        if unit is None:
+            continue
+        key = rollups.Key.of(unit, item.triage.category if item.triage.actionable else None, now)
+        increments.append((key, {"received": 1, "actionable": int(item.triage.actionable)}))
+    for item in opens:
+        assert item.route is not None and item.triage is not None
+        key = rollups.Key.of(units[item.route.unit_code].id, item.triage.category, now)
+        increments.append((key, {"opened": 1}))
+    rollups.bump(conn, increments)
+
+
 def write_batch(
     conn: Connection,
     items: Sequence[Item],
@@ -237,6 +261,7 @@ def write_batch(
         opens = [i for i in opens if not i.duplicate]
     summary.tickets_opened += len(opens)
     _insert_triage(conn, kept)
+    _count(conn, kept, opens, units, now)
 
     events: list[dict[str, Any]] = []
     opening = {id(i) for i in opens}

@@ -471,3 +471,32 @@ web_sessions = Table(
     Column("expires_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
 )
+
+# Report rollups, kept up to date as events happen: one row per unit, category, day and
+# hour. Reports sum these rows and never scan tickets. Durations are kept as histograms
+# (bucket bounds in store/rollups.py) so medians and p90s come from the rollups too.
+ROLLUP_BUCKETS = 12
+rollups = Table(
+    "rollups",
+    metadata,
+    Column("unit_id", Id, ForeignKey("units.id"), primary_key=True),
+    Column("category", String(40), primary_key=True),  # '' when none
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD (UTC)
+    Column("hour", Integer, primary_key=True),
+    Column("received", Integer, nullable=False, server_default="0"),
+    Column("actionable", Integer, nullable=False, server_default="0"),
+    Column("opened", Integer, nullable=False, server_default="0"),
+    Column("resolved", Integer, nullable=False, server_default="0"),
+    Column("resolved_in_sla", Integer, nullable=False, server_default="0"),
+    Column("first_responses", Integer, nullable=False, server_default="0"),
+    Column("first_response_in_sla", Integer, nullable=False, server_default="0"),
+    *[
+        Column(f"fr_{i}", Integer, nullable=False, server_default="0")
+        for i in range(ROLLUP_BUCKETS)
+    ],
+    *[
+        Column(f"rs_{i}", Integer, nullable=False, server_default="0")
+        for i in range(ROLLUP_BUCKETS)
+    ],
+    Index("ix_rollups_day", "day"),
+)

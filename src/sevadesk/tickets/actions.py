@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select, update
 from sevadesk.domain.errors import MissingReason, OutOfScope, UnknownUnit
 from sevadesk.domain.status import TicketStatus, check_transition
 from sevadesk.routing.sla import SlaBook, resume_values
+from sevadesk.store import rollups
 from sevadesk.store import tables as t
 from sevadesk.store.notifications_repo import notify_supervisors
 from sevadesk.store.users_repo import Actor, actor_by_username
@@ -83,6 +84,20 @@ def change_status(
         values.update(resume_values(ticket, now, SlaBook.load(conn)))
     if new == TicketStatus.RESOLVED:
         values["resolved_at"] = now
+        due = ticket["resolution_due"]
+        rollups.bump(
+            conn,
+            [
+                (
+                    rollups.Key.of(ticket["unit_id"], ticket["category"], now),
+                    {
+                        "resolved": 1,
+                        "resolved_in_sla": int(due is None or now <= due),
+                        f"rs_{rollups.bucket((now - ticket['opened_at']).total_seconds())}": 1,
+                    },
+                )
+            ],
+        )
     elif new == TicketStatus.CLOSED:
         values["closed_at"] = now
     elif ticket["status"] == TicketStatus.RESOLVED.value:
@@ -568,6 +583,20 @@ def queue_reply(
     values: dict[str, Any] = {"updated_at": now}
     if ticket["first_response_at"] is None:
         values["first_response_at"] = now
+        due = ticket["first_response_due"]
+        rollups.bump(
+            conn,
+            [
+                (
+                    rollups.Key.of(ticket["unit_id"], ticket["category"], now),
+                    {
+                        "first_responses": 1,
+                        "first_response_in_sla": int(due is None or now <= due),
+                        f"fr_{rollups.bucket((now - ticket['opened_at']).total_seconds())}": 1,
+                    },
+                )
+            ],
+        )
     conn.execute(update(t.tickets).where(t.tickets.c.id == ticket["id"]).values(**values))
     _audit(
         conn,

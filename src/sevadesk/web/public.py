@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from sevadesk.channels.open311.georeport import GeoReportError, request_payload
-from sevadesk.tickets.queries import public_record, public_tickets
+from sevadesk.reports.figures import Period, public_offices
+from sevadesk.tickets.queries import public_tickets
 from sevadesk.web.filing import file_request, taxonomy
 
 router = APIRouter(include_in_schema=False)
@@ -106,7 +107,8 @@ def public_page(request: Request) -> Response:
     """The agency's record, office by office; and a status lookup by reference."""
     ref = request.query_params.get("ref", "").strip().upper()
     with request.app.state.engine.connect() as conn:
-        offices = public_record(conn, request.app.state.clock.now())
+        today = request.app.state.clock.now().date()
+        offices = public_offices(conn, Period.last(30, today))
         found = public_tickets(conn, refs=[ref], limit=1) if ref else []
     return TEMPLATES.TemplateResponse(
         request,

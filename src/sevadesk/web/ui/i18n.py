@@ -57,6 +57,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "saved": "Done.",
         "shortcuts": "Keys: j/k move · Enter open · / search · r reply",
         "due": "Due",
+        "reports": "Reports",
     },
     "hi": {
         "desk": "डेस्क",
@@ -111,6 +112,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "saved": "हो गया।",
         "shortcuts": "कुंजियाँ: j/k चलें · Enter खोलें · / खोजें · r उत्तर",
         "due": "नियत समय",
+        "reports": "रिपोर्ट",
     },
 }
 

@@ -1,0 +1,1 @@
+"""Reports from the rollups: summaries, daily series, units, categories, the public record."""

@@ -1,0 +1,206 @@
+"""Report figures, summed from the rollups (never from the ticket table), for a unit's subtree.
+
+Each function takes the subtree's path (a user's scope, or a unit they drilled into) and a
+day range; every figure is a sum over `rollups` rows joined to units by path prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from statistics import mean
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from sevadesk.store import tables as t
+from sevadesk.store.rollups import COUNTERS, percentile
+
+R, U = t.rollups.c, t.units.c
+FR = [f"fr_{i}" for i in range(t.ROLLUP_BUCKETS)]
+RS = [f"rs_{i}" for i in range(t.ROLLUP_BUCKETS)]
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: str  # YYYY-MM-DD, inclusive
+    end: str
+
+    @classmethod
+    def last(cls, days: int, today: date) -> Period:
+        return cls((today - timedelta(days=days - 1)).isoformat(), today.isoformat())
+
+
+def _sums(columns: tuple[str, ...] = COUNTERS) -> list[Any]:
+    return [func.coalesce(func.sum(getattr(R, c)), 0).label(c) for c in columns]
+
+
+def _in(query: Any, path: str, period: Period) -> Any:
+    return (
+        query.join(t.units, U.id == R.unit_id)
+        .where(U.path.startswith(path, autoescape=True))
+        .where(R.day >= period.start, R.day <= period.end)
+    )
+
+
+def _figures(row: Any) -> dict[str, Any]:
+    data = dict(row._mapping)
+    fr = [data[c] for c in FR]
+    rs = [data[c] for c in RS]
+    resolved, responses = data["resolved"], data["first_responses"]
+    return {
+        "received": data["received"],
+        "actionable": data["actionable"],
+        "opened": data["opened"],
+        "resolved": resolved,
+        "sla_resolution_pct": round(100 * data["resolved_in_sla"] / resolved) if resolved else None,
+        "sla_first_response_pct": round(100 * data["first_response_in_sla"] / responses)
+        if responses
+        else None,
+        "first_response_p50_min": _minutes(percentile(fr, 0.5)),
+        "first_response_p90_min": _minutes(percentile(fr, 0.9)),
+        "resolution_p50_h": _hours(percentile(rs, 0.5)),
+        "resolution_p90_h": _hours(percentile(rs, 0.9)),
+    }
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return round(seconds / 60, 1) if seconds is not None else None
+
+
+def _hours(seconds: float | None) -> float | None:
+    return round(seconds / 3600, 1) if seconds is not None else None
+
+
+def summary(conn: Connection, path: str, period: Period) -> dict[str, Any]:
+    return _figures(conn.execute(_in(select(*_sums()), path, period)).one())
+
+
+def daily(conn: Connection, path: str, period: Period) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        _in(select(R.day, *_sums(("received", "actionable", "opened", "resolved"))), path, period)
+        .group_by(R.day)
+        .order_by(R.day)
+    ).all()
+    by_day = {r.day: dict(r._mapping) for r in rows}
+    out = []
+    day = date.fromisoformat(period.start)
+    while day.isoformat() <= period.end:
+        key = day.isoformat()
+        out.append(
+            by_day.get(
+                key, {"day": key, "received": 0, "actionable": 0, "opened": 0, "resolved": 0}
+            )
+        )
+        day += timedelta(days=1)
+    return out
+
+
+def units(
+    conn: Connection, parent_path: str, period: Period, now: datetime
+) -> list[dict[str, Any]]:
+    """The figures of each child of the unit at `parent_path` (its subtree's totals), with
+    the open backlog, for drilling down the hierarchy."""
+    parent_id = conn.execute(select(U.id).where(U.path == parent_path)).scalar()
+    children = conn.execute(
+        select(U.id, U.code, U.name, U.kind, U.path)
+        .where(U.parent_id == parent_id)
+        .order_by(U.path)
+    ).all()
+    out = []
+    c = t.tickets.c
+    for child in children:
+        figures = summary(conn, child.path, period)
+        backlog = conn.execute(
+            select(func.count())
+            .select_from(t.tickets)
+            .join(t.units, U.id == c.unit_id)
+            .where(U.path.startswith(child.path, autoescape=True))
+            .where(c.status.in_(["new", "assigned", "in_progress", "awaiting_citizen"]))
+        ).scalar_one()
+        has_children = (
+            conn.execute(select(U.id).where(U.parent_id == child.id).limit(1)).first() is not None
+        )
+        out.append(
+            {
+                "code": child.code,
+                "name": child.name,
+                "kind": child.kind,
+                "backlog": backlog,
+                "drill": has_children,
+                **figures,
+            }
+        )
+    return out
+
+
+def categories(conn: Connection, path: str, period: Period, today: date) -> list[dict[str, Any]]:
+    """Tickets opened per category; a spike is today at least twice the average of the
+    previous seven days and at least five tickets."""
+    week = Period.last(8, today)
+    rows = conn.execute(
+        _in(
+            select(R.category, R.day, func.sum(R.opened).label("opened")),
+            path,
+            Period(min(period.start, week.start), period.end),
+        )
+        .where(R.category != "")
+        .group_by(R.category, R.day)
+    ).all()
+    per: dict[str, dict[str, int]] = {}
+    for r in rows:
+        per.setdefault(r.category, {})[r.day] = int(r.opened)
+    out = []
+    for category, days in per.items():
+        total = sum(n for d, n in days.items() if period.start <= d <= period.end)
+        today_n = days.get(today.isoformat(), 0)
+        previous = [days.get((today - timedelta(days=i)).isoformat(), 0) for i in range(1, 8)]
+        baseline = mean(previous)
+        out.append(
+            {
+                "category": category,
+                "opened": total,
+                "today": today_n,
+                "baseline": round(baseline, 1),
+                "spike": today_n >= 5 and today_n >= 2 * max(baseline, 0.5),
+            }
+        )
+    return sorted(out, key=lambda r: (-r["spike"], -r["opened"]))
+
+
+def public_offices(conn: Connection, period: Period) -> list[dict[str, Any]]:
+    """The public record: each agency and the level below it."""
+    root = conn.execute(select(U.id).where(U.parent_id.is_(None)).order_by(U.id)).scalar()
+    offices = conn.execute(
+        select(U.id, U.code, U.name, U.path, U.parent_id)
+        .where((U.parent_id == root) | U.parent_id.in_(select(U.id).where(U.parent_id == root)))
+        .order_by(U.path)
+    ).all()
+    out = []
+    for office in offices:
+        figures = summary(conn, office.path, period)
+        out.append(
+            {
+                "code": office.code,
+                "name": office.name,
+                "level": 1 if office.parent_id == root else 2,
+                **figures,
+            }
+        )
+    return out
+
+
+def export_rows(conn: Connection, path: str, period: Period) -> Iterator[tuple[Any, ...]]:
+    """Every rollup row of the subtree in the period, unit by unit, streamed (no row cap)."""
+    query = _in(
+        select(U.code, R.category, R.day, R.hour, *[getattr(R, c) for c in COUNTERS]), path, period
+    )
+    result = conn.execution_options(yield_per=2000).execute(
+        query.order_by(U.code, R.day, R.hour, R.category)
+    )
+    for row in result:
+        yield tuple(row)
+
+
+EXPORT_HEADER = ("unit", "category", "day", "hour", *COUNTERS)
