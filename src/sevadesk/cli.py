@@ -508,6 +508,21 @@ def bench_bot(
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 
+@bench_app.command("web")
+def bench_web(
+    tickets: Annotated[int, typer.Option(help="Tickets to seed.")] = 1_000_000,
+    requests: Annotated[int, typer.Option(help="Requests timed per page and user.")] = 100,
+    database: Annotated[
+        str | None, typer.Option("--database", "-d", help="Defaults to a fresh SQLite file.")
+    ] = None,
+) -> None:
+    """Inbox, ticket and reports latency with many tickets stored."""
+    from sevadesk.bench.web import run_web_bench
+
+    result = run_web_bench(tickets=tickets, requests=requests, database=database, console=out)
+    sys.stdout.write(orjson.dumps(result).decode() + "\n")
+
+
 def _router_and_triager(settings: Settings):  # type: ignore[no-untyped-def]
     from sevadesk.routing.router import Router
     from sevadesk.store.org_repo import triage_config

@@ -17,7 +17,8 @@ from sqlalchemy import Connection, func, select
 from sevadesk.store import tables as t
 from sevadesk.store.rollups import COUNTERS, percentile
 
-R, U = t.rollups.c, t.units.c
+# Reports read the daily table; the hourly one serves curves within a day.
+R, U = t.rollups_daily.c, t.units.c
 FR = [f"fr_{i}" for i in range(t.ROLLUP_BUCKETS)]
 RS = [f"rs_{i}" for i in range(t.ROLLUP_BUCKETS)]
 
@@ -110,15 +111,15 @@ def units(
     ).all()
     out = []
     c = t.tickets.c
+    open_by_unit = conn.execute(
+        select(c.unit_id, func.count())
+        .where(c.status.in_(["new", "assigned", "in_progress", "awaiting_citizen"]))
+        .group_by(c.unit_id)
+    ).all()
+    paths = dict(conn.execute(select(U.id, U.path)).all())
     for child in children:
         figures = summary(conn, child.path, period)
-        backlog = conn.execute(
-            select(func.count())
-            .select_from(t.tickets)
-            .join(t.units, U.id == c.unit_id)
-            .where(U.path.startswith(child.path, autoescape=True))
-            .where(c.status.in_(["new", "assigned", "in_progress", "awaiting_citizen"]))
-        ).scalar_one()
+        backlog = sum(n for uid, n in open_by_unit if paths.get(uid, "").startswith(child.path))
         has_children = (
             conn.execute(select(U.id).where(U.parent_id == child.id).limit(1)).first() is not None
         )
@@ -192,14 +193,16 @@ def public_offices(conn: Connection, period: Period) -> list[dict[str, Any]]:
 
 
 def export_rows(conn: Connection, path: str, period: Period) -> Iterator[tuple[Any, ...]]:
-    """Every rollup row of the subtree in the period, unit by unit, streamed (no row cap)."""
-    query = _in(
-        select(U.code, R.category, R.day, R.hour, *[getattr(R, c) for c in COUNTERS]), path, period
+    """Every hourly rollup row of the subtree in the period, streamed (no row cap)."""
+    h = t.rollups.c
+    query = (
+        select(U.code, h.category, h.day, h.hour, *[getattr(h, c) for c in COUNTERS])
+        .join(t.units, U.id == h.unit_id)
+        .where(U.path.startswith(path, autoescape=True))
+        .where(h.day >= period.start, h.day <= period.end)
+        .order_by(U.code, h.day, h.hour, h.category)
     )
-    result = conn.execution_options(yield_per=2000).execute(
-        query.order_by(U.code, R.day, R.hour, R.category)
-    )
-    for row in result:
+    for row in conn.execution_options(yield_per=2000).execute(query):
         yield tuple(row)
 
 

@@ -2,7 +2,7 @@
 
 `bump` adds increments to (unit, category, day, hour) rows with one multi-row upsert
 (`ON CONFLICT … DO UPDATE SET n = rollups.n + excluded.n`, the same on SQLite and
-PostgreSQL). Durations go into histogram buckets; `percentile` reads a median or p90 back.
+PostgreSQL), hour by hour and day by day. Durations go into histogram buckets; `percentile` reads a median or p90 back.
 """
 
 from __future__ import annotations
@@ -56,21 +56,39 @@ def bump(conn: Connection, increments: Iterable[tuple[Key, dict[str, int]]]) -> 
             row[name] += n
     if not totals:
         return
-    columns = ["unit_id", "category", "day", "hour", *COUNTERS]
-    updates = ", ".join(f"{c} = rollups.{c} + excluded.{c}" for c in COUNTERS)
-    sql = (
-        f"INSERT INTO rollups ({', '.join(columns)}) VALUES "
-        f"({', '.join('?' for _ in columns)}) "
-        f"ON CONFLICT (unit_id, category, day, hour) DO UPDATE SET {updates}"
+    hourly = sorted(
+        totals.items(), key=lambda kv: (kv[0].unit_id, kv[0].category, kv[0].day, kv[0].hour)
     )
-    if conn.dialect.name == "postgresql":
-        sql = sql.replace("?", "%s")
-    rows = [
-        (k.unit_id, k.category, k.day, k.hour, *(v[c] for c in COUNTERS))
-        for k, v in sorted(
-            totals.items(), key=lambda kv: (kv[0].unit_id, kv[0].category, kv[0].day, kv[0].hour)
-        )
-    ]
+    daily: dict[tuple[int, str, str], dict[str, int]] = defaultdict(
+        lambda: dict.fromkeys(COUNTERS, 0)
+    )
+    for key, counts in hourly:
+        row = daily[(key.unit_id, key.category, key.day)]
+        for name in COUNTERS:
+            row[name] += counts[name]
+    _upsert(
+        conn,
+        "rollups",
+        ["unit_id", "category", "day", "hour"],
+        [(k.unit_id, k.category, k.day, k.hour, *(v[c] for c in COUNTERS)) for k, v in hourly],
+    )
+    _upsert(
+        conn,
+        "rollups_daily",
+        ["unit_id", "category", "day"],
+        [(*k, *(v[c] for c in COUNTERS)) for k, v in sorted(daily.items())],
+    )
+
+
+def _upsert(conn: Connection, table: str, keys: list[str], rows: list[tuple[object, ...]]) -> None:
+    columns = [*keys, *COUNTERS]
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
+    marker = "%s" if conn.dialect.name == "postgresql" else "?"
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(marker for _ in columns)}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}"
+    )
     conn.exec_driver_sql(sql, rows)
 
 

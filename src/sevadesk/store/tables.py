@@ -164,6 +164,8 @@ tickets = Table(
     Index("ix_tickets_incident_key", "incident_key", "incident_id", "opened_at"),
     Index("ix_tickets_citizen_status", "citizen_id", "status"),
     Index("ix_tickets_opened_at", "opened_at"),
+    # Open tickets per unit (backlog) without reading closed ones.
+    Index("ix_tickets_status_unit", "status", "unit_id"),
 )
 
 messages = Table(
@@ -476,27 +478,36 @@ web_sessions = Table(
 # hour. Reports sum these rows and never scan tickets. Durations are kept as histograms
 # (bucket bounds in store/rollups.py) so medians and p90s come from the rollups too.
 ROLLUP_BUCKETS = 12
-rollups = Table(
-    "rollups",
-    metadata,
-    Column("unit_id", Id, ForeignKey("units.id"), primary_key=True),
-    Column("category", String(40), primary_key=True),  # '' when none
-    Column("day", String(10), primary_key=True),  # YYYY-MM-DD (UTC)
-    Column("hour", Integer, primary_key=True),
-    Column("received", Integer, nullable=False, server_default="0"),
-    Column("actionable", Integer, nullable=False, server_default="0"),
-    Column("opened", Integer, nullable=False, server_default="0"),
-    Column("resolved", Integer, nullable=False, server_default="0"),
-    Column("resolved_in_sla", Integer, nullable=False, server_default="0"),
-    Column("first_responses", Integer, nullable=False, server_default="0"),
-    Column("first_response_in_sla", Integer, nullable=False, server_default="0"),
-    *[
-        Column(f"fr_{i}", Integer, nullable=False, server_default="0")
-        for i in range(ROLLUP_BUCKETS)
-    ],
-    *[
-        Column(f"rs_{i}", Integer, nullable=False, server_default="0")
-        for i in range(ROLLUP_BUCKETS)
-    ],
-    Index("ix_rollups_day", "day"),
-)
+
+
+def _rollup_table(name: str, hourly: bool) -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("unit_id", Id, ForeignKey("units.id"), primary_key=True),
+        Column("category", String(40), primary_key=True),  # '' when none
+        Column("day", String(10), primary_key=True),  # YYYY-MM-DD (UTC)
+        *([Column("hour", Integer, primary_key=True)] if hourly else []),
+        Column("received", Integer, nullable=False, server_default="0"),
+        Column("actionable", Integer, nullable=False, server_default="0"),
+        Column("opened", Integer, nullable=False, server_default="0"),
+        Column("resolved", Integer, nullable=False, server_default="0"),
+        Column("resolved_in_sla", Integer, nullable=False, server_default="0"),
+        Column("first_responses", Integer, nullable=False, server_default="0"),
+        Column("first_response_in_sla", Integer, nullable=False, server_default="0"),
+        *[
+            Column(f"fr_{i}", Integer, nullable=False, server_default="0")
+            for i in range(ROLLUP_BUCKETS)
+        ],
+        *[
+            Column(f"rs_{i}", Integer, nullable=False, server_default="0")
+            for i in range(ROLLUP_BUCKETS)
+        ],
+        Index(f"ix_{name}_day", "day"),
+    )
+
+
+# Hour by hour (today's curve) and day by day (everything longer): a 30-day report sums a
+# few thousand daily rows whatever the number of tickets.
+rollups = _rollup_table("rollups", hourly=True)
+rollups_daily = _rollup_table("rollups_daily", hourly=False)

@@ -1,4 +1,4 @@
-"""rollups: report counters per unit, category, day and hour
+"""rollups: report counters per unit, category, day (and hour); an index for backlogs
 
 Revision ID: 0010
 Revises: 0009
@@ -32,19 +32,28 @@ COUNTERS = [
 ]
 
 
-def upgrade() -> None:
+def _table(name: str, hourly: bool) -> None:
+    keys = ["unit_id", "category", "day", *(["hour"] if hourly else [])]
     op.create_table(
-        "rollups",
+        name,
         sa.Column("unit_id", Id, nullable=False),
         sa.Column("category", sa.String(length=40), nullable=False),
         sa.Column("day", sa.String(length=10), nullable=False),
-        sa.Column("hour", sa.Integer(), nullable=False),
-        *[sa.Column(name, sa.Integer(), nullable=False, server_default="0") for name in COUNTERS],
-        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f("fk_rollups_unit_id_units")),
-        sa.PrimaryKeyConstraint("unit_id", "category", "day", "hour", name=op.f("pk_rollups")),
+        *([sa.Column("hour", sa.Integer(), nullable=False)] if hourly else []),
+        *[sa.Column(c, sa.Integer(), nullable=False, server_default="0") for c in COUNTERS],
+        sa.ForeignKeyConstraint(["unit_id"], ["units.id"], name=op.f(f"fk_{name}_unit_id_units")),
+        sa.PrimaryKeyConstraint(*keys, name=op.f(f"pk_{name}")),
     )
-    op.create_index("ix_rollups_day", "rollups", ["day"])
+    op.create_index(f"ix_{name}_day", name, ["day"])
+
+
+def upgrade() -> None:
+    _table("rollups", hourly=True)
+    _table("rollups_daily", hourly=False)
+    op.create_index("ix_tickets_status_unit", "tickets", ["status", "unit_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_status_unit", "tickets")
+    op.drop_table("rollups_daily")
     op.drop_table("rollups")
