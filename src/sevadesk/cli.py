@@ -84,9 +84,14 @@ def org_load(path: Path, database: DatabaseOpt = None) -> None:
         for problem in exc.problems:
             err.print(f"  {problem}")
         raise typer.Exit(2) from None
+    from datetime import UTC, datetime
+
+    from sevadesk.store.org_repo import record_config_change
+
     engine = _engine(_settings(database))
     with engine.begin() as conn:
         summary = apply_org(conn, spec)
+        record_config_change(conn, "cli", path.read_text(encoding="utf-8"), datetime.now(UTC))
     out.print(
         f"loaded {summary.units} units, {summary.handles} handles, {summary.hashtags} hashtags, "
         f"{summary.jurisdictions} jurisdiction entries, {summary.sla_policies} SLA policies, "

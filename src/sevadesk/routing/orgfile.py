@@ -395,6 +395,17 @@ def parse_org(data: Any, source: str = "<org>") -> OrgSpec:
     return spec
 
 
+def parse_org_text(text: str, source: str = "<upload>") -> OrgSpec:
+    """An org file given as text (an upload in the admin page)."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "?"
+        raise OrgFileError(source, [f"{where}: not valid YAML ({exc})"]) from None
+    return parse_org(data, source)
+
+
 def load_org_file(path: Path) -> OrgSpec:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
@@ -259,3 +260,37 @@ def triage_config(conn: Connection) -> TriageConfig:
     if not value:
         return TriageConfig()
     return TriageConfig(categories=value.get("categories"), rules=value.get("rules", []))
+
+
+def current_org_text(conn: Connection) -> str:
+    """The org file as last loaded (empty before any load recorded its text)."""
+    c = t.config_changes.c
+    value: str | None = conn.execute(select(c.text).order_by(c.id.desc()).limit(1)).scalar()
+    return value or ""
+
+
+def record_config_change(conn: Connection, actor: str, text: str, now: datetime) -> str:
+    """Store the loaded text with its diff against the previous one; returns the diff."""
+    import difflib
+
+    previous = current_org_text(conn)
+    diff = "".join(
+        difflib.unified_diff(
+            previous.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            "before",
+            "after",
+        )
+    )
+    added = sum(
+        1 for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")
+    )
+    removed = sum(
+        1 for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
+    )
+    conn.execute(
+        t.config_changes.insert().values(
+            at=now, actor=actor, summary=f"+{added} −{removed} lines", diff=diff, text=text
+        )
+    )
+    return diff

@@ -511,3 +511,16 @@ def _rollup_table(name: str, hourly: bool) -> Table:
 # few thousand daily rows whatever the number of tickets.
 rollups = _rollup_table("rollups", hourly=True)
 rollups_daily = _rollup_table("rollups_daily", hourly=False)
+
+# Every change to the organisation's configuration (org file loads, admin uploads): who,
+# when, and the diff. Append-only, like the ticket audit trail.
+config_changes = Table(
+    "config_changes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("diff", Text, nullable=False),
+    Column("text", Text, nullable=False),  # the org file as loaded
+)

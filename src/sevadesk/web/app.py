@@ -26,7 +26,7 @@ from sevadesk.web import open311, public, webhooks
 from sevadesk.web.api import account, tickets
 from sevadesk.web.deps import ReadConn
 from sevadesk.web.ledger_metrics import LedgerCollector
-from sevadesk.web.ui import desk, reports
+from sevadesk.web.ui import admin, desk, reports
 from sevadesk.web.ui.session import BadCsrf, LoginRequired
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "ui" / "templates"))
@@ -86,6 +86,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     app.include_router(public.router)
     app.include_router(desk.router)
     app.include_router(reports.router)
+    app.include_router(admin.router)
     app.add_exception_handler(LoginRequired, desk.login_redirect)
     app.add_exception_handler(BadCsrf, desk.csrf_refused)
     app.mount(

@@ -1,4 +1,4 @@
-"""rollups: report counters per unit, category, day (and hour); an index for backlogs
+"""rollups: report counters per unit, category, day (and hour); backlog index; config changes
 
 Revision ID: 0010
 Revises: 0009
@@ -51,9 +51,20 @@ def upgrade() -> None:
     _table("rollups", hourly=True)
     _table("rollups_daily", hourly=False)
     op.create_index("ix_tickets_status_unit", "tickets", ["status", "unit_id"])
+    op.create_table(
+        "config_changes",
+        sa.Column("id", Id, nullable=False),
+        sa.Column("at", sa.DateTime(), nullable=False),
+        sa.Column("actor", sa.String(length=64), nullable=False),
+        sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("diff", sa.Text(), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_config_changes")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("config_changes")
     op.drop_index("ix_tickets_status_unit", "tickets")
     op.drop_table("rollups_daily")
     op.drop_table("rollups")

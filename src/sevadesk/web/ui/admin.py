@@ -1,0 +1,119 @@
+"""Admin: the organisation (units, users, routing rules, templates, SLA policies) edited as
+its YAML file — upload or edit, validated with errors that name the key, a diff preview,
+then applied and recorded (who, when, the diff) in the configuration history."""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from sevadesk.routing.orgfile import OrgFileError, parse_org_text
+from sevadesk.store import tables as t
+from sevadesk.store.org_repo import apply_org, current_org_text, record_config_change
+from sevadesk.web.ui.desk import TEMPLATES
+from sevadesk.web.ui.session import CurrentDeskUser, DeskUser, check_csrf
+
+router = APIRouter(prefix="/desk/admin", include_in_schema=False)
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def _allowed(user: DeskUser) -> bool:
+    # The org file describes the whole tree: only an admin of the top unit may change it.
+    return user.actor.role == "admin" and user.actor.scope_path.count("/") <= 2
+
+
+def _page(request: Request, user: DeskUser, status: int = 200, **context: Any) -> Response:
+    if not _allowed(user):
+        return HTMLResponse("Only an administrator of the whole organisation may change it.", 403)
+    with request.app.state.engine.connect() as conn:
+        history = conn.execute(
+            select(t.config_changes.c.at, t.config_changes.c.actor, t.config_changes.c.summary)
+            .order_by(t.config_changes.c.id.desc())
+            .limit(10)
+        ).all()
+        current = current_org_text(conn)
+    return TEMPLATES.TemplateResponse(
+        request,
+        "admin.html",
+        {
+            "t": user.t,
+            "user": user,
+            "lang": user.lang,
+            "history": history,
+            "text": context.pop("text", current),
+            **context,
+        },
+        status_code=status,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def admin(request: Request, user: CurrentDeskUser) -> Response:
+    return _page(request, user)
+
+
+async def _text(request: Request, user: DeskUser) -> tuple[str, dict[str, Any]]:
+    form = await request.form()
+    check_csrf(user, dict(form))
+    upload = form.get("file")
+    if upload is not None and hasattr(upload, "read") and getattr(upload, "filename", ""):
+        raw = await upload.read(MAX_UPLOAD + 1)
+        if len(raw) > MAX_UPLOAD:
+            return "", {"errors": ["the file is larger than 5 MB"]}
+        return raw.decode("utf-8", "replace"), {}
+    return str(form.get("text", "")), {}
+
+
+@router.post("/preview", response_class=HTMLResponse)
+async def preview(request: Request, user: CurrentDeskUser) -> Response:
+    text, problems = await _text(request, user)
+    if problems:
+        return await run_in_threadpool(lambda: _page(request, user, 400, text=text, **problems))
+    try:
+        parse_org_text(text)
+    except OrgFileError as exc:
+        errors = exc.problems
+        return await run_in_threadpool(lambda: _page(request, user, 400, text=text, errors=errors))
+
+    def diff() -> Response:
+        with request.app.state.engine.connect() as conn:
+            current = current_org_text(conn)
+        lines = list(
+            difflib.unified_diff(
+                current.splitlines(), text.splitlines(), "current", "new", lineterm=""
+            )
+        )
+        return _page(request, user, text=text, diff=lines, ready=True)
+
+    return await run_in_threadpool(diff)
+
+
+@router.post("/apply", response_class=HTMLResponse)
+async def apply(request: Request, user: CurrentDeskUser) -> Response:
+    text, problems = await _text(request, user)
+    if problems:
+        return await run_in_threadpool(lambda: _page(request, user, 400, text=text, **problems))
+    if not _allowed(user):
+        return HTMLResponse("Only an administrator of the whole organisation may change it.", 403)
+    try:
+        spec = parse_org_text(text)
+    except OrgFileError as exc:
+        errors = exc.problems
+        return await run_in_threadpool(lambda: _page(request, user, 400, text=text, errors=errors))
+
+    def run() -> Response:
+        with request.app.state.engine.begin() as conn:
+            summary = apply_org(conn, spec)
+            record_config_change(conn, user.actor.label, text, request.app.state.clock.now())
+        done = (
+            f"Applied: {summary.units} units, {summary.users} users, {summary.sla_policies} SLA "
+            f"policies, {summary.templates} templates."
+        )
+        return _page(request, user, text=text, applied=done)
+
+    return await run_in_threadpool(run)
