@@ -110,16 +110,11 @@ def units(
         .order_by(U.path)
     ).all()
     out = []
-    c = t.tickets.c
-    open_by_unit = conn.execute(
-        select(c.unit_id, func.count())
-        .where(c.status.in_(["new", "assigned", "in_progress", "awaiting_citizen"]))
-        .group_by(c.unit_id)
-    ).all()
+    open_by_unit = backlog(conn, parent_path)
     paths = dict(conn.execute(select(U.id, U.path)).all())
     for child in children:
         figures = summary(conn, child.path, period)
-        backlog = sum(n for uid, n in open_by_unit if paths.get(uid, "").startswith(child.path))
+        waiting = sum(n for uid, n in open_by_unit if paths.get(uid, "").startswith(child.path))
         has_children = (
             conn.execute(select(U.id).where(U.parent_id == child.id).limit(1)).first() is not None
         )
@@ -128,7 +123,7 @@ def units(
                 "code": child.code,
                 "name": child.name,
                 "kind": child.kind,
-                "backlog": backlog,
+                "backlog": waiting,
                 "drill": has_children,
                 **figures,
             }
@@ -136,18 +131,45 @@ def units(
     return out
 
 
+_BACKLOG: dict[tuple[int, str], tuple[float, list[tuple[int, int]]]] = {}
+BACKLOG_SECONDS = 30.0
+
+
+def backlog(conn: Connection, path: str) -> list[tuple[int, int]]:
+    """(unit id, open tickets) for the subtree: a count over open tickets only (index on
+    status, unit), kept for 30 seconds so a busy reports page does not repeat it."""
+    import time
+
+    key = (id(conn.engine), path)
+    hit = _BACKLOG.get(key)
+    if hit is not None and time.monotonic() - hit[0] < BACKLOG_SECONDS:
+        return hit[1]
+    c = t.tickets.c
+    subtree = select(U.id).where(U.path.startswith(path, autoescape=True))
+    rows = [
+        (int(uid), int(n))
+        for uid, n in conn.execute(
+            select(c.unit_id, func.count())
+            .where(c.status.in_(["new", "assigned", "in_progress", "awaiting_citizen"]))
+            .where(c.unit_id.in_(subtree))
+            .group_by(c.unit_id)
+        )
+    ]
+    _BACKLOG[key] = (time.monotonic(), rows)
+    return rows
+
+
 def categories(conn: Connection, path: str, period: Period, today: date) -> list[dict[str, Any]]:
     """Tickets opened per category; a spike is today at least twice the average of the
     previous seven days and at least five tickets."""
     week = Period.last(8, today)
+    c = t.rollups_category.c
     rows = conn.execute(
-        _in(
-            select(R.category, R.day, func.sum(R.opened).label("opened")),
-            path,
-            Period(min(period.start, week.start), period.end),
-        )
-        .where(R.category != "")
-        .group_by(R.category, R.day)
+        select(c.category, c.day, func.sum(c.opened).label("opened"))
+        .join(t.units, U.id == c.unit_id)
+        .where(U.path.startswith(path, autoescape=True))
+        .where(c.day >= min(period.start, week.start), c.day <= period.end)
+        .group_by(c.category, c.day)
     ).all()
     per: dict[str, dict[str, int]] = {}
     for r in rows:

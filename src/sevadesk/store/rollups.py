@@ -59,13 +59,14 @@ def bump(conn: Connection, increments: Iterable[tuple[Key, dict[str, int]]]) -> 
     hourly = sorted(
         totals.items(), key=lambda kv: (kv[0].unit_id, kv[0].category, kv[0].day, kv[0].hour)
     )
-    daily: dict[tuple[int, str, str], dict[str, int]] = defaultdict(
-        lambda: dict.fromkeys(COUNTERS, 0)
-    )
+    daily: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTERS, 0))
+    by_category: dict[tuple[int, str, str], int] = defaultdict(int)
     for key, counts in hourly:
-        row = daily[(key.unit_id, key.category, key.day)]
+        row = daily[(key.unit_id, key.day)]
         for name in COUNTERS:
             row[name] += counts[name]
+        if key.category and counts["opened"]:
+            by_category[(key.unit_id, key.category, key.day)] += counts["opened"]
     _upsert(
         conn,
         "rollups",
@@ -75,14 +76,28 @@ def bump(conn: Connection, increments: Iterable[tuple[Key, dict[str, int]]]) -> 
     _upsert(
         conn,
         "rollups_daily",
-        ["unit_id", "category", "day"],
+        ["unit_id", "day"],
         [(*k, *(v[c] for c in COUNTERS)) for k, v in sorted(daily.items())],
     )
+    if by_category:
+        _upsert(
+            conn,
+            "rollups_category",
+            ["unit_id", "category", "day"],
+            [(*k, n) for k, n in sorted(by_category.items())],
+            ("opened",),
+        )
 
 
-def _upsert(conn: Connection, table: str, keys: list[str], rows: list[tuple[object, ...]]) -> None:
-    columns = [*keys, *COUNTERS]
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in COUNTERS)
+def _upsert(
+    conn: Connection,
+    table: str,
+    keys: list[str],
+    rows: list[tuple[object, ...]],
+    counters: tuple[str, ...] = COUNTERS,
+) -> None:
+    columns = [*keys, *counters]
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
     marker = "%s" if conn.dialect.name == "postgresql" else "?"
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) "

@@ -485,7 +485,7 @@ def _rollup_table(name: str, hourly: bool) -> Table:
         name,
         metadata,
         Column("unit_id", Id, ForeignKey("units.id"), primary_key=True),
-        Column("category", String(40), primary_key=True),  # '' when none
+        *([Column("category", String(40), primary_key=True)] if hourly else []),  # '' if none
         Column("day", String(10), primary_key=True),  # YYYY-MM-DD (UTC)
         *([Column("hour", Integer, primary_key=True)] if hourly else []),
         Column("received", Integer, nullable=False, server_default="0"),
@@ -507,10 +507,20 @@ def _rollup_table(name: str, hourly: bool) -> Table:
     )
 
 
-# Hour by hour (today's curve) and day by day (everything longer): a 30-day report sums a
-# few thousand daily rows whatever the number of tickets.
+# Hour by hour with the category (the export, curves within a day), and day by day per unit
+# (every report over a period): a 30-day report of the whole organisation sums a few
+# thousand rows whatever the number of tickets. Category trends have their own narrow table.
 rollups = _rollup_table("rollups", hourly=True)
 rollups_daily = _rollup_table("rollups_daily", hourly=False)
+rollups_category = Table(
+    "rollups_category",
+    metadata,
+    Column("unit_id", Id, ForeignKey("units.id"), primary_key=True),
+    Column("category", String(40), primary_key=True),
+    Column("day", String(10), primary_key=True),
+    Column("opened", Integer, nullable=False, server_default="0"),
+    Index("ix_rollups_category_day", "day"),
+)
 
 # Every change to the organisation's configuration (org file loads, admin uploads): who,
 # when, and the diff. Append-only, like the ticket audit trail.

@@ -33,11 +33,11 @@ COUNTERS = [
 
 
 def _table(name: str, hourly: bool) -> None:
-    keys = ["unit_id", "category", "day", *(["hour"] if hourly else [])]
+    keys = ["unit_id", *(["category"] if hourly else []), "day", *(["hour"] if hourly else [])]
     op.create_table(
         name,
         sa.Column("unit_id", Id, nullable=False),
-        sa.Column("category", sa.String(length=40), nullable=False),
+        *([sa.Column("category", sa.String(length=40), nullable=False)] if hourly else []),
         sa.Column("day", sa.String(length=10), nullable=False),
         *([sa.Column("hour", sa.Integer(), nullable=False)] if hourly else []),
         *[sa.Column(c, sa.Integer(), nullable=False, server_default="0") for c in COUNTERS],
@@ -50,6 +50,18 @@ def _table(name: str, hourly: bool) -> None:
 def upgrade() -> None:
     _table("rollups", hourly=True)
     _table("rollups_daily", hourly=False)
+    op.create_table(
+        "rollups_category",
+        sa.Column("unit_id", Id, nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
+        sa.Column("day", sa.String(length=10), nullable=False),
+        sa.Column("opened", sa.Integer(), nullable=False, server_default="0"),
+        sa.ForeignKeyConstraint(
+            ["unit_id"], ["units.id"], name=op.f("fk_rollups_category_unit_id_units")
+        ),
+        sa.PrimaryKeyConstraint("unit_id", "category", "day", name=op.f("pk_rollups_category")),
+    )
+    op.create_index("ix_rollups_category_day", "rollups_category", ["day"])
     op.create_index("ix_tickets_status_unit", "tickets", ["status", "unit_id"])
     op.create_table(
         "config_changes",
@@ -66,5 +78,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("config_changes")
     op.drop_index("ix_tickets_status_unit", "tickets")
+    op.drop_table("rollups_category")
     op.drop_table("rollups_daily")
     op.drop_table("rollups")
