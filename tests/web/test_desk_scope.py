@@ -124,3 +124,83 @@ def test_queues_and_search_filter_the_inbox(client: TestClient, pipeline: Pipeli
     assert "No tickets here" in client.get("/desk?queue=mine").text
     assert client.get("/desk?queue=mine&fragment=1").text.count("<tr") == 1
     assert client.get("/desk?queue=nonsense").status_code == 200  # unknown queues are ignored
+
+
+def test_merging_moves_the_messages_and_audits_both_tickets(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet("@Uppolice my phone was snatched near Hazratganj, Lucknow 226001", author_id="1"),
+            tweet(
+                "@Uppolice phone snatching at Hazratganj crossing, Lucknow 226001, please act",
+                author_id="2",
+                minutes=40,
+            ),
+        ),
+    )
+    with org_engine.connect() as conn:
+        first, second = (
+            conn.execute(select(t.tickets.c.ref).order_by(t.tickets.c.id)).scalars().all()
+        )
+    csrf = sign_in(client, "lko.agent", "lko-password")
+    answer = client.post(
+        f"/desk/t/{second}/merge",
+        data={"csrf": csrf, "into": first.lower()},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and "error" not in answer.headers["location"]
+    with org_engine.connect() as conn:
+        rows = dict(conn.execute(select(t.tickets.c.ref, t.tickets.c.status)).all())
+        count = conn.execute(
+            select(t.tickets.c.message_count).where(t.tickets.c.ref == first)
+        ).scalar_one()
+        actions = set(conn.execute(select(t.ticket_events.c.action)).scalars())
+    assert rows[second] == "merged" and count == 2 and {"merged", "merged_in"} <= actions
+    again = client.post(
+        f"/desk/t/{first}/merge", data={"csrf": csrf, "into": second}, follow_redirects=False
+    )
+    assert "error=" in again.headers["location"]  # not into a merged ticket
+
+
+def test_the_incident_view_lists_its_tickets_and_answers_them_all(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            *[
+                tweet(
+                    f"@RailMinIndia train 12951 coach B{i} has no water at all",
+                    author_id=str(50 + i),
+                    minutes=i,
+                )
+                for i in range(4)
+            ]
+        ),
+    )
+    with org_engine.connect() as conn:
+        ref = conn.execute(select(t.incidents.c.ref)).scalar_one()
+        tickets = (
+            conn.execute(select(t.tickets.c.ref).where(t.tickets.c.incident_id.is_not(None)))
+            .scalars()
+            .all()
+        )
+    csrf = sign_in(client, "rly.agent", "rly-password")
+    page = client.get(f"/desk/incidents/{ref}").text
+    assert all(f'data-ref="{r}"' in page for r in tickets)
+    client.post(
+        f"/desk/incidents/{ref}/reply", data={"csrf": csrf, "body": "Water will be filled at Kota."}
+    )
+    with org_engine.connect() as conn:
+        queued = conn.execute(
+            select(func.count())
+            .select_from(t.outbox)
+            .where(t.outbox.c.body == "Water will be filled at Kota.")
+        ).scalar_one()
+    assert queued == len(tickets) >= 3
+    sign_in(client, "lko.agent", "lko-password")
+    assert client.get(f"/desk/incidents/{ref}").status_code == 404  # outside a police agent's scope

@@ -739,3 +739,50 @@ def add_note(conn: Connection, actor: Actor, ref: str, note: str, now: datetime)
         raise InvalidRequest("the note is empty")
     _audit(conn, ticket["id"], actor, "note", now, None, None, note[:4000])
     return {"ref": ref}
+
+
+def merge(conn: Connection, actor: Actor, ref: str, into: str, now: datetime) -> dict[str, Any]:
+    """The same problem reported twice: the messages move to `into`, this ticket becomes
+    merged (pointing at it), and both audit trails say so."""
+    ticket = _writable(conn, actor, ref)
+    target = _writable(conn, actor, into.strip().upper())
+    if target["id"] == ticket["id"]:
+        raise InvalidRequest("a ticket cannot be merged into itself")
+    if target["status"] in ("closed", "merged", "rejected"):
+        raise InvalidRequest(f"{target['ref']} is {target['status']}: merge into an open ticket")
+    check_transition(ticket["status"], TicketStatus.MERGED.value)
+    m, c = t.messages.c, t.tickets.c
+    moved = conn.execute(
+        update(t.messages).where(m.ticket_id == ticket["id"]).values(ticket_id=target["id"])
+    ).rowcount
+    conn.execute(
+        update(t.tickets)
+        .where(c.id == target["id"])
+        .values(message_count=c.message_count + moved, updated_at=now)
+    )
+    conn.execute(
+        update(t.tickets)
+        .where(c.id == ticket["id"])
+        .values(status=TicketStatus.MERGED.value, updated_at=now, closed_at=now)
+    )
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "merged",
+        now,
+        {"status": ticket["status"]},
+        {"status": "merged", "into": target["ref"]},
+        f"merged into {target['ref']}",
+    )
+    _audit(
+        conn,
+        target["id"],
+        actor,
+        "merged_in",
+        now,
+        None,
+        {"from": ref, "messages": moved},
+        f"{ref} merged into this ticket",
+    )
+    return {"ref": ref, "into": target["ref"], "messages": moved}

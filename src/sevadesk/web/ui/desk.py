@@ -36,6 +36,7 @@ from sevadesk.tickets.queries import (
     QUEUES,
     TicketFilter,
     TicketNotFound,
+    incident_detail,
     list_tickets,
     ticket_detail,
 )
@@ -253,6 +254,13 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             if citizen is not None
             else []
         )
+        incident_ref = (
+            conn.execute(
+                select(t.incidents.c.ref).where(t.incidents.c.id == ticket.get("incident_id"))
+            ).scalar()
+            if ticket.get("incident_id")
+            else None
+        )
         rt = t.reply_templates.c
         templates = conn.execute(
             select(rt.code, rt.language, rt.body).order_by(rt.code, rt.language)
@@ -276,6 +284,7 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             "user": user,
             "ticket": ticket,
             "earlier": earlier,
+            "incident_ref": incident_ref,
             "templates": templates,
             "units": units,
             "users": users,
@@ -372,6 +381,69 @@ async def note(ref: str, request: Request, user: CurrentDeskUser) -> Response:
         ref,
         lambda conn, form, now: actions.add_note(conn, user.actor, ref, form.get("note", ""), now),
     )
+
+
+@router.post("/t/{ref}/merge")
+async def merge(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    return await _act(
+        request,
+        user,
+        ref,
+        lambda conn, form, now: actions.merge(conn, user.actor, ref, form.get("into", ""), now),
+    )
+
+
+@router.get("/incidents/{incident_ref}", response_class=HTMLResponse)
+def incident(incident_ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    """A mass incident: every linked ticket, and one reply that reaches all their citizens."""
+    with request.app.state.engine.connect() as conn:
+        try:
+            data = incident_detail(conn, user.actor, incident_ref)
+        except TicketNotFound:
+            return TEMPLATES.TemplateResponse(
+                request,
+                "not_found.html",
+                {"t": user.t, "user": user, "ref": incident_ref, "lang": user.lang},
+                status_code=404,
+            )
+    return TEMPLATES.TemplateResponse(
+        request,
+        "incident.html",
+        {
+            "t": user.t,
+            "user": user,
+            "lang": user.lang,
+            "incident": data,
+            "flash": request.query_params.get("flash"),
+            "error": request.query_params.get("error"),
+        },
+    )
+
+
+@router.post("/incidents/{incident_ref}/reply")
+async def incident_reply(incident_ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(user, form)
+
+    def run() -> str | None:
+        try:
+            with request.app.state.engine.begin() as conn:
+                actions.reply_to_incident(
+                    conn,
+                    user.actor,
+                    incident_ref,
+                    form.get("body", ""),
+                    form.get("key")
+                    or f"incident-{incident_ref}-{request.app.state.clock.now().timestamp()}",
+                    request.app.state.clock.now(),
+                )
+        except _ACTION_ERRORS as exc:
+            return str(exc)
+        return None
+
+    error = await run_in_threadpool(run)
+    query = urlencode({"error": error} if error else {"flash": "1"})
+    return RedirectResponse(f"/desk/incidents/{incident_ref}?{query}", status_code=303)
 
 
 @router.get("/count")

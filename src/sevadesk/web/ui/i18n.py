@@ -58,6 +58,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "shortcuts": "Keys: j/k move · Enter open · / search · r reply",
         "due": "Due",
         "reports": "Reports",
+        "merge": "Merge",
+        "merge_into": "Same problem as ticket",
+        "reply_all": "Reply to every citizen of this incident",
+        "tickets": "Tickets",
     },
     "hi": {
         "desk": "डेस्क",
@@ -113,6 +117,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "shortcuts": "कुंजियाँ: j/k चलें · Enter खोलें · / खोजें · r उत्तर",
         "due": "नियत समय",
         "reports": "रिपोर्ट",
+        "merge": "मिलाएँ",
+        "merge_into": "इसी समस्या की शिकायत",
+        "reply_all": "इस घटना के सभी नागरिकों को उत्तर",
+        "tickets": "शिकायतें",
     },
 }
 
