@@ -154,3 +154,16 @@ def test_resolving_changes_the_counters_and_the_export_streams_every_row(
     rows = list(csv.DictReader(io.StringIO(export.text)))
     assert sum(int(r["opened"]) for r in rows) == 1 and sum(int(r["resolved"]) for r in rows) == 1
     assert {r["unit"] for r in rows} == {"UPP-LUCKNOW"}
+
+
+def test_every_desk_text_exists_in_hindi() -> None:
+    from sevadesk.web.ui.i18n import TEXTS
+
+    assert set(TEXTS["hi"]) == set(TEXTS["en"])
+
+
+def test_the_reports_page_speaks_hindi(client: TestClient, two_tickets: list[str]) -> None:
+    sign_in(client, "admin", "admin-password")
+    client.cookies.set("seva_lang", "hi")
+    page = client.get("/desk/reports").text
+    assert "दर्ज शिकायतें" in page and "समय सीमा में निपटान" in page
