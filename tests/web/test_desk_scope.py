@@ -103,24 +103,30 @@ def test_signing_out_ends_the_session(client: TestClient) -> None:
     assert client.get("/desk", follow_redirects=False).status_code == 303
 
 
-def test_queues_and_search_filter_the_inbox(client: TestClient, pipeline: Pipeline) -> None:
+def test_queues_and_search_filter_the_inbox(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
     pipeline.ingest(
         "x",
         "test",
         lines(
             tweet("@Uppolice my phone was snatched near Hazratganj, Lucknow 226001", author_id="1"),
             tweet(
-                "@Uppolice loud music all night in Gomti Nagar, Lucknow 226010",
+                "@Uppolice fake call centre cheated me of Rs 5000 online, Gomti Nagar, Lucknow 226010",
                 author_id="2",
+                username="citizen_b",
                 minutes=1,
             ),
         ),
     )
+    with org_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.tickets)).scalar_one() == 2
     sign_in(client, "lko.agent", "lko-password")
     assert "Hazratganj" in client.get("/desk?q=hazratganj").text
     assert "Gomti" not in client.get("/desk?q=hazratganj").text
     sos = client.get("/desk?queue=sos&fragment=1").text
-    assert "Hazratganj" in sos and "Gomti" not in sos  # a snatching is an SOS; music is not
+    assert "Hazratganj" in sos and "Gomti" not in sos  # a snatching is an SOS; a fraud is not
+    assert "Gomti" in client.get("/desk?category=cyber_fraud&fragment=1").text
     assert "No tickets here" in client.get("/desk?queue=mine").text
     assert client.get("/desk?queue=mine&fragment=1").text.count("<tr") == 1
     assert client.get("/desk?queue=nonsense").status_code == 200  # unknown queues are ignored
@@ -204,3 +210,46 @@ def test_the_incident_view_lists_its_tickets_and_answers_them_all(
     assert queued == len(tickets) >= 3
     sign_in(client, "lko.agent", "lko-password")
     assert client.get(f"/desk/incidents/{ref}").status_code == 404  # outside a police agent's scope
+
+
+def test_full_text_search_finds_words_in_any_script_and_survives_any_input(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sevadesk.store.users_repo import actor_by_username
+    from sevadesk.tickets.queries import TicketFilter, list_tickets
+
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet("@Uppolice हज़रतगंज में मेरा मोबाइल छीन लिया गया, लखनऊ 226001", author_id="1"),
+            tweet(
+                "@Uppolice my bike was stolen in Gomti Nagar, Lucknow 226010, please help",
+                author_id="2",
+                username="citizen_b",
+                minutes=1,
+            ),
+        ),
+    )
+    sign_in(client, "lko.agent", "lko-password")
+    assert "मोबाइल" in client.get("/desk?q=मोबाइल").text
+    assert "Gomti" in client.get("/desk?q=gomt").text  # the last word is a prefix
+    assert "Gomti" not in client.get("/desk?q=bike+मोबाइल").text  # every word required
+    assert "Gomti" not in client.get("/desk?q=ike").text  # words, not substrings
+
+    with org_engine.connect() as conn:
+        agent = actor_by_username(conn, "lko.agent")
+    assert agent is not None
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.text(max_size=30))
+    def hostile(text: str) -> None:
+        with org_engine.connect() as conn:
+            list_tickets(conn, agent, TicketFilter(search=text), 10, None)
+
+    hostile()
+    for text in ['"', "NEAR(a b)", "a OR b*", "-x", "*", "\\'", "a AND"]:
+        assert client.get("/desk", params={"q": text}).status_code == 200

@@ -136,8 +136,9 @@ BACKLOG_SECONDS = 30.0
 
 
 def backlog(conn: Connection, path: str) -> list[tuple[int, int]]:
-    """(unit id, open tickets) for the subtree: a count over open tickets only (index on
-    status, unit), kept for 30 seconds so a busy reports page does not repeat it."""
+    """(unit id, open tickets) for the subtree: a count over its units' open tickets only
+    (the unit, status, id index), kept for 30 seconds so a busy reports page does not
+    repeat it."""
     import time
 
     key = (id(conn.engine), path)

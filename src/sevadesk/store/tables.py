@@ -164,8 +164,6 @@ tickets = Table(
     Index("ix_tickets_incident_key", "incident_key", "incident_id", "opened_at"),
     Index("ix_tickets_citizen_status", "citizen_id", "status"),
     Index("ix_tickets_opened_at", "opened_at"),
-    # Open tickets per unit (backlog) without reading closed ones.
-    Index("ix_tickets_status_unit", "status", "unit_id"),
 )
 
 messages = Table(

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, literal_column, select, table
+from sqlalchemy import column as sql_column
 
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import Actor
@@ -104,6 +106,30 @@ def _row(row: Any) -> dict[str, Any]:
     return data
 
 
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _matches(conn: Connection, text: str) -> Any:
+    """Full-text match on the ticket's (masked) text, every word required, the last as a
+    prefix; or the exact reference. FTS5 on SQLite, tsvector on PostgreSQL (migration 0011)."""
+    c = t.tickets.c
+    text = text.replace("\x00", "")  # PostgreSQL refuses NUL in text parameters
+    words = _WORD.findall(text.lower())[:8]
+    by_ref = c.ref == text.strip().upper()
+    if not words:
+        return by_ref
+    if conn.dialect.name == "postgresql":
+        query = " & ".join([*words[:-1], words[-1] + ":*"])
+        return by_ref | func.to_tsvector("simple", c.summary).op("@@")(
+            func.to_tsquery("simple", query)
+        )
+    # Each word quoted (so nothing in it is FTS syntax), the last one as a prefix.
+    match = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
+    fts = table("tickets_fts", sql_column("rowid"))
+    ids = select(fts.c.rowid).where(literal_column("tickets_fts").op("MATCH")(match.strip()))
+    return by_ref | c.id.in_(ids)
+
+
 def _queue(q: Any, flt: TicketFilter, actor: Actor) -> Any:
     c = t.tickets.c
     if flt.queue is None:
@@ -165,8 +191,7 @@ def list_tickets(
             q = q.where(column == value)
     q = _queue(q, flt, actor)
     if flt.search:
-        needle = flt.search.strip()
-        q = q.where(c.summary.ilike(f"%{needle}%", escape="\\") | (c.ref == needle.upper()))
+        q = q.where(_matches(conn, flt.search))
     if flt.since is not None:
         q = q.where(c.opened_at >= flt.since)
     if cursor:

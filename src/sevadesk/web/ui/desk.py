@@ -146,7 +146,7 @@ def _filter(request: Request, now: datetime) -> TicketFilter:
     p = request.query_params
 
     def get(name: str) -> str | None:
-        value = p.get(name)
+        value = (p.get(name) or "").replace("\x00", "")
         return value if value else None
 
     queue = get("queue")

@@ -1,4 +1,4 @@
-"""rollups: report counters per unit, category, day (and hour); backlog index; config changes
+"""rollups: report counters per unit, category, day (and hour); config changes
 
 Revision ID: 0010
 Revises: 0009
@@ -62,7 +62,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("unit_id", "category", "day", name=op.f("pk_rollups_category")),
     )
     op.create_index("ix_rollups_category_day", "rollups_category", ["day"])
-    op.create_index("ix_tickets_status_unit", "tickets", ["status", "unit_id"])
     op.create_table(
         "config_changes",
         sa.Column("id", Id, nullable=False),
@@ -77,7 +76,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("config_changes")
-    op.drop_index("ix_tickets_status_unit", "tickets")
     op.drop_table("rollups_category")
     op.drop_table("rollups_daily")
     op.drop_table("rollups")
