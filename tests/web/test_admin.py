@@ -79,3 +79,10 @@ def test_a_change_is_previewed_as_a_diff_then_applied_and_recorded(
     assert (
         client.post("/desk/admin/apply", data={"csrf": "forged", "text": text}).status_code == 403
     )
+
+
+def test_the_admin_and_public_pages_speak_hindi(client: TestClient) -> None:
+    client.cookies.set("seva_lang", "hi")
+    assert "शिकायत डेस्क का सार्वजनिक रिकॉर्ड" in client.get("/public").text
+    sign_in(client, "admin", "admin-password")
+    assert "जाँचें और अंतर देखें" in client.get("/desk/admin").text

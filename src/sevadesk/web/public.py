@@ -20,6 +20,8 @@ from sevadesk.channels.open311.georeport import GeoReportError, request_payload
 from sevadesk.reports.figures import Period, public_offices
 from sevadesk.tickets.queries import public_tickets
 from sevadesk.web.filing import file_request, taxonomy
+from sevadesk.web.ui.i18n import translator
+from sevadesk.web.ui.session import language
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "ui" / "templates"))
@@ -113,5 +115,11 @@ def public_page(request: Request) -> Response:
     return TEMPLATES.TemplateResponse(
         request,
         "public.html",
-        {"offices": offices, "ref": ref, "ticket": found[0] if found else None},
+        {
+            "offices": offices,
+            "ref": ref,
+            "ticket": found[0] if found else None,
+            "t": translator(language(request)),
+            "lang": language(request),
+        },
     )
