@@ -253,3 +253,36 @@ def test_full_text_search_finds_words_in_any_script_and_survives_any_input(
     hostile()
     for text in ['"', "NEAR(a b)", "a OR b*", "-x", "*", "\\'", "a AND"]:
         assert client.get("/desk", params={"q": text}).status_code == 200
+
+
+def test_the_inbox_filters_by_label_and_sorts(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet(
+                "@RailMinIndia kumbh special train coach B2 no water, very crowded", author_id="1"
+            ),
+            tweet(
+                "@RailMinIndia train 12951 coach S4 fan not working",
+                author_id="2",
+                username="citizen_b",
+                minutes=1,
+            ),
+        ),
+    )
+    with org_engine.connect() as conn:
+        refs = conn.execute(select(t.tickets.c.ref).order_by(t.tickets.c.id)).scalars().all()
+    assert len(refs) == 2
+    sign_in(client, "rly.agent", "rly-password")
+    labelled = client.get("/desk?label=kumbh&fragment=1").text
+    assert refs[0] in labelled and refs[1] not in labelled
+    newest = client.get("/desk?fragment=1").text
+    oldest = client.get("/desk?sort=oldest&fragment=1").text
+    assert newest.index(refs[1]) < newest.index(refs[0]) and oldest.index(refs[0]) < oldest.index(
+        refs[1]
+    )
+    assert client.get("/desk?sort=due").status_code == 200
+    assert client.get("/desk?sort=priority").status_code == 200

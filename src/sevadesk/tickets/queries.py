@@ -42,6 +42,9 @@ class TicketFilter:
     queue: str | None = None
     search: str | None = None
     now: datetime | None = None
+    label: str | None = None
+    # newest (default) | oldest | due (resolution deadline first) | priority
+    sort: str | None = None
 
 
 _OPEN = ("new", "assigned", "in_progress", "awaiting_citizen")
@@ -107,6 +110,16 @@ def _row(row: Any) -> dict[str, Any]:
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+SORTS = ("newest", "oldest", "due", "priority")
+
+
+def _has_label(conn: Connection, label: str) -> Any:
+    c = t.tickets.c
+    label = label.replace("\x00", "")
+    if conn.dialect.name == "postgresql":
+        return c.labels.op("@>")(func.to_jsonb(func.json_build_array(label)))
+    each = func.json_each(c.labels).table_valued("value")
+    return select(each.c.value).where(each.c.value == label).exists()
 
 
 def _matches(conn: Connection, text: str) -> Any:
@@ -192,11 +205,25 @@ def list_tickets(
     q = _queue(q, flt, actor)
     if flt.search:
         q = q.where(_matches(conn, flt.search))
+    if flt.label:
+        q = q.where(_has_label(conn, flt.label))
     if flt.since is not None:
         q = q.where(c.opened_at >= flt.since)
-    if cursor:
-        q = q.where(c.id < decode_cursor(cursor))
-    rows = conn.execute(q.order_by(c.id.desc()).limit(limit + 1)).all()
+    sort = flt.sort or "newest"
+    if sort not in SORTS:
+        raise BadFilter(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
+    if cursor and sort in ("newest", "oldest"):
+        last = decode_cursor(cursor)
+        q = q.where(c.id < last if sort == "newest" else c.id > last)
+    order = {
+        "newest": [c.id.desc()],
+        "oldest": [c.id.asc()],
+        "due": [c.resolution_due.is_(None), c.resolution_due.asc(), c.id.asc()],
+        "priority": [c.priority.asc(), c.id.desc()],
+    }[sort]
+    rows = conn.execute(q.order_by(*order).limit(limit + 1)).all()
+    if sort not in ("newest", "oldest"):
+        rows = rows[:limit]  # keyset pages follow the id; other orders show the first page
     page = [_row(r) for r in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return page, next_cursor

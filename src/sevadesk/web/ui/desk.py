@@ -34,6 +34,7 @@ from sevadesk.store.users_repo import actor_for_password, close_session, open_se
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import (
     QUEUES,
+    SORTS,
     TicketFilter,
     TicketNotFound,
     incident_detail,
@@ -53,7 +54,7 @@ from sevadesk.web.ui.session import (
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-FILTERS = ("queue", "status", "category", "urgency", "language", "channel", "q")
+FILTERS = ("queue", "status", "category", "urgency", "language", "channel", "label", "q", "sort")
 _ACTION_ERRORS = (
     actions.InvalidRequest,
     IllegalTransition,
@@ -159,6 +160,8 @@ def _filter(request: Request, now: datetime) -> TicketFilter:
         queue=queue if queue in QUEUES else None,
         search=get("q"),
         now=now,
+        label=get("label"),
+        sort=get("sort") if get("sort") in SORTS else None,
     )
 
 
@@ -179,6 +182,7 @@ def inbox(request: Request, user: CurrentDeskUser) -> Response:
         "queues": QUEUES,
         "categories": categories,
         "next_url": f"/desk?{urlencode({**current, 'cursor': cursor})}" if cursor else None,
+        "sorts": SORTS,
         "now": now,
         "lang": user.lang,
     }
