@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -109,7 +109,21 @@ def _row(row: Any) -> dict[str, Any]:
     return data
 
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+def _words(text: str) -> list[str]:
+    """Words as the index cuts them: letters, digits and combining marks (a Devanagari vowel
+    sign belongs to its word), everything else a separator."""
+    words, current = [], []
+    for ch in text:
+        if ch.isalnum() or unicodedata.category(ch).startswith("M"):
+            current.append(ch)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return words
+
+
 SORTS = ("newest", "oldest", "due", "priority")
 
 
@@ -127,7 +141,7 @@ def _matches(conn: Connection, text: str) -> Any:
     prefix; or the exact reference. FTS5 on SQLite, tsvector on PostgreSQL (migration 0011)."""
     c = t.tickets.c
     text = text.replace("\x00", "")  # PostgreSQL refuses NUL in text parameters
-    words = _WORD.findall(text.lower())[:8]
+    words = _words(text.lower())[:8]
     by_ref = c.ref == text.strip().upper()
     if not words:
         return by_ref

@@ -5,7 +5,8 @@ Revises: 0010
 Create Date: 2026-11-26 04:20:00
 
 SQLite: an FTS5 index over `tickets.summary` (external content, kept in step by triggers;
-the unicode61 tokenizer splits Devanagari and Latin script alike; `detail=none` keeps no
+unicode61 with the mark categories M* as part of words, or a Devanagari word would be cut at
+every vowel sign; `detail=none` keeps no
 positions: the desk searches words and prefixes, not phrases, and inserts stay cheap). PostgreSQL: a GIN index
 on `to_tsvector('simple', summary)` ('simple': no stemming, right for mixed Hindi/English).
 """
@@ -42,7 +43,8 @@ def upgrade() -> None:
         return
     op.execute(
         "CREATE VIRTUAL TABLE tickets_fts USING fts5("
-        "summary, content='tickets', content_rowid='id', tokenize='unicode61 remove_diacritics 2', "
+        "summary, content='tickets', content_rowid='id', "
+        "tokenize=\"unicode61 remove_diacritics 2 categories 'L* N* Co M*'\", "
         "detail=none, columnsize=0)"
     )
     op.execute("INSERT INTO tickets_fts(rowid, summary) SELECT id, summary FROM tickets")
