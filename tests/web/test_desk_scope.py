@@ -239,6 +239,14 @@ def test_full_text_search_finds_words_in_any_script_and_survives_any_input(
     assert "Gomti" in client.get("/desk?q=gomt").text  # the last word is a prefix
     assert "Gomti" not in client.get("/desk?q=bike+मोबाइल").text  # every word required
     assert "Gomti" not in client.get("/desk?q=ike").text  # words, not substrings
+    with org_engine.connect() as conn:
+        gomti = conn.execute(
+            select(t.tickets.c.ref).where(t.tickets.c.summary.like("%Gomti%"))
+        ).scalar_one()
+    found = client.get("/desk", params={"q": gomti.lower(), "fragment": "1"}).text
+    assert (
+        f'data-ref="{gomti}"' in found and found.count("<tr") == 1
+    )  # a reference finds its ticket
 
     with org_engine.connect() as conn:
         agent = actor_by_username(conn, "lko.agent")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
@@ -150,11 +151,22 @@ def _matches(conn: Connection, text: str) -> Any:
         return by_ref | func.to_tsvector("simple", c.summary).op("@@")(
             func.to_tsquery("simple", query)
         )
-    # Each word quoted (so nothing in it is FTS syntax), the last one as a prefix.
-    match = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
     fts = table("tickets_fts", sql_column("rowid"))
-    ids = select(fts.c.rowid).where(literal_column("tickets_fts").op("MATCH")(match.strip()))
+    ids = select(fts.c.rowid).where(literal_column("tickets_fts").op("MATCH")(_fts_match(text)))
     return by_ref | c.id.in_(ids)
+
+
+_REF = re.compile(r"^[A-Za-z]{2,6}-\d{1,9}$")
+
+
+def _fts_match(text: str) -> str | None:
+    """The FTS5 query for `text`: each word quoted (nothing in it is FTS syntax), the last a
+    prefix; None for a ticket reference or text without words."""
+    text = text.replace("\x00", "").strip()
+    words = _words(text.lower())[:8]
+    if not words or _REF.match(text):
+        return None
+    return (" ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*').strip()
 
 
 def _queue(q: Any, flt: TicketFilter, actor: Actor) -> Any:
@@ -217,21 +229,33 @@ def list_tickets(
         if value is not None:
             q = q.where(column == value)
     q = _queue(q, flt, actor)
+    sort = flt.sort or "newest"
+    fts_order = None
     if flt.search:
-        q = q.where(_matches(conn, flt.search))
+        match = _fts_match(flt.search) if conn.dialect.name == "sqlite" else None
+        if match is not None and sort in ("newest", "oldest"):
+            # Walk the search index in id order and stop at the page: a common word in a
+            # million tickets costs a page, not the whole match list.
+            fts = table("tickets_fts", sql_column("rowid"))
+            q = q.join(fts, fts.c.rowid == c.id).where(
+                literal_column("tickets_fts").op("MATCH")(match)
+            )
+            fts_order = fts.c.rowid
+        else:
+            q = q.where(_matches(conn, flt.search))
     if flt.label:
         q = q.where(_has_label(conn, flt.label))
     if flt.since is not None:
         q = q.where(c.opened_at >= flt.since)
-    sort = flt.sort or "newest"
     if sort not in SORTS:
         raise BadFilter(f"unknown sort {sort!r} (one of {', '.join(SORTS)})")
     if cursor and sort in ("newest", "oldest"):
         last = decode_cursor(cursor)
         q = q.where(c.id < last if sort == "newest" else c.id > last)
+    key = fts_order if fts_order is not None else c.id
     order = {
-        "newest": [c.id.desc()],
-        "oldest": [c.id.asc()],
+        "newest": [key.desc()],
+        "oldest": [key.asc()],
         "due": [c.resolution_due.is_(None), c.resolution_due.asc(), c.id.asc()],
         "priority": [c.priority.asc(), c.id.desc()],
     }[sort]
