@@ -151,8 +151,11 @@ def _matches(conn: Connection, text: str) -> Any:
         return by_ref | func.to_tsvector("simple", c.summary).op("@@")(
             func.to_tsquery("simple", query)
         )
+    match = _fts_match(text)
+    if match is None:
+        return by_ref
     fts = table("tickets_fts", sql_column("rowid"))
-    ids = select(fts.c.rowid).where(literal_column("tickets_fts").op("MATCH")(_fts_match(text)))
+    ids = select(fts.c.rowid).where(literal_column("tickets_fts").op("MATCH")(match))
     return by_ref | c.id.in_(ids)
 
 
