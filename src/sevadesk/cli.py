@@ -594,14 +594,11 @@ def sla_run(database: DatabaseOpt = None) -> None:
     """Escalate every ticket whose SLA deadline has passed (the server also does this each minute)."""
     from datetime import UTC, datetime
 
-    from sevadesk.routing.escalation import run_escalations
-    from sevadesk.routing.sla import SlaBook
-    from sevadesk.tickets.actions import expire_offers
+    from sevadesk.tickets.actions import sla_pass
 
     engine = _engine(_settings(database))
     with engine.begin() as conn:
-        escalations = run_escalations(conn, datetime.now(UTC), SlaBook.load(conn))
-        deemed = expire_offers(conn, datetime.now(UTC))
+        escalations, deemed = sla_pass(conn, datetime.now(UTC))
     for e in escalations:
         out.print(
             f"{e.ref}: {e.deadline} deadline missed → level {e.level} at {e.unit}, priority {e.priority}, "

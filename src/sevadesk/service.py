@@ -118,13 +118,10 @@ class Workers:
         return self
 
     def _sla_pass(self) -> int:
-        from sevadesk.routing.escalation import run_escalations
-        from sevadesk.routing.sla import SlaBook
-        from sevadesk.tickets.actions import expire_offers
+        from sevadesk.tickets.actions import sla_pass
 
         with self.engine.begin() as conn:
-            done = run_escalations(conn, self.clock.now(), SlaBook.load(conn))
-            expire_offers(conn, self.clock.now())
+            done, _deemed = sla_pass(conn, self.clock.now())
         if done:
             log.info("sla_escalations", count=len(done))
         return 0

@@ -294,3 +294,23 @@ def test_the_inbox_filters_by_label_and_sorts(
     )
     assert client.get("/desk?sort=due").status_code == 200
     assert client.get("/desk?sort=priority").status_code == 200
+
+
+def test_submitting_the_same_reply_form_twice_queues_one_reply(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
+    pipeline.ingest(
+        "x", "test", lines(tweet("@Uppolice my phone was snatched near Hazratganj, Lucknow 226001"))
+    )
+    with org_engine.connect() as conn:
+        ref = conn.execute(select(t.tickets.c.ref)).scalar_one()
+    sign_in(client, "lko.agent", "lko-password")
+    page = client.get(f"/desk/t/{ref}").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+    key = re.search(r'name="key" value="([^"]+)"', page)
+    assert csrf and key
+    form = {"csrf": csrf.group(1), "key": key.group(1), "body": "Police are on the way."}
+    client.post(f"/desk/t/{ref}/reply", data=form)
+    client.post(f"/desk/t/{ref}/reply", data=form)  # a double click, or the browser resending
+    with org_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.outbox)).scalar_one() == 1

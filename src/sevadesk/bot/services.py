@@ -19,12 +19,11 @@ from sevadesk.pipeline.runner import Pipeline
 from sevadesk.routing.gazetteer import gazetteer
 from sevadesk.routing.pin_offices import pin_offices
 from sevadesk.store import tables as t
-from sevadesk.store.org_repo import faq_topics, triage_config
+from sevadesk.store.org_repo import faq_topics, org_taxonomy
 from sevadesk.store.users_repo import Actor
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import ticket_of_message
 from sevadesk.triage import language
-from sevadesk.triage.rules import Taxonomy
 
 BOT_SOURCE = "wa-bot"
 # The bot acts for the citizen on their own tickets: appeal, confirm a fix.
@@ -47,8 +46,9 @@ class DeskServices:
 
     # Choices ------------------------------------------------------------------------------
 
-    def agencies(self, lang: str) -> list[tuple[str, str]]:
-        """The departments under the top unit that citizens can address (they own handles)."""
+    def _departments(self) -> list[tuple[str, str, str | None, str]]:
+        """(code, name, Hindi name, first handle) of the units under the top one that
+        citizens can address (they own handles)."""
 
         def load() -> list[tuple[str, str, str | None, str]]:
             u, h = t.units.c, t.unit_handles.c
@@ -65,21 +65,22 @@ class DeskServices:
                 ).all()
             return [(r[0], r[1], r[2], r[3]) for r in rows]
 
-        rows = self._cached("agencies", load)
+        result: list[tuple[str, str, str | None, str]] = self._cached("agencies", load)
+        return result
+
+    def agencies(self, lang: str) -> list[tuple[str, str]]:
         return [
             (code, (name_hi if lang == "hi" and name_hi else name))
-            for code, name, name_hi, _ in rows
+            for code, name, name_hi, _ in self._departments()
         ]
 
     def agency_handle(self, code: str) -> str | None:
-        rows = self._cached("agencies", lambda: [])
-        return next((handle for c, _, _, handle in rows if c == code), None)
+        return next((handle for c, _, _, handle in self._departments() if c == code), None)
 
     def categories(self) -> list[str]:
         def load() -> list[str]:
             with self.engine.connect() as conn:
-                config = triage_config(conn)
-            return list(Taxonomy.load(only=config.categories).names)
+                return list(org_taxonomy(conn).names)
 
         result: list[str] = self._cached("categories", load)
         return result
@@ -164,7 +165,6 @@ class DeskServices:
             "media": description.get("media") or [],
         }
         if agency:
-            self.agencies("en")
             bot["to"] = self.agency_handle(agency)
         if "location" in place:
             bot["location"] = place["location"]

@@ -12,7 +12,7 @@ from sevadesk.domain.units import unit_path
 from sevadesk.routing.orgfile import ChannelsSpec, OrgSpec, UnitSpec
 from sevadesk.store import tables as t
 from sevadesk.store.credentials import hash_password
-from sevadesk.triage.rules import TriageConfig
+from sevadesk.triage.rules import Taxonomy, TriageConfig
 from sevadesk.triage.text import tokens
 
 
@@ -251,6 +251,11 @@ def channel_settings(conn: Connection) -> ChannelsSpec:
         select(t.org_settings.c.value).where(t.org_settings.c.key == "channels")
     ).scalar()
     return ChannelsSpec.model_validate(value or {})
+
+
+def org_taxonomy(conn: Connection) -> Taxonomy:
+    """The category taxonomy, restricted to the organisation's categories if it lists any."""
+    return Taxonomy.load(only=triage_config(conn).categories)
 
 
 def triage_config(conn: Connection) -> TriageConfig:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from sevadesk.channels.open311.georeport import GeoReportError
 from sevadesk.pipeline.runner import Pipeline
-from sevadesk.store.org_repo import triage_config
+from sevadesk.store.org_repo import org_taxonomy
 from sevadesk.tickets.queries import ticket_of_message
 from sevadesk.triage.rules import Taxonomy
 
@@ -29,8 +29,7 @@ def _pipeline(request: Request) -> Pipeline:
 
 def taxonomy(engine: Engine) -> Taxonomy:
     with engine.connect() as conn:
-        config = triage_config(conn)
-    return Taxonomy.load(only=config.categories)
+        return org_taxonomy(conn)
 
 
 def file_request(request: Request, payload: dict[str, Any], source: str) -> str | None:

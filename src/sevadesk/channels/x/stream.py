@@ -141,7 +141,30 @@ class SearchCatchUp:
         return stored
 
 
-class XStreamConsumer:
+class _XReader:
+    """What the stream consumer and the poller share: the journal, the stop flag, the budget."""
+
+    def __init__(
+        self,
+        client: XClient,
+        engine: Engine,
+        settings: Settings,
+        clock: Clock,
+        stop: threading.Event | None = None,
+    ) -> None:
+        self.client, self.engine, self.settings, self.clock = client, engine, settings, clock
+        self.intake = Intake(engine, clock)
+        self.stop = stop or threading.Event()
+        self.catch_up = SearchCatchUp(client, self.intake, self.stop.wait, self.budget_left)
+
+    def budget_left(self) -> int:
+        """Posts this month's budget still allows, across every X source."""
+        with self.engine.connect() as conn:
+            used = ledger.quota_used(conn, CHANNEL, self.clock.now())
+        return self.settings.x_monthly_read_budget - used
+
+
+class XStreamConsumer(_XReader):
     """Keeps one filtered-stream connection open and every post it carries journaled."""
 
     FLUSH_EVERY = 100  # events
@@ -155,20 +178,12 @@ class XStreamConsumer:
         clock: Clock,
         stop: threading.Event | None = None,
     ) -> None:
-        self.client, self.engine, self.settings, self.clock = client, engine, settings, clock
-        self.intake = Intake(engine, clock)
-        self.stop = stop or threading.Event()
+        super().__init__(client, engine, settings, clock, stop)
         self.backoff = Backoff()
         self.rules: list[str] = []
         self.connections = 0
-        self.catch_up = SearchCatchUp(client, self.intake, self.stop.wait, self.budget_left)
 
-    # Budget and ledger -------------------------------------------------------------------
-
-    def budget_left(self) -> int:
-        with self.engine.connect() as conn:
-            used = ledger.quota_used(conn, CHANNEL, self.clock.now())
-        return self.settings.x_monthly_read_budget - used
+    # Ledger --------------------------------------------------------------------------------
 
     def _state(self, state: str, error: str | None = None) -> None:
         with self.engine.begin() as conn:
@@ -324,28 +339,10 @@ class _BudgetExhausted(Exception):
     pass
 
 
-class XSearchPoller:
+class XSearchPoller(_XReader):
     """For accounts without stream access: recent search every interval, from `since_id`.
 
     The interval stretches when this month's reads would otherwise overrun the budget."""
-
-    def __init__(
-        self,
-        client: XClient,
-        engine: Engine,
-        settings: Settings,
-        clock: Clock,
-        stop: threading.Event | None = None,
-    ) -> None:
-        self.client, self.engine, self.settings, self.clock = client, engine, settings, clock
-        self.intake = Intake(engine, clock)
-        self.stop = stop or threading.Event()
-        self.catch_up = SearchCatchUp(client, self.intake, self.stop.wait, self.budget_left)
-
-    def budget_left(self) -> int:
-        with self.engine.connect() as conn:
-            used = ledger.quota_used(conn, CHANNEL, self.clock.now())
-        return self.settings.x_monthly_read_budget - used
 
     def interval(self) -> float:
         """The configured interval, stretched so reads at this month's pace fit the budget."""

@@ -9,6 +9,7 @@ the same whichever door an officer uses.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -229,18 +230,22 @@ async def events(request: Request, user: CurrentDeskUser) -> Response:
 # Workspace ---------------------------------------------------------------------------------
 
 
+def _not_found(request: Request, user: DeskUser, ref: str) -> Response:
+    return TEMPLATES.TemplateResponse(
+        request,
+        "not_found.html",
+        {"t": user.t, "user": user, "ref": ref, "lang": user.lang},
+        status_code=404,
+    )
+
+
 @router.get("/t/{ref}", response_class=HTMLResponse)
 def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
     with request.app.state.engine.connect() as conn:
         try:
             ticket = ticket_detail(conn, user.actor, ref)
         except TicketNotFound:
-            return TEMPLATES.TemplateResponse(
-                request,
-                "not_found.html",
-                {"t": user.t, "user": user, "ref": ref, "lang": user.lang},
-                status_code=404,
-            )
+            return _not_found(request, user, ref)
         c = t.tickets.c
         citizen = conn.execute(select(c.citizen_id).where(c.ref == ref)).scalar()
         earlier = (
@@ -296,16 +301,16 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             "flash": request.query_params.get("flash"),
             "error": request.query_params.get("error"),
             "lang": user.lang,
+            "reply_key": f"desk-{uuid.uuid4()}",
         },
     )
 
 
-def _back(ref: str, error: str | None = None) -> Response:
-    query = urlencode({"error": error} if error else {"flash": "1"})
-    return RedirectResponse(f"/desk/t/{ref}?{query}", status_code=303)
-
-
-async def _act(request: Request, user: DeskUser, ref: str, do: Any) -> Response:
+async def _act(
+    request: Request, user: DeskUser, ref: str, do: Any, back: str | None = None
+) -> Response:
+    """Run one form's action in a transaction (off the event loop) and go back to the page,
+    with the domain's refusal shown there; TicketNotFound becomes the app's 404."""
     form = {k: str(v) for k, v in (await request.form()).items()}
     check_csrf(user, form)
 
@@ -313,14 +318,13 @@ async def _act(request: Request, user: DeskUser, ref: str, do: Any) -> Response:
         try:
             with request.app.state.engine.begin() as conn:
                 do(conn, form, request.app.state.clock.now())
-        except TicketNotFound:
-            raise
         except _ACTION_ERRORS as exc:
             return str(exc)
         return None
 
     error = await run_in_threadpool(run)
-    return _back(ref, error)
+    query = urlencode({"error": error} if error else {"flash": "1"})
+    return RedirectResponse(f"{back or f'/desk/t/{ref}'}?{query}", status_code=303)
 
 
 @router.post("/t/{ref}/reply")
@@ -404,12 +408,7 @@ def incident(incident_ref: str, request: Request, user: CurrentDeskUser) -> Resp
         try:
             data = incident_detail(conn, user.actor, incident_ref)
         except TicketNotFound:
-            return TEMPLATES.TemplateResponse(
-                request,
-                "not_found.html",
-                {"t": user.t, "user": user, "ref": incident_ref, "lang": user.lang},
-                status_code=404,
-            )
+            return _not_found(request, user, incident_ref)
     return TEMPLATES.TemplateResponse(
         request,
         "incident.html",
@@ -417,6 +416,7 @@ def incident(incident_ref: str, request: Request, user: CurrentDeskUser) -> Resp
             "t": user.t,
             "user": user,
             "lang": user.lang,
+            "reply_key": f"desk-{uuid.uuid4()}",
             "incident": data,
             "flash": request.query_params.get("flash"),
             "error": request.query_params.get("error"),
@@ -426,28 +426,15 @@ def incident(incident_ref: str, request: Request, user: CurrentDeskUser) -> Resp
 
 @router.post("/incidents/{incident_ref}/reply")
 async def incident_reply(incident_ref: str, request: Request, user: CurrentDeskUser) -> Response:
-    form = {k: str(v) for k, v in (await request.form()).items()}
-    check_csrf(user, form)
-
-    def run() -> str | None:
-        try:
-            with request.app.state.engine.begin() as conn:
-                actions.reply_to_incident(
-                    conn,
-                    user.actor,
-                    incident_ref,
-                    form.get("body", ""),
-                    form.get("key")
-                    or f"incident-{incident_ref}-{request.app.state.clock.now().timestamp()}",
-                    request.app.state.clock.now(),
-                )
-        except _ACTION_ERRORS as exc:
-            return str(exc)
-        return None
-
-    error = await run_in_threadpool(run)
-    query = urlencode({"error": error} if error else {"flash": "1"})
-    return RedirectResponse(f"/desk/incidents/{incident_ref}?{query}", status_code=303)
+    return await _act(
+        request,
+        user,
+        incident_ref,
+        lambda conn, form, now: actions.reply_to_incident(
+            conn, user.actor, incident_ref, form.get("body", ""), form.get("key", ""), now
+        ),
+        back=f"/desk/incidents/{incident_ref}",
+    )
 
 
 @router.get("/count")
