@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -65,8 +66,6 @@ class Citizen:
         settled = -1
         while settled != len(self._inbox()):
             settled = len(self._inbox())
-            import time
-
             time.sleep(0.25)
         return self._inbox()[before:]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,13 @@ import yaml
 from sevadesk.triage.text import Lexicon
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
+
+
+@lru_cache(maxsize=8)
+def _taxonomy_file(path: Path) -> dict[str, Any]:
+    # Read once per process: pages and the bot ask for the taxonomy on every request.
+    spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return spec
 
 
 @dataclass(frozen=True)
@@ -23,7 +31,7 @@ class Taxonomy:
 
     @classmethod
     def load(cls, path: Path = DEFAULT_TAXONOMY, only: list[str] | None = None) -> Taxonomy:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = _taxonomy_file(path)
         names = [n for n in spec if only is None or n in only]
         return cls(
             {n: [str(k) for k in spec[n]["keywords"]] for n in names},
