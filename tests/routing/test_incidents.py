@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import warnings
+from datetime import timedelta
 
+import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, select
 
 from sevadesk.config import Settings
 from sevadesk.domain.clock import FrozenClock
 from sevadesk.pipeline.runner import Pipeline
+from sevadesk.routing import similar
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import issue_token
+from sevadesk.tickets.actions import sla_pass
 from sevadesk.web.app import create_app
 from tests.factories import lines, tweet
 
@@ -94,15 +100,116 @@ def test_a_copy_paste_campaign_without_a_train_is_one_incident(
             select(t.incidents.c.key, t.incidents.c.ticket_count, t.incidents.c.title)
         ).all()
     assert len(incidents) == 1
-    assert ":text:" in incidents[0].key and incidents[0].ticket_count == 4
-    assert "same post from many citizens" in incidents[0].title
+    assert ":similar:" in incidents[0].key and incidents[0].ticket_count == 4
+    assert "near-identical posts from many citizens" in incidents[0].title
 
 
-def test_fingerprints_ignore_handles_numbers_and_order_but_not_words() -> None:
-    from sevadesk.routing.incidents import text_fingerprint
+OUTAGE = [
+    "@RailMinIndia no drinking water at the waiting hall, taps dry, passengers thirsty since morning",
+    "@RailMinIndia waiting hall taps dry since morning, no drinking water for passengers",
+    "@RailwaySeva drinking water taps dry in the waiting hall since morning, passengers suffering",
+    "@RailMinIndia passengers thirsty, waiting hall drinking water taps are dry since morning!!",
+    "@RailMinIndia since morning the waiting hall has no drinking water, all taps dry",
+]
 
-    a = text_fingerprint("@RailMinIndia no water in coach since morning, PNR 4512345678")
-    b = text_fingerprint("since morning no WATER in coach!! @RailwaySeva PNR 2222222222")
-    c = text_fingerprint("@RailMinIndia no food in coach since morning")
-    assert a == b and a != c
-    assert text_fingerprint("@RailMinIndia help") is None
+
+def test_paraphrases_of_one_problem_become_one_incident_and_other_posts_stay_apart(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    first = [tweet(text, author_id=str(4000 + n), minutes=n) for n, text in enumerate(OUTAGE[:3])]
+    unrelated = [
+        tweet(
+            "@RailMinIndia no drinking water in coach S5, pantry staff rude and overcharging",
+            author_id="4100",
+            minutes=4,
+        ),
+        tweet("@RailMinIndia refund for my cancelled ticket not received yet", author_id="4101"),
+    ]
+    pipeline.ingest("x", "test", lines(*first, *unrelated))
+    later = [
+        tweet(text, author_id=str(4010 + n), minutes=30 + n) for n, text in enumerate(OUTAGE[3:])
+    ]
+    pipeline.ingest("x", "test", lines(*later))
+    with org_engine.connect() as conn:
+        incidents = conn.execute(
+            select(t.incidents.c.id, t.incidents.c.key, t.incidents.c.ticket_count)
+        ).all()
+        members = (
+            conn.execute(
+                select(t.messages.c.text)
+                .join(t.tickets, t.tickets.c.id == t.messages.c.ticket_id)
+                .where(t.tickets.c.incident_id.is_not(None))
+            )
+            .scalars()
+            .all()
+        )
+    assert len(incidents) == 1 and ":similar:" in incidents[0].key
+    assert incidents[0].ticket_count == 5
+    assert sorted(members) == sorted(OUTAGE)
+
+
+def test_posts_naming_one_station_are_one_incident(pipeline: Pipeline, org_engine: Engine) -> None:
+    posts = [
+        "@RailMinIndia escalator at Kanpur Central not working for a week",
+        "@RailMinIndia Kanpur Central station escalator is broken, elderly people struggling",
+        "@RailMinIndia at Kanpur Central the escalator has stopped again, please repair",
+    ]
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(*[tweet(p, author_id=str(5000 + n), minutes=n) for n, p in enumerate(posts)]),
+    )
+    with org_engine.connect() as conn:
+        keys = conn.execute(select(t.incidents.c.key, t.incidents.c.ticket_count)).all()
+    assert len(keys) == 1 and ":station:CNB" in keys[0].key and keys[0].ticket_count == 3
+
+
+def test_signatures_are_datasketch_minhash() -> None:
+    from datasketch import MinHash
+
+    words = [
+        frozenset({"water", "taps", "dry"}),
+        frozenset({"escalator", "broken"}),
+        frozenset({"x"}),
+    ]
+    for row, ws in zip(similar.signatures(words), words, strict=True):
+        reference = MinHash(num_perm=similar.NUM_PERM, seed=similar.SEED, scheme="affine32")
+        reference.update_batch([w.encode() for w in ws])
+        assert row.tolist() == reference.hashvalues.tolist()
+
+
+words = st.lists(st.text(alphabet="abcdefghij", min_size=2, max_size=6), min_size=1, max_size=30)
+
+
+@given(words, words)
+def test_signatures_see_sets_not_order_and_tell_disjoint_sets_apart(
+    one: list[str], other: list[str]
+) -> None:
+    a, shuffled = similar.signatures([frozenset(one), frozenset(reversed(one))])
+    assert similar.similarities(a, [shuffled]).tolist() == [1.0]
+    water, same, delay = similar.band_keys(["water", "water", "delay"], np.stack([a, shuffled, a]))
+    assert water.tolist() == same.tolist()
+    # The problem is part of every band key: posts about other problems never collide.
+    assert not set(water.tolist()) & set(delay.tolist())
+    apart = frozenset(f"{w}z" for w in other)  # shares no word with `one`
+    (b,) = similar.signatures([apart])
+    assert similar.similarities(a, [b])[0] < similar.SIMILAR
+
+
+def test_copies_add_no_bands_and_the_sla_pass_forgets_old_sketches(
+    pipeline: Pipeline, org_engine: Engine, clock: FrozenClock
+) -> None:
+    pipeline.ingest(
+        "x", "test", lines(*[tweet(p, author_id=str(6000 + n)) for n, p in enumerate(OUTAGE[:2])])
+    )
+    copy = OUTAGE[0].replace("@RailMinIndia", "@RailwaySeva 12") + "!!"
+    pipeline.ingest("x", "test", lines(tweet(copy, author_id="6009")))
+    with org_engine.connect() as conn:
+        before = conn.execute(select(func.count()).select_from(t.incident_bands)).scalar()
+        tickets = conn.execute(select(func.count()).select_from(t.tickets)).scalar()
+    assert tickets == 3 and before == 2 * similar.BANDS  # the copy adds no bands
+    with org_engine.begin() as conn:
+        sla_pass(conn, clock.now() + timedelta(hours=7))
+    with org_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.incident_bands)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(t.incident_sketches)).scalar() == 0

@@ -83,3 +83,4 @@ class RouteDecision:
     acknowledge: str | None = None
     ignore: bool = False
     rules: tuple[str, ...] = ()
+    station: str | None = None  # the railway station the post names, for mass incidents

@@ -19,7 +19,14 @@ from sevadesk.domain.status import TicketStatus
 from sevadesk.domain.units import UnitRef
 from sevadesk.pipeline.batch import BatchSummary, Item
 from sevadesk.routing.assignment import Assigner, Post
-from sevadesk.routing.incidents import incident_key, link_incidents, open_incidents
+from sevadesk.routing.incidents import (
+    Sketch,
+    incident_key,
+    link_incidents,
+    open_incidents,
+    problem_of,
+    sketch_words,
+)
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import rollups
 from sevadesk.store import tables as t
@@ -175,7 +182,7 @@ def _open_tickets(
                 "last_citizen_at": item.msg.created_at,
                 "first_response_due": first_due,
                 "resolution_due": resolution_due,
-                "incident_key": incident_key(tr),
+                "incident_key": incident_key(tr, route.station),
             }
         )
     # Tickets about a problem that already has an open incident join it as they are stored.
@@ -232,6 +239,24 @@ def _count(
         key = rollups.Key.of(units[item.route.unit_code].id, item.triage.category, now)
         increments.append((key, {"opened": 1}))
     rollups.bump(conn, increments)
+
+
+def _incident_candidates(
+    opens: list[Item], units: dict[str, UnitRef]
+) -> tuple[list[str], list[Sketch]]:
+    """New tickets that may belong to a mass incident: by an entity key (train, station, PNR)
+    or, naming none, by their words."""
+    keys: list[str] = []
+    sketches: list[Sketch] = []
+    for item in opens:
+        tr, route = item.triage, item.route
+        assert tr is not None and route is not None and item.ticket_id is not None
+        if key := incident_key(tr, route.station):
+            keys.append(key)
+        elif (problem := problem_of(tr)) and (words := sketch_words(tr)):
+            unit_id = units[route.unit_code].id
+            sketches.append(Sketch(item.ticket_id, unit_id, item.msg.created_at, problem, words))
+    return keys, sketches
 
 
 def write_batch(
@@ -333,11 +358,11 @@ def write_batch(
             )
         u["reopen"] = u["reopen"] or item.reopens
     bulk_insert(conn, t.ticket_events, events)
-    keys = [k for i in opens if i.triage is not None and (k := incident_key(i.triage))]
-    if keys:
+    keys, sketches = _incident_candidates(opens, units)
+    if keys or sketches:
         latest = max(i.msg.created_at for i in opens)
         joined = [(i.ticket_id, i.incident_id) for i in opens if i.incident_id is not None]
-        summary.incident_links += link_incidents(conn, keys, latest, joined)
+        summary.incident_links += link_incidents(conn, keys, latest, joined, sketches)
     _acknowledge(
         conn, [i for i in opens if i.route is not None and i.route.acknowledge], ticket_refs, now
     )

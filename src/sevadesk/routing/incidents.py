@@ -1,60 +1,81 @@
-"""Mass incidents: when many citizens report the same problem with the same train within a
-few hours, their tickets are linked to one incident that one reply can answer.
+"""Mass incidents: when many citizens report the same problem within a few hours, their
+tickets are linked to one incident that one reply can answer.
 
-The key is the problem and the train ("delay:train:12951"), or for posts naming no train the
-problem and a fingerprint of the text, so a message copied by hundreds of citizens is one
-incident; three tickets with one key within the window open an incident, and later tickets
-with the key join it. Paraphrases without a shared train are not grouped (yet): that needs
-MinHash/LSH over shingles.
+Two ways to be "the same problem". Posts that name a train, a station or a PNR are keyed by
+the problem and that entity ("delay:train:12951", "water:station:CNB"); three tickets with
+one key within the window open an incident, and later tickets with the key join it. Posts
+that name none are compared by their words (MinHash/LSH, routing/similar.py): a ticket joins
+an open incident when it is near-identical to one of its tickets, and opens one when it is
+near-identical to at least two tickets not yet in an incident, all about the same kind of
+problem. Each new ticket is compared with its own neighbours, never through a chain of
+them, so unrelated posts cannot drift into one incident.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, or_, select, update
+import numpy as np
+from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
 
 from sevadesk.domain.messages import TriageResult
+from sevadesk.routing import similar
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert
 from sevadesk.store.sequences import allocate_refs
-from sevadesk.triage.text import tokens
 
 WINDOW = timedelta(hours=6)
 THRESHOLD = 3
 
 
-_NOISE = re.compile(r"https?://\S+|[@#]\w+|\d+")
-MIN_WORDS = 5
+def problem_of(triage: TriageResult) -> str | None:
+    """What an incident groups by besides the place: the category, else the kind; None for
+    posts that are not actionable."""
+    return (triage.category or triage.kind) if triage.actionable else None
 
 
-def text_fingerprint(text: str) -> str | None:
-    """The same post copied by many citizens (handles, numbers, case, punctuation and word
-    order aside) has one fingerprint; short posts have none (too many collide)."""
-    words = sorted(set(tokens(_NOISE.sub(" ", text))))
-    if len(words) < MIN_WORDS:
+def incident_key(triage: TriageResult, station: str | None = None) -> str | None:
+    """Same problem and the same train, station or PNR."""
+    problem = problem_of(triage)
+    if problem is None:
         return None
-    return hashlib.sha1(" ".join(words).encode()).hexdigest()[:16]
+    for kind, values in (
+        ("train", triage.entity_values("train")),
+        ("station", [station] if station else []),
+        ("pnr", triage.entity_values("pnr")),
+    ):
+        if values:
+            return f"{problem}:{kind}:{values[0]}"[:80]
+    return None
 
 
-def incident_key(triage: TriageResult) -> str | None:
-    """Same problem and same train; else the same text (copy-paste campaigns)."""
-    if not triage.actionable:
-        return None
-    problem = triage.category or triage.kind
-    trains = triage.entity_values("train")
-    if trains:
-        return f"{problem}:train:{trains[0]}"[:80]
-    fingerprint = text_fingerprint(triage.masked_text)
-    return f"{problem}:text:{fingerprint}" if fingerprint else None
+@dataclass(slots=True)
+class Sketch:
+    """A new ticket without an entity key, to compare by its words."""
+
+    ticket_id: int
+    unit_id: int
+    opened_at: datetime
+    problem: str
+    words: frozenset[str]
+
+
+def sketch_words(triage: TriageResult) -> frozenset[str] | None:
+    words = similar.content_words(triage.masked_text)
+    return words if len(words) >= similar.MIN_WORDS else None
 
 
 def _title(key: str, count: int) -> str:
     problem, kind, value = key.split(":", 2)
-    what = f"train {value}" if kind == "train" else "the same post from many citizens"
+    what = {
+        "train": f"train {value}",
+        "station": f"station {value}",
+        "pnr": f"PNR {value}",
+    }.get(kind, "near-identical posts from many citizens")
     return f"{problem.replace('_', ' ')}: {what} ({count} reports)"
 
 
@@ -69,18 +90,61 @@ def open_incidents(conn: Connection, keys: Sequence[str], latest: datetime) -> d
     return dict(rows.all())
 
 
+def _open_incident(
+    conn: Connection, key: str, unit_id: int, first_seen: datetime, latest: datetime, count: int
+) -> int:
+    ref = allocate_refs(conn, "INC", 1)[0]
+    return int(
+        conn.execute(
+            t.incidents.insert()
+            .values(
+                ref=ref,
+                key=key[:80],
+                unit_id=unit_id,
+                title=_title(key, count),
+                status="open",
+                ticket_count=0,
+                first_seen=first_seen,
+                last_seen=latest,
+            )
+            .returning(t.incidents.c.id)
+        ).scalar_one()
+    )
+
+
 def link_incidents(
     conn: Connection,
     keys: Sequence[str],
     latest: datetime,
     joined: Sequence[tuple[int, int]] = (),
+    sketches: Sequence[Sketch] = (),
 ) -> int:
     """Account for tickets that joined an open incident when stored (`joined`: ticket id,
-    incident id), link the others with these keys to open incidents, and open incidents where
-    enough tickets share a key inside the window. A fixed number of queries per batch.
-    Returns how many tickets were linked."""
-    c, i = t.tickets.c, t.incidents.c
+    incident id), link the others with these keys to open incidents, open incidents where
+    enough tickets share a key inside the window, and do the same for `sketches` by their
+    words. A fixed number of queries per batch. Returns how many tickets were linked."""
+    i = t.incidents.c
     since = latest - WINDOW
+    known: dict[int, tuple[str, int]] = {}  # incident id → (key, tickets before this batch)
+    if joined:
+        ids = {iid for _, iid in joined}
+        rows = conn.execute(select(i.id, i.key, i.ticket_count).where(i.id.in_(ids)))
+        known.update({r.id: (r.key, r.ticket_count) for r in rows})
+    updates = _link_by_key(conn, keys, since, latest, known)
+    updates += _link_similar(conn, sketches, since, latest, known)
+    return _record(conn, list(joined), updates, known, latest)
+
+
+def _link_by_key(
+    conn: Connection,
+    keys: Sequence[str],
+    since: datetime,
+    latest: datetime,
+    known: dict[int, tuple[str, int]],
+) -> list[tuple[int, int]]:
+    if not keys:
+        return []
+    c, i = t.tickets.c, t.incidents.c
     waiting: dict[str, list[tuple[int, int, datetime]]] = {}
     for tid, unit_id, opened_at, key in conn.execute(
         select(c.id, c.unit_id, c.opened_at, c.incident_key)
@@ -88,54 +152,200 @@ def link_incidents(
         .order_by(c.id)
     ):
         waiting.setdefault(key, []).append((tid, unit_id, opened_at))
-    joined_ids = {iid for _, iid in joined}
-    known = {
-        r.id: (r.key, r.ticket_count)
-        for r in conn.execute(
-            select(i.id, i.key, i.ticket_count).where(
-                or_(
-                    i.id.in_(joined_ids),
-                    and_(i.key.in_(list(waiting)), i.status == "open", i.last_seen >= since),
-                )
-            )
+    if not waiting:
+        return []
+    by_key: dict[str, int] = {}
+    for r in conn.execute(
+        select(i.id, i.key, i.ticket_count).where(
+            and_(i.key.in_(list(waiting)), i.status == "open", i.last_seen >= since)
         )
-    }
-    by_key = {key: iid for iid, (key, _) in known.items()}
-    added: dict[int, int] = {}
-    for _, iid in joined:
-        added[iid] = added.get(iid, 0) + 1
-    updates: list[dict[str, int]] = []
+    ):
+        known[r.id] = (r.key, r.ticket_count)
+        by_key[r.key] = r.id
+    updates: list[tuple[int, int]] = []
     for key, rows in waiting.items():
         if key in by_key:
             incident_id = by_key[key]
         elif len(rows) >= THRESHOLD:
-            ref = allocate_refs(conn, "INC", 1)[0]
-            incident_id = conn.execute(
-                t.incidents.insert()
-                .values(
-                    ref=ref,
-                    key=key,
-                    unit_id=rows[0][1],
-                    title=_title(key, len(rows)),
-                    status="open",
-                    ticket_count=0,
-                    first_seen=rows[0][2],
-                    last_seen=latest,
-                )
-                .returning(i.id)
-            ).scalar_one()
+            incident_id = _open_incident(conn, key, rows[0][1], rows[0][2], latest, len(rows))
             known[incident_id] = (key, 0)
         else:
             continue
-        updates += [{"tid": tid, "iid": incident_id} for tid, _, _ in rows]
-        added[incident_id] = added.get(incident_id, 0) + len(rows)
+        updates += [(tid, incident_id) for tid, _, _ in rows]
+    return updates
+
+
+# A new ticket is compared with the most recent tickets of each of its bands: a mass incident
+# fills its bands with hundreds of tickets, and the newest few are as good as all of them.
+PER_BAND = 4
+
+
+def _recent_members(conn: Connection, bands: Sequence[int]) -> list[tuple[int, int]]:
+    """(band, ticket id) for the PER_BAND newest tickets in each band: an index seek per band,
+    however many tickets a band has gathered (a mass incident fills its bands quickly)."""
+    out: list[tuple[int, int]] = []
+    if conn.dialect.name == "postgresql":
+        sql = (
+            "SELECT x.band, y.ticket_id FROM unnest(%s::bigint[]) AS x(band) CROSS JOIN LATERAL "
+            "(SELECT ticket_id FROM incident_bands WHERE band = x.band "
+            f"ORDER BY ticket_id DESC LIMIT {PER_BAND}) AS y"
+        )
+        out.extend(conn.exec_driver_sql(sql, (list(bands),)).all())
+        return out
+    one = (
+        "SELECT * FROM (SELECT band, ticket_id FROM incident_bands WHERE band = ? "
+        f"ORDER BY ticket_id DESC LIMIT {PER_BAND})"
+    )
+    for start in range(0, len(bands), 400):  # SQLite allows 500 terms in a compound SELECT
+        chunk = tuple(bands[start : start + 400])
+        out.extend(conn.exec_driver_sql(" UNION ALL ".join([one] * len(chunk)), chunk).all())
+    return out
+
+
+@dataclass
+class _Neighbours:
+    """Recent sketched tickets near a batch: band members, signatures, incidents, copies."""
+
+    members: dict[int, list[int]]  # band → ticket ids, oldest first, at most PER_BAND
+    signature_of: dict[int, np.ndarray]
+    incident_of: dict[int, int | None]
+    where: dict[int, tuple[int, datetime]]  # ticket → (unit id, opened at)
+    copies: dict[int, list[int]]  # ticket → later tickets with the same words
+
+    @classmethod
+    def load(cls, conn: Connection, bands: Sequence[int], since: datetime) -> _Neighbours:
+        s, c = t.incident_sketches.c, t.tickets.c
+        near = cls({}, {}, {}, {}, {})
+        for band, tid in _recent_members(conn, bands):
+            near.members.setdefault(band, []).append(tid)
+        for recent in near.members.values():
+            recent.sort()
+        older = sorted({tid for tids in near.members.values() for tid in tids})
+        for start in range(0, len(older), 5000):
+            chunk = older[start : start + 5000]
+            for tid, signature, copy_of, iid, unit_id, opened_at in conn.execute(
+                select(s.ticket_id, s.signature, s.copy_of, c.incident_id, c.unit_id, c.opened_at)
+                .join(t.tickets, c.id == s.ticket_id)
+                .where(or_(s.ticket_id.in_(chunk), s.copy_of.in_(chunk)), s.opened_at >= since)
+            ):
+                near.signature_of[tid] = np.frombuffer(signature, dtype=np.uint32)
+                near.incident_of[tid] = iid
+                near.where[tid] = (unit_id, opened_at)
+                if copy_of is not None:
+                    near.copies.setdefault(copy_of, []).append(tid)
+        return near
+
+    def add(self, ticket_id: int, bands: Sequence[int]) -> None:
+        for band in bands:
+            recent = self.members.setdefault(band, [])
+            recent.append(ticket_id)
+            if len(recent) > PER_BAND:
+                del recent[0]
+
+
+def _link_similar(
+    conn: Connection,
+    sketches: Sequence[Sketch],
+    since: datetime,
+    latest: datetime,
+    known: dict[int, tuple[str, int]],
+) -> list[tuple[int, int]]:
+    if not sketches:
+        return []
+    i = t.incidents.c
+    sketches = sorted(sketches, key=lambda sk: sk.ticket_id)
+    signatures = similar.signatures([sk.words for sk in sketches])
+    keys = similar.band_keys([sk.problem for sk in sketches], signatures)
+    bands = {sk.ticket_id: row.tolist() for sk, row in zip(sketches, keys, strict=True)}
+    nb = _Neighbours.load(conn, sorted({k for ks in bands.values() for k in ks}), since)
+    joinable: set[int] = set()
+    if candidates := {iid for iid in nb.incident_of.values() if iid is not None}:
+        for r in conn.execute(
+            select(i.id, i.key, i.ticket_count).where(
+                i.id.in_(candidates), i.status == "open", i.last_seen >= since
+            )
+        ):
+            joinable.add(r.id)
+            known.setdefault(r.id, (r.key, r.ticket_count))
+    updates: list[tuple[int, int]] = []
+    rows: list[dict[str, Any]] = []
+    for sk, sig in zip(sketches, signatures, strict=True):
+        x = sk.ticket_id
+        # Tickets older than the window have no signature loaded: they are forgotten.
+        others = sorted(
+            {o for band in bands[x] for o in nb.members.get(band, ()) if o in nb.signature_of}
+        )
+        near: list[int] = []
+        copy_of = None
+        if others:
+            agree = similar.similarities(sig, [nb.signature_of[o] for o in others])
+            near = [o for o, a in zip(others, agree, strict=True) if a >= similar.SIMILAR]
+            if agree.max() == 1.0:
+                copy_of = others[int(agree.argmax())]
+            near += [copy for o in near for copy in nb.copies.get(o, ())]
+        rows.append(
+            {
+                "ticket_id": x,
+                "opened_at": sk.opened_at,
+                "signature": sig.tobytes(),
+                "copy_of": copy_of,
+            }
+        )
+        nb.signature_of[x], nb.incident_of[x] = sig, None
+        nb.where[x] = (sk.unit_id, sk.opened_at)
+        if copy_of is None:
+            nb.add(x, bands[x])
+        else:  # a copy adds nothing to the bands; it is found through its original
+            nb.copies.setdefault(copy_of, []).append(x)
+        incidents = Counter(nb.incident_of[o] for o in near if nb.incident_of[o] in joinable)
+        if incidents:
+            iid = incidents.most_common(1)[0][0]
+            assert iid is not None
+            nb.incident_of[x] = iid
+            updates.append((x, iid))
+            continue
+        free = sorted({o for o in near if nb.incident_of[o] is None})
+        if len(free) + 1 < THRESHOLD:
+            continue
+        key = f"{sk.problem}:similar:{free[0]}"
+        iid = _open_incident(conn, key, *nb.where[free[0]], latest, len(free) + 1)
+        known[iid] = (key, 0)
+        joinable.add(iid)
+        for member in [*free, x]:
+            nb.incident_of[member] = iid
+            updates.append((member, iid))
+    bulk_insert(conn, t.incident_sketches, rows)
+    bulk_insert(
+        conn,
+        t.incident_bands,
+        [
+            {"band": band, "ticket_id": row["ticket_id"]}
+            for row in rows
+            if row["copy_of"] is None
+            for band in bands[row["ticket_id"]]
+        ],
+    )
+    return updates
+
+
+def _record(
+    conn: Connection,
+    joined: list[tuple[int, int]],
+    updates: list[tuple[int, int]],
+    known: dict[int, tuple[str, int]],
+    latest: datetime,
+) -> int:
+    """Set the tickets' incident, the incidents' counts and titles, and audit every link."""
+    c, i = t.tickets.c, t.incidents.c
     if updates:
         conn.execute(
             update(t.tickets).where(c.id == bindparam("tid")).values(incident_id=bindparam("iid")),
-            updates,
+            [{"tid": tid, "iid": iid} for tid, iid in updates],
         )
-    if not added:
+    links = joined + updates
+    if not links:
         return 0
+    added = Counter(iid for _, iid in links)
     totals = []
     for iid, n in added.items():
         key, count = known[iid]
@@ -146,7 +356,6 @@ def link_incidents(
         .values(ticket_count=bindparam("n"), title=bindparam("title"), last_seen=latest),
         totals,
     )
-    links = [(tid, iid) for tid, iid in joined] + [(u["tid"], u["iid"]) for u in updates]
     bulk_insert(
         conn,
         t.ticket_events,
@@ -164,3 +373,12 @@ def link_incidents(
         ],
     )
     return len(links)
+
+
+def prune_sketches(conn: Connection, now: datetime) -> int:
+    """Forget the signatures of tickets older than the incident window (their bands go with
+    them): nothing can join them any more."""
+    s = t.incident_sketches.c
+    stale = select(s.ticket_id).where(s.opened_at < now - WINDOW).scalar_subquery()
+    conn.execute(delete(t.incident_bands).where(t.incident_bands.c.ticket_id.in_(stale)))
+    return conn.execute(delete(t.incident_sketches).where(s.opened_at < now - WINDOW)).rowcount

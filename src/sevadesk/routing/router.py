@@ -104,6 +104,8 @@ class Router:
     def route(self, msg: InboundMessage, triage: TriageResult) -> tuple[UnitRef, RouteDecision]:
         location = gazetteer().resolve(msg.text, triage.entities)
         unit, decision = self._where(msg, location)
+        if location.stations:
+            decision = replace(decision, station=location.stations[0])
         if not self.rules:
             return unit, decision
         facts = Facts(msg, triage, location)
@@ -114,7 +116,9 @@ class Router:
         target = next((r for r in matched if r.route_to), None)
         if target is not None:
             unit = by_code[target.route_to]  # type: ignore[index]
-            decision = RouteDecision(unit.code, "rule", f"rule {target.id} → {unit.code}")
+            decision = RouteDecision(
+                unit.code, "rule", f"rule {target.id} → {unit.code}", station=decision.station
+            )
         priority = next((r.priority for r in matched if r.priority), None)
         labels = tuple(dict.fromkeys(label for r in matched for label in r.labels))
         acknowledge = next((r.acknowledge for r in matched if r.acknowledge), None)

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -421,6 +422,27 @@ incidents = Table(
     Column("ticket_count", Integer, nullable=False),
     Column("first_seen", UTCDateTime, nullable=False),
     Column("last_seen", UTCDateTime, nullable=False),
+)
+
+# Near-duplicate posts (MinHash/LSH, routing/similar.py): the signature of each recent ticket
+# that names no train or station, and its band keys; rows older than the incident window are
+# pruned by the SLA pass.
+incident_sketches = Table(
+    "incident_sketches",
+    metadata,
+    Column("ticket_id", Id, ForeignKey("tickets.id"), primary_key=True, autoincrement=False),
+    Column("opened_at", UTCDateTime, nullable=False, index=True),
+    Column("signature", LargeBinary, nullable=False),
+    # The same words as an earlier ticket: found through it, so it has no bands of its own.
+    Column("copy_of", Id, index=True),
+)
+
+incident_bands = Table(
+    "incident_bands",
+    metadata,
+    Column("band", BigInteger, primary_key=True),
+    Column("ticket_id", Id, primary_key=True, autoincrement=False),
+    sqlite_with_rowid=False,  # the key is the table: one B-tree write per band
 )
 
 # A transfer between units is an offer the receiving unit accepts or returns before a deadline.

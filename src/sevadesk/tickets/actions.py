@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select, update
 from sevadesk.domain.errors import MissingReason, OutOfScope, UnknownUnit
 from sevadesk.domain.status import TicketStatus, check_transition
 from sevadesk.routing.escalation import Escalation, run_escalations
+from sevadesk.routing.incidents import prune_sketches
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import rollups
 from sevadesk.store import tables as t
@@ -393,8 +394,12 @@ def expire_offers(conn: Connection, now: datetime) -> int:
 
 
 def sla_pass(conn: Connection, now: datetime) -> tuple[list[Escalation], int]:
-    """The routine job: escalate breached tickets, deem unanswered transfers accepted."""
-    return run_escalations(conn, now, SlaBook.load(conn)), expire_offers(conn, now)
+    """The routine job: escalate breached tickets, deem unanswered transfers accepted, forget
+    the word signatures of tickets too old to join an incident."""
+    escalations = run_escalations(conn, now, SlaBook.load(conn))
+    deemed = expire_offers(conn, now)
+    prune_sketches(conn, now)
+    return escalations, deemed
 
 
 def appeal(conn: Connection, actor: Actor, ref: str, note: str, now: datetime) -> dict[str, Any]:
