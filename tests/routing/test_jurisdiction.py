@@ -73,6 +73,18 @@ def test_the_gazetteer_reads_pins_hindi_names_and_ignores_words_that_look_like_c
     assert not any(p.value in ("AC", "PNR", "TT") for p in location.places)
 
 
+def test_station_codes_need_a_railway_post_and_are_not_words_tags_or_shouting() -> None:
+    def stations(text: str) -> list[str]:
+        return gazetteer().resolve(text, extract(text)).stations
+
+    assert stations("@RailMinIndia train stuck at CNB outer for an hour") == ["CNB"]
+    assert stations("@RailMinIndia the escalator at Kanpur Central is broken") == ["CNB"]
+    assert stations("@Uppolice chain snatched near CNB crossing") == []  # not a railway post
+    assert stations("@RailMinIndia zero deaths in train accidents #BJP #PMModi") == []
+    assert stations("@RailMinIndia PLS help SIR, THE coach is dirty") == []
+    assert stations("@RAILMININDIA THE TRAIN IS LATE AND NOBODY CARES AT ALL") == []
+
+
 def test_routing_accuracy_on_the_labelled_demo_set(
     demo_router: Router, triager: ModelTriager
 ) -> None:

@@ -76,11 +76,38 @@ _NOT_STATIONS = frozenset(
         "HQ",
     ]
 )
-_STATION_CODE = re.compile(r"(?<![A-Za-z])[A-Z]{2,5}(?![A-Za-z])")
+_STATION_CODE = re.compile(r"(?<![A-Za-z])[A-Z]{3,5}(?![A-Za-z])")  # two letters: too many words
 _STATION_NAME = re.compile(
     r"([A-Za-z][A-Za-z .]{1,30}?)\s+(?:jn|jn\.|junction|jct|railway station|rly stn|station|stn)\b",
     re.I,
 )
+
+
+# Station codes that are also words people write in capitals ("PLS", "SIR", "THE", "NEW").
+_WORD_CODES = frozenset(
+    """AGE AIR ALL AND ANY ARE AT BAD BIG BOY BTW BY CAN CAR DAD DUE FAN FAR GO GOD GOT HAD HAS
+    JI JOB KID KYA LOG LOL LOT MAN MAY MOM MY NEW ON PAY PER PLS PUT RS SAB SAD SAT SAW SEE SET
+    SHE SIR TEN THE THX TKS TO""".split()  # noqa: SIM905 (a word list)
+)
+_NOT_CODES = re.compile(r"https?://\S+|[@#]\w+")
+_RAIL_CONTEXT = (
+    "train",
+    "station",
+    "stn",
+    "platform",
+    "coach",
+    "pnr",
+    "rail",
+    "irctc",
+    " jn",
+    "junction",
+    "ट्रेन",
+    "स्टेशन",
+    "रेल",
+    "प्लेटफार्म",
+    "प्लेटफॉर्म",
+)
+_RAILWAY_WORDS = frozenset({"central", "cantt", "cantonment", "terminus", "terminal"})
 
 
 def _key(name: str) -> str:
@@ -160,11 +187,31 @@ class Gazetteer:
                 self.stations[code] = (self.stations[code][0], zone)
         for name, code in aliases.get("station_names", {}).items():
             self.station_names[_key(name)] = code
+        # Names such as "Kanpur Central" or "Agra Cantt" are stations without the word "station".
+        self.railway_names = {
+            name: code
+            for name, code in self.station_names.items()
+            if name.rsplit(" ", 1)[-1] in _RAILWAY_WORDS and " " in name
+        }
         # A train belongs to its origin station's zone (after the corrections above).
         self.trains = {
             r["train"]: (r["name"], self.stations.get(r["origin_code"], ("", r["origin_zone"]))[1])
             for r in train_rows
         }
+
+    @staticmethod
+    def _codes(text: str) -> list[str]:
+        """Capitalised words that may be station codes ("now at CNB"): only in a post about the
+        railways, outside handles, hashtags and links, and not in a post written in capitals
+        (where "THE" and "AA" are words, not Tundla and Ankleshwar)."""
+        lowered = text.lower()  # a railway handle (@RailMinIndia) is railway context too
+        if not any(hint in lowered for hint in _RAIL_CONTEXT):
+            return []
+        bare = _NOT_CODES.sub(" ", text)
+        letters = [ch for ch in bare if ch.isalpha() and ch.isascii()]
+        if sum(ch.isupper() for ch in letters) > 0.4 * max(len(letters), 1):
+            return []
+        return _STATION_CODE.findall(bare)
 
     def _names_in(self, text: str) -> list[Place]:
         toks = tokens(text)
@@ -193,12 +240,25 @@ class Gazetteer:
 
     def resolve(self, text: str, entities: list[Entity]) -> Location:
         places: list[Place] = []
-        for code in dict.fromkeys(_STATION_CODE.findall(text)):
-            if code in self.stations and code not in _NOT_STATIONS:
+        for code in dict.fromkeys(self._codes(text)):
+            if code in self.stations and code not in _NOT_STATIONS and code not in _WORD_CODES:
                 name, zone = self.stations[code]
                 places.append(
                     Place("station", code, zone=zone, evidence=f"station {code} ({name}, {zone})")
                 )
+        if any(w in text.lower() for w in _RAILWAY_WORDS):
+            joined = f" {' '.join(tokens(text))} "
+            for name, code in self.railway_names.items():
+                if f" {name} " in joined and code not in {p.value for p in places}:
+                    name_, zone = self.stations[code]
+                    places.append(
+                        Place(
+                            "station",
+                            code,
+                            zone=zone,
+                            evidence=f"station {name_!r} → {code} ({zone})",
+                        )
+                    )
         lowered = text.lower()
         named = any(w in lowered for w in (" jn", "junction", " jct", "station", " stn"))
         for m in _STATION_NAME.finditer(text) if named else ():
