@@ -403,7 +403,7 @@ def _match(visible: list[tuple[str, str]], inbound: Inbound) -> str | None:
     text = _norm(inbound.text)
     if not text:
         return None
-    if text.isdigit() and 1 <= int(text) <= len(visible):
+    if text.isdecimal() and 1 <= int(text) <= len(visible):
         return ids[int(text) - 1]
     for cid, title in visible:
         if text in (_norm(title), cid.lower()):

@@ -146,7 +146,7 @@ class FakeGraph:
         if body.get("messaging_product") != "whatsapp":
             return _error(400, 100, "Invalid parameter", "messaging_product must be whatsapp")
         to = body.get("to")
-        if not (isinstance(to, str) and to.isdigit()):
+        if not (isinstance(to, str) and to.isascii() and to.isdigit()):
             return _error(400, 100, "Invalid parameter", "to must be a phone number")
         kind = body.get("type", "text")
         if kind == "text":

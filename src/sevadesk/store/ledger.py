@@ -37,7 +37,7 @@ def _newer(candidate: str | None, current: str | None) -> bool:
         return False
     if current is None:
         return True
-    if candidate.isdigit() and current.isdigit():
+    if candidate.isascii() and candidate.isdigit() and current.isascii() and current.isdigit():
         return int(candidate) > int(current)
     return candidate > current
 

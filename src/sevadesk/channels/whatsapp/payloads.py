@@ -57,7 +57,9 @@ def _list(value: Any, where: str) -> list[Any]:
 
 
 def _time(value: Any, where: str) -> datetime:
-    if not (isinstance(value, str) and value.isdigit()) and not isinstance(value, int):
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()) and not isinstance(
+        value, int
+    ):
         raise PayloadError(f"{where}: expected seconds since the epoch")
     try:
         return datetime.fromtimestamp(int(value), UTC)

@@ -35,7 +35,7 @@ class RateLimit:
     def from_headers(cls, headers: httpx.Headers) -> RateLimit:
         def number(name: str) -> int | None:
             value = headers.get(name)
-            return int(value) if value and value.isdigit() else None
+            return int(value) if value and value.isascii() and value.isdigit() else None
 
         reset = number("x-rate-limit-reset")
         return cls(

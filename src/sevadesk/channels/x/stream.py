@@ -74,7 +74,12 @@ def _newest(events: list[dict[str, object]]) -> tuple[str | None, datetime | Non
         if not isinstance(data, dict):
             continue
         tid = data.get("id")
-        if isinstance(tid, str) and tid.isdigit() and (best is None or int(tid) > best[0]):
+        if (
+            isinstance(tid, str)
+            and tid.isascii()
+            and tid.isdigit()
+            and (best is None or int(tid) > best[0])
+        ):
             created = data.get("created_at")
             try:
                 at = datetime.fromisoformat(created) if isinstance(created, str) else None
