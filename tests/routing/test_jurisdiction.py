@@ -85,6 +85,18 @@ def test_station_codes_need_a_railway_post_and_are_not_words_tags_or_shouting() 
     assert stations("@RAILMININDIA THE TRAIN IS LATE AND NOBODY CARES AT ALL") == []
 
 
+def test_renamed_stations_resolve_to_their_current_codes() -> None:
+    def places(text: str) -> list[tuple[str, str | None]]:
+        loc = gazetteer().resolve(text, extract(text))
+        return [(p.value, p.zone) for p in loc.places if p.kind == "station"]
+
+    assert places("@RailMinIndia FOB crowded at Mumbai Central") == [("MMCT", "WR")]
+    assert places("@RailMinIndia train stuck near Mughalsarai (MGS) for 3 hours") == [
+        ("DDU", "ECR")
+    ]
+    assert places("@RailMinIndia no water at Allahabad Jn") == [("PRYJ", "NCR")]
+
+
 def test_routing_accuracy_on_the_labelled_demo_set(
     demo_router: Router, triager: ModelTriager
 ) -> None:

@@ -182,11 +182,17 @@ class Gazetteer:
         self._longest: dict[str, int] = {}
         for key in self.names:
             self._longest[key[0]] = max(self._longest.get(key[0], 0), len(key))
+        self.renamed: dict[str, str] = aliases.get("station_renames", {})
+        for old, new in self.renamed.items():
+            if old in self.stations:
+                name, zone = self.stations[old]
+                self.stations[new] = (self.stations.get(new, (name, zone))[0], zone)
         for code, zone in aliases.get("station_zones", {}).items():
             if code in self.stations:
                 self.stations[code] = (self.stations[code][0], zone)
         for name, code in aliases.get("station_names", {}).items():
             self.station_names[_key(name)] = code
+        self.station_names = {n: self.renamed.get(c, c) for n, c in self.station_names.items()}
         # Names such as "Kanpur Central" or "Agra Cantt" are stations without the word "station".
         self.railway_names = {
             name: code
@@ -240,7 +246,7 @@ class Gazetteer:
 
     def resolve(self, text: str, entities: list[Entity]) -> Location:
         places: list[Place] = []
-        for code in dict.fromkeys(self._codes(text)):
+        for code in dict.fromkeys(self.renamed.get(c, c) for c in self._codes(text)):
             if code in self.stations and code not in _NOT_STATIONS and code not in _WORD_CODES:
                 name, zone = self.stations[code]
                 places.append(
@@ -266,15 +272,15 @@ class Gazetteer:
             for start in range(
                 len(words)
             ):  # "now at Kota Jn" → try "now at kota", "at kota", "kota"
-                code = self.station_names.get(" ".join(words[start:]))
-                if code and code not in {p.value for p in places}:
-                    name, zone = self.stations[code]
+                found = self.station_names.get(" ".join(words[start:]))
+                if found and found not in {p.value for p in places}:
+                    name, zone = self.stations[found]
                     places.append(
                         Place(
                             "station",
-                            code,
+                            found,
                             zone=zone,
-                            evidence=f"station {m.group(0).strip()!r} → {code} ({zone})",
+                            evidence=f"station {' '.join(words[start:])!r} → {found} ({zone})",
                         )
                     )
                     break
