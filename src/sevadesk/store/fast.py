@@ -17,15 +17,31 @@ from sqlalchemy import JSON, Connection, Table
 
 from sevadesk.store.types import UTCDateTime
 
-_SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # what SQLAlchemy's SQLite DateTime stores
-
 
 def _converter(conn: Connection, column: Any):  # type: ignore[no-untyped-def]
     sqlite = conn.dialect.name == "sqlite"
     if isinstance(column.type, UTCDateTime):
+        # Rows of one batch share timestamps (its `now`, a post's time in several tables):
+        # each distinct value is converted once per call.
+        seen: dict[Any, Any] = {None: None}
         if sqlite:
-            return lambda v: None if v is None else v.astimezone(UTC).strftime(_SQLITE_TIME)
-        return lambda v: None if v is None else v.astimezone(UTC).replace(tzinfo=None)
+
+            def as_text(v: Any) -> Any:
+                if (out := seen.get(v)) is None and v is not None:
+                    # SQLAlchemy's SQLite DateTime format: %Y-%m-%d %H:%M:%S.%f
+                    out = seen[v] = (
+                        v.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+                    )
+                return out
+
+            return as_text
+
+        def as_naive(v: Any) -> Any:
+            if (out := seen.get(v)) is None and v is not None:
+                out = seen[v] = v.astimezone(UTC).replace(tzinfo=None)
+            return out
+
+        return as_naive
     if isinstance(column.type, JSON):  # JSONType is JSON with a JSONB variant for PostgreSQL
         if sqlite:
             return lambda v: None if v is None else orjson.dumps(v).decode()
