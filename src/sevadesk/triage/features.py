@@ -12,8 +12,10 @@ import re
 from itertools import pairwise
 
 from sevadesk.domain.messages import Entity
+from sevadesk.triage.rules import Taxonomy
+from sevadesk.triage.text import LexiconIndex, tokens
 
-_TOKEN = re.compile(r"https?://\S+|[@#][\w]+|\d+|[\w\u0600-\u06FF\u0900-\u0DFF]+|[?!]")
+_TOKEN = re.compile(r"https?://\S+|[@#][\w]+|\d+|[\w\u0600-\u06FF\u0900-\u0DFF]+|[?]")
 
 
 _NUMBERS = {n: f"<num{min(n, 12)}>" for n in range(1, 40)}
@@ -112,7 +114,88 @@ _RAILWAY_THINGS = frozenset(
 )
 
 
-def features(text: str, entities: list[Entity], language: str) -> list[str]:
+# Words that say something is wrong, in any agency's domain; with the taxonomy's category
+# keywords they tell a complaint from talk about the agency when a post's words are new.
+PROBLEM_WORDS = [
+    "not working",
+    "isn't working",
+    "not work",
+    "broken",
+    "damaged",
+    "stopped",
+    "repair*",
+    "fault*",
+    "defective",
+    "leak*",
+    "no response",
+    "not responding",
+    "not received",
+    "not yet received",
+    "not delivered",
+    "not refunded",
+    "pending",
+    "still waiting",
+    "missing",
+    "lost",
+    "complaint*",
+    "complain*",
+    "issue",
+    "problem*",
+    "worst",
+    "pathetic",
+    "horrible",
+    "terrible",
+    "poor",
+    "no one",
+    "nobody",
+    "not available",
+    "unavailable",
+    "denied",
+    "refused",
+    "overcharg*",
+    "harass*",
+    "cheat*",
+    "suffer*",
+    "stuck",
+    "stranded",
+    "kharab",
+    "band hai",
+    "nahi mila",
+    "nahi mil",
+    "shikayat",
+    "samasya",
+    "pareshan*",
+    "dikkat",
+    "tut",
+    "toot",
+    "खराब",
+    "बंद",
+    "टूट*",
+    "नहीं मिला",
+    "नहीं मिली",
+    "शिकायत",
+    "समस्या",
+    "परेशान*",
+    "दिक्कत",
+]
+# Cue labels: "?problem", and "?category" for any keyword of the default taxonomy (the same for
+# every organisation, so a model's features do not depend on the org file it runs under).
+CUE_LEXICONS: dict[str, list[str]] = {
+    "?problem": PROBLEM_WORDS,
+    "?category": [k for ks in Taxonomy.load().keywords.values() for k in ks],
+}
+_CUES = LexiconIndex(CUE_LEXICONS)
+
+
+def cue_hits(text: str) -> set[str]:
+    toks = tokens(text)
+    return _CUES.hits(toks, " " + " ".join(toks) + " ")
+
+
+def features(
+    text: str, entities: list[Entity], language: str, cues: set[str] | None = None
+) -> list[str]:
+    """`cues`: the labels of CUE_LEXICONS found in the text, when the caller already has them."""
     raw = _TOKEN.findall(text.lower())
     words: list[str] = []
     out: list[str] = []
@@ -136,6 +219,15 @@ def features(text: str, entities: list[Entity], language: str) -> list[str]:
     out.append(f"S:first+specific={first and specific}")
     out.append(f"S:request+specific={request and specific}")
     out.append(f"S:url-only={url and not first and not request}")
+    if cues is None:
+        cues = cue_hits(text)
+    problem = "?problem" in cues
+    named = "?category" in cues
+    addressed = "@user" in present
+    out.append(f"S:problem={problem}")
+    out.append(f"S:category={named}")
+    out.append(f"S:problem+addressed={problem and addressed}")
+    out.append(f"S:category+addressed={named and addressed}")
     out.append(f"L:{language}")
     if text.startswith("RT @"):
         out.append("RT")

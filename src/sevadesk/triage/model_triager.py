@@ -13,14 +13,15 @@ Order of decisions for one message:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from sevadesk.domain.messages import Entity, TriageResult
 from sevadesk.triage import entities as entity_extractor
 from sevadesk.triage import language
-from sevadesk.triage.base import ACTIONABLE_KINDS
-from sevadesk.triage.features import features
+from sevadesk.triage.base import ACTIONABLE_KINDS, KINDS
+from sevadesk.triage.features import CUE_LEXICONS, features
 from sevadesk.triage.linear import LinearModel
 from sevadesk.triage.masking import mask
 from sevadesk.triage.rules import Rule, Taxonomy, TriageConfig
@@ -59,8 +60,7 @@ SOS_WORDS = [
     "missing child",
     "fire",
     "smoke",
-    "accident",
-    "derail*",
+    "accident",  # not "derail": news of derailments is not a person asking for help
     "stolen",
     "theft",
     "thief",
@@ -187,12 +187,19 @@ _FIRST_OR_REQUEST = frozenset(
 )
 
 
+# Words of someone on the spot: a need, a ticket, a coach.
+_PASSENGER = frozenset(
+    ["need", "needs", "pnr", "coach", "berth", "seat", "copassenger", "copassengers"]
+)
+
+
 def _reported(text: str, toks: list[str]) -> bool:
-    """A retweet, or a link shared with no one asking for anything: news about an incident,
-    not a person in one."""
+    """A retweet, or a link shared with no one asking for anything and no passenger's detail:
+    news about an incident, not a person in one."""
     if text.startswith("RT @"):
         return True
-    return "http" in text and _FIRST_OR_REQUEST.isdisjoint(toks)
+    asks = not (_FIRST_OR_REQUEST.isdisjoint(toks) and _PASSENGER.isdisjoint(toks))
+    return "http" in text and not asks
 
 
 def current_model_path() -> Path:
@@ -204,6 +211,19 @@ def load_model(path: Path) -> LinearModel:
     return LinearModel.load(path)
 
 
+@dataclass(slots=True)
+class _Prepared:
+    """What triage reads from a post before the model runs, computed once."""
+
+    entities: list[Entity]
+    language: str
+    features: list[str]
+    toks: list[str]
+    joined: str
+    hits: set[str]
+
+
+NOT_ACTIONABLE = tuple(k for k in KINDS if k not in ACTIONABLE_KINDS)
 ADDRESSED_PREFIX = "@agency "
 
 
@@ -221,51 +241,65 @@ class ModelTriager:
         self.taxonomy = Taxonomy.load(only=config.categories)
         # One index answers "which signals and categories does this post mention?" in a pass.
         self.lexicons = LexiconIndex(
-            {"!sos": SOS_WORDS, "!high": HIGH_WORDS, "!spam": SPAM_WORDS, **self.taxonomy.keywords}
+            {
+                "!sos": SOS_WORDS,
+                "!high": HIGH_WORDS,
+                "!spam": SPAM_WORDS,
+                **self.taxonomy.keywords,
+                **CUE_LEXICONS,  # the model's cue features, found in the same pass
+            }
         )
         self.rules: tuple[Rule, ...] = config.compiled_rules()
         self.sos_threshold = sos_threshold
         self.version = self.model.version
         self._index = {name: i for i, name in enumerate(self.model.classes)}
 
-    def prepare(self, text: str, addressed: bool = False) -> tuple[list[Entity], str, list[str]]:
+    def prepare(self, text: str, addressed: bool = False) -> _Prepared:
         ents = entity_extractor.extract(text)
         lang = language.detect(text)
+        toks = tokens(text)
+        joined = " " + " ".join(toks) + " "
+        hits = self.lexicons.hits(toks, joined)
         # The model learnt from public posts, where addressing the agency means mentioning
         # its handle; a direct message is addressed by definition, so it is read as one.
         seen = f"{ADDRESSED_PREFIX}{text}" if addressed and not text.startswith("@") else text
-        return ents, lang, features(seen, ents, lang)
+        return _Prepared(ents, lang, features(seen, ents, lang, hits), toks, joined, hits)
 
     def triage_batch(
         self, texts: Sequence[str], addressed: Sequence[bool] | None = None
     ) -> list[TriageResult]:
         flags = addressed if addressed is not None else [False] * len(texts)
         prepared = [self.prepare(t, a) for t, a in zip(texts, flags, strict=True)]
-        probs = self.model.probabilities([p[2] for p in prepared])
+        probs = self.model.probabilities([p.features for p in prepared])
         return [
-            self._decide(text, ents, lang, row)
-            for text, (ents, lang, _), row in zip(texts, prepared, probs, strict=True)
+            self._decide(text, prep, row)
+            for text, prep, row in zip(texts, prepared, probs, strict=True)
         ]
 
     def triage_one(self, text: str) -> TriageResult:
         return self.triage_batch([text])[0]
 
-    def _decide(self, text: str, ents: list[Entity], lang: str, p: Sequence[float]) -> TriageResult:
+    def _decide(self, text: str, prep: _Prepared, p: Sequence[float]) -> TriageResult:
         ix = self._index
         actionable_p = float(sum(p[ix[k]] for k in ACTIONABLE_KINDS if k in ix))
         kind = self.model.classes[max(range(len(p)), key=p.__getitem__)]
-        toks = tokens(text)
-        joined = " " + " ".join(toks) + " "
-        hits = self.lexicons.hits(toks, joined)
+        ents, lang, toks, joined, hits = (
+            prep.entities,
+            prep.language,
+            prep.toks,
+            prep.joined,
+            prep.hits,
+        )
         sos_p = float(p[ix["sos"]]) if "sos" in ix else 0.0
         if sos_p >= self.sos_threshold or ("!sos" in hits and not _reported(text, toks)):
             # The model alone is trusted only when it is sure: its SOS examples are few and
             # "please help" is as common in a dirty-toilet complaint as in an emergency.
             kind = "sos"
-        elif kind not in ACTIONABLE_KINDS and actionable_p >= 0.5:
-            # The kinds split the actionable mass; the biggest actionable kind takes it.
+        elif actionable_p >= 0.5 and kind in ("sos", *NOT_ACTIONABLE):
+            # An SOS the model is unsure of is still actionable; so is a post whose actionable
+            # mass is split between kinds: the bigger of grievance and query takes it.
             kind = max(("grievance", "query"), key=lambda k: p[ix[k]])
-        elif kind in ACTIONABLE_KINDS and actionable_p < 0.5:
+        elif actionable_p < 0.5 and kind in ACTIONABLE_KINDS:
             kind = max(("feedback", "noise"), key=lambda k: p[ix[k]])
         if kind not in ACTIONABLE_KINDS and "!spam" in hits:
             kind = "spam"
