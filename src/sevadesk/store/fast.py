@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -54,16 +55,14 @@ def _converter(conn: Connection, column: Any):  # type: ignore[no-untyped-def]
 def _prepare(
     conn: Connection, table: Table, rows: Sequence[dict[str, Any]]
 ) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Driver rows, built column by column (map and zip run in C: a batch has thousands)."""
     names = list(rows[0])
-    converters = [_converter(conn, table.c[n]) for n in names]
-    data = [
-        tuple(
-            convert(row[n]) if convert else row[n]
-            for n, convert in zip(names, converters, strict=True)
-        )
-        for row in rows
-    ]
-    return names, data
+    columns = []
+    for name in names:
+        column = list(map(itemgetter(name), rows))
+        convert = _converter(conn, table.c[name])
+        columns.append(list(map(convert, column)) if convert else column)
+    return names, list(zip(*columns, strict=True))
 
 
 def _head(conn: Connection, table: Table, names: list[str]) -> str:

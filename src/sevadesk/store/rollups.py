@@ -41,7 +41,7 @@ class Key:
     @classmethod
     def of(cls, unit_id: int, category: str | None, at: datetime) -> Key:
         at = at.astimezone(UTC)
-        return cls(unit_id, category or "", at.strftime("%Y-%m-%d"), at.hour)
+        return cls(unit_id, category or "", at.date().isoformat(), at.hour)
 
 
 def bucket(seconds: float) -> int:
