@@ -213,3 +213,43 @@ def test_copies_add_no_bands_and_the_sla_pass_forgets_old_sketches(
     with org_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.incident_bands)).scalar() == 0
         assert conn.execute(select(func.count()).select_from(t.incident_sketches)).scalar() == 0
+
+
+def test_an_agent_takes_a_wrongly_grouped_ticket_out_and_it_stays_out(
+    pipeline: Pipeline, org_engine: Engine, settings: Settings, clock: FrozenClock
+) -> None:
+    posts = [tweet(text, author_id=str(7000 + n), minutes=n) for n, text in enumerate(OUTAGE[:4])]
+    pipeline.ingest("x", "test", lines(*posts))
+    c = t.tickets.c
+    with org_engine.connect() as conn:
+        iref, count = conn.execute(select(t.incidents.c.ref, t.incidents.c.ticket_count)).one()
+        wrong = (
+            conn.execute(select(c.ref).where(c.incident_id.is_not(None)).order_by(c.id))
+            .scalars()
+            .first()
+        )
+    assert count == 4
+    with org_engine.begin() as conn:
+        token = issue_token(conn, "rly.agent", "test")
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(settings, org_engine, clock)) as client:
+        url = f"/api/v1/tickets/{wrong}/incident/detach"
+        assert client.post(url, headers=auth, json={"reason": ""}).status_code == 422
+        done = client.post(url, headers=auth, json={"reason": "a different waiting hall"})
+        assert done.status_code == 200, done.text
+        assert done.json()["incident"] == iref
+        assert client.post(url, headers=auth, json={"reason": "again"}).status_code == 422
+        detail = client.get(f"/api/v1/incidents/{iref}", headers=auth).json()
+        assert detail["ticket_count"] == 3 and wrong not in {x["ref"] for x in detail["tickets"]}
+    # A later copy of its words joins the incident; the detached ticket is not pulled back.
+    pipeline.ingest("x", "test", lines(tweet(OUTAGE[4], author_id="7099", minutes=20)))
+    with org_engine.connect() as conn:
+        back = conn.execute(select(c.incident_id).where(c.ref == wrong)).scalar()
+        count = conn.execute(select(t.incidents.c.ticket_count)).scalar()
+        events = conn.execute(
+            select(t.ticket_events.c.action, t.ticket_events.c.note)
+            .join(t.tickets, t.tickets.c.id == t.ticket_events.c.ticket_id)
+            .where(c.ref == wrong, t.ticket_events.c.action == "incident_detached")
+        ).all()
+    assert back is None and count == 4
+    assert events == [("incident_detached", "a different waiting hall")]

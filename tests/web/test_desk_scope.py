@@ -314,3 +314,32 @@ def test_submitting_the_same_reply_form_twice_queues_one_reply(
     client.post(f"/desk/t/{ref}/reply", data=form)  # a double click, or the browser resending
     with org_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.outbox)).scalar_one() == 1
+
+
+def test_the_ticket_page_shows_its_incident_and_takes_it_out(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
+    campaign = "no drinking water at the waiting hall, taps dry, passengers thirsty since morning"
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(*[tweet(f"@RailMinIndia {campaign}", author_id=str(80 + n)) for n in range(3)]),
+    )
+    with org_engine.connect() as conn:
+        ref, incident = conn.execute(
+            select(t.tickets.c.ref, t.incidents.c.ref)
+            .join(t.incidents, t.incidents.c.id == t.tickets.c.incident_id)
+            .order_by(t.tickets.c.id)
+        ).first()
+    csrf = sign_in(client, "rly.agent", "rly-password")
+    page = client.get(f"/desk/t/{ref}")
+    assert (
+        f'href="/desk/incidents/{incident}"' in page.text and f"/desk/t/{ref}/detach" in page.text
+    )
+    answer = client.post(
+        f"/desk/t/{ref}/detach",
+        data={"csrf": csrf, "reason": "another halt"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303 and "flash=1" in answer.headers["location"]
+    assert f'href="/desk/incidents/{incident}"' not in client.get(f"/desk/t/{ref}").text

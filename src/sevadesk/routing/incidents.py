@@ -382,3 +382,12 @@ def prune_sketches(conn: Connection, now: datetime) -> int:
     stale = select(s.ticket_id).where(s.opened_at < now - WINDOW).scalar_subquery()
     conn.execute(delete(t.incident_bands).where(t.incident_bands.c.ticket_id.in_(stale)))
     return conn.execute(delete(t.incident_sketches).where(s.opened_at < now - WINDOW)).rowcount
+
+
+def forget_sketch(conn: Connection, ticket_id: int) -> None:
+    """A ticket an agent took out of an incident is compared with no post again (copies
+    found through it become originals of their own)."""
+    s = t.incident_sketches.c
+    conn.execute(update(t.incident_sketches).where(s.copy_of == ticket_id).values(copy_of=None))
+    conn.execute(delete(t.incident_bands).where(t.incident_bands.c.ticket_id == ticket_id))
+    conn.execute(delete(t.incident_sketches).where(s.ticket_id == ticket_id))

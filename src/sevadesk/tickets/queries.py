@@ -279,6 +279,7 @@ def ticket_row(conn: Connection, actor: Actor | None, ref: str) -> dict[str, Any
             t.tickets.c.assignee_id,
             t.tickets.c.citizen_id,
             t.tickets.c.sla_paused_at,
+            t.tickets.c.incident_id,
         )
         .where(t.tickets.c.ref == ref)
     ).first()

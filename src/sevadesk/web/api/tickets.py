@@ -164,6 +164,18 @@ def post_transfer(
     return actions.transfer(conn, who, ref, body.unit, body.reason, clock.now())
 
 
+class ReasonIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+@router.post("/{ref}/incident/detach")
+def post_incident_detach(
+    ref: str, body: ReasonIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    """Take a ticket out of a mass incident it was grouped into by mistake."""
+    return actions.detach_from_incident(conn, who, ref, body.reason, clock.now())
+
+
 @router.post("/{ref}/identities")
 def post_identity(
     ref: str, body: IdentityIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock

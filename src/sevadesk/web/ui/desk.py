@@ -391,6 +391,18 @@ async def note(ref: str, request: Request, user: CurrentDeskUser) -> Response:
     )
 
 
+@router.post("/t/{ref}/detach")
+async def detach(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    return await _act(
+        request,
+        user,
+        ref,
+        lambda conn, form, now: actions.detach_from_incident(
+            conn, user.actor, ref, form.get("reason", ""), now
+        ),
+    )
+
+
 @router.post("/t/{ref}/merge")
 async def merge(ref: str, request: Request, user: CurrentDeskUser) -> Response:
     return await _act(
