@@ -385,8 +385,9 @@ def prune_sketches(conn: Connection, now: datetime) -> int:
 
 
 def forget_sketch(conn: Connection, ticket_id: int) -> None:
-    """A ticket an agent took out of an incident is compared with no post again (copies
-    found through it become originals of their own)."""
+    """A ticket an agent took out of an incident is compared with no post again. Copies that
+    were found through it keep no link to it (they stored no bands of their own, so later
+    posts find them only through a new original)."""
     s = t.incident_sketches.c
     conn.execute(update(t.incident_sketches).where(s.copy_of == ticket_id).values(copy_of=None))
     conn.execute(delete(t.incident_bands).where(t.incident_bands.c.ticket_id == ticket_id))
