@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from sevadesk.domain.messages import Entity
+from sevadesk.triage.entities import RAIL_HINTS
 from sevadesk.triage.text import tokens
 
 REFERENCE = Path(__file__).with_name("reference")
@@ -85,28 +86,11 @@ _STATION_NAME = re.compile(
 
 # Station codes that are also words people write in capitals ("PLS", "SIR", "THE", "NEW").
 _WORD_CODES = frozenset(
-    """AGE AIR ALL AND ANY ARE AT BAD BIG BOY BTW BY CAN CAR DAD DUE FAN FAR GO GOD GOT HAD HAS
-    JI JOB KID KYA LOG LOL LOT MAN MAY MOM MY NEW ON PAY PER PLS PUT RS SAB SAD SAT SAW SEE SET
-    SHE SIR TEN THE THX TKS TO""".split()  # noqa: SIM905 (a word list)
+    """AGE AIR ALL AND ANY ARE BAD BIG BOY BTW CAN CAR DAD DUE FAN FAR GOD GOT HAD HAS JOB KID
+    KYA LOG LOL LOT MAN MAY MOM NEW PAY PER PLS PUT SAB SAD SAT SAW SEE SET SHE SIR TEN THE THX
+    TKS""".split()  # noqa: SIM905 (a word list)
 )
 _NOT_CODES = re.compile(r"https?://\S+|[@#]\w+")
-_RAIL_CONTEXT = (
-    "train",
-    "station",
-    "stn",
-    "platform",
-    "coach",
-    "pnr",
-    "rail",
-    "irctc",
-    " jn",
-    "junction",
-    "ट्रेन",
-    "स्टेशन",
-    "रेल",
-    "प्लेटफार्म",
-    "प्लेटफॉर्म",
-)
 _RAILWAY_WORDS = frozenset({"central", "cantt", "cantonment", "terminus", "terminal"})
 
 
@@ -205,22 +189,31 @@ class Gazetteer:
             for r in train_rows
         }
 
-    @staticmethod
-    def _codes(text: str) -> list[str]:
-        """Capitalised words that may be station codes ("now at CNB"): only in a post about the
-        railways, outside handles, hashtags and links, and not in a post written in capitals
-        (where "THE" and "AA" are words, not Tundla and Ankleshwar)."""
+    def _codes(self, text: str) -> list[str]:
+        """Station codes written in capitals ("now at CNB"), as current codes: only in a post
+        about the railways, outside handles, hashtags and links, not abbreviations or words,
+        and not in a post written in capitals (where "THE" is a word, not Tundla)."""
         lowered = text.lower()  # a railway handle (@RailMinIndia) is railway context too
-        if not any(hint in lowered for hint in _RAIL_CONTEXT):
+        if not any(hint in lowered for hint in RAIL_HINTS):
             return []
         bare = _NOT_CODES.sub(" ", text)
         letters = [ch for ch in bare if ch.isalpha() and ch.isascii()]
         if sum(ch.isupper() for ch in letters) > 0.4 * max(len(letters), 1):
             return []
-        return _STATION_CODE.findall(bare)
+        codes = (self.renamed.get(c, c) for c in _STATION_CODE.findall(bare))
+        return [
+            c
+            for c in dict.fromkeys(codes)
+            if c in self.stations and c not in _NOT_STATIONS and c not in _WORD_CODES
+        ]
 
-    def _names_in(self, text: str) -> list[Place]:
-        toks = tokens(text)
+    def _station(self, code: str, said: str) -> Place:
+        name, zone = self.stations[code]
+        return Place(
+            "station", code, zone=zone, evidence=f"station {said!r} → {code} ({name}, {zone})"
+        )
+
+    def _names_in(self, toks: list[str]) -> list[Place]:
         found: list[Place] = []
         i = 0
         longest = self._longest
@@ -245,44 +238,28 @@ class Gazetteer:
         return found
 
     def resolve(self, text: str, entities: list[Entity]) -> Location:
-        places: list[Place] = []
-        for code in dict.fromkeys(self.renamed.get(c, c) for c in self._codes(text)):
-            if code in self.stations and code not in _NOT_STATIONS and code not in _WORD_CODES:
-                name, zone = self.stations[code]
-                places.append(
-                    Place("station", code, zone=zone, evidence=f"station {code} ({name}, {zone})")
-                )
+        toks = tokens(text)
+        places = [self._station(code, code) for code in self._codes(text)]
+
+        def add_station(code: str | None, said: str) -> bool:
+            if code is None or any(p.value == code for p in places):
+                return False
+            places.append(self._station(code, said))
+            return True
+
         if any(w in text.lower() for w in _RAILWAY_WORDS):
-            joined = f" {' '.join(tokens(text))} "
+            joined = f" {' '.join(toks)} "
             for name, code in self.railway_names.items():
-                if f" {name} " in joined and code not in {p.value for p in places}:
-                    name_, zone = self.stations[code]
-                    places.append(
-                        Place(
-                            "station",
-                            code,
-                            zone=zone,
-                            evidence=f"station {name_!r} → {code} ({zone})",
-                        )
-                    )
+                if f" {name} " in joined:
+                    add_station(code, name)
         lowered = text.lower()
         named = any(w in lowered for w in (" jn", "junction", " jct", "station", " stn"))
         for m in _STATION_NAME.finditer(text) if named else ():
             words = tokens(m.group(1))
-            for start in range(
-                len(words)
-            ):  # "now at Kota Jn" → try "now at kota", "at kota", "kota"
-                found = self.station_names.get(" ".join(words[start:]))
-                if found and found not in {p.value for p in places}:
-                    name, zone = self.stations[found]
-                    places.append(
-                        Place(
-                            "station",
-                            found,
-                            zone=zone,
-                            evidence=f"station {' '.join(words[start:])!r} → {found} ({zone})",
-                        )
-                    )
+            # "now at Kota Jn" → try "now at kota", "at kota", "kota"
+            for start in range(len(words)):
+                said = " ".join(words[start:])
+                if add_station(self.station_names.get(said), said):
                     break
         for e in entities:
             if e.kind == "pin" and e.value in self.pins:
@@ -296,7 +273,7 @@ class Gazetteer:
                         evidence=f"PIN {e.value} → {district}, {state}",
                     )
                 )
-        names = self._names_in(text)
+        names = self._names_in(toks)
         places += [p for p in names if p.kind == "district"] + [
             p for p in names if p.kind == "locality"
         ]

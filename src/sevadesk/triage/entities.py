@@ -31,12 +31,16 @@ _TRAIN_CONTEXT = re.compile(
     r"(?:no\.?|number|num|#|:|-|संख्या|नंबर)?\s*[:\-#]?\s*$",
     re.I,
 )
-_RAIL_HINTS = (
+# Words that make a post a railway post (a number in it may be a train, a code a station).
+RAIL_HINTS = (
     "train",
     "pnr",
     "coach",
     "berth",
     "station",
+    "stn",
+    " jn",
+    "junction",
     "rail",
     "platform",
     "irctc",
@@ -45,6 +49,8 @@ _RAIL_HINTS = (
     "कोच",
     "स्टेशन",
     "गाड़ी",
+    "प्लेटफार्म",
+    "प्लेटफॉर्म",
 )
 _HAS_DIGIT = re.compile(r"\d")
 _PIN = re.compile(_NOT_DIGIT_BEFORE + r"([1-8]\d{2}\s?\d{3})" + _NOT_DIGIT_AFTER)
@@ -108,7 +114,7 @@ def extract(text: str) -> list[Entity]:
     for m in _VEHICLE.finditer(text):
         if not _overlaps(m.span(1), taken):
             claim("vehicle", re.sub(r"[\s\-]", "", m.group(1)).upper(), m.start(1), m.end(1))
-    rail = any(hint in lowered for hint in _RAIL_HINTS)
+    rail = any(hint in lowered for hint in RAIL_HINTS)
     for m in _TRAIN.finditer(text):
         if _overlaps(m.span(1), taken):
             continue
