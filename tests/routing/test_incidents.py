@@ -241,6 +241,7 @@ def test_an_agent_takes_a_wrongly_grouped_ticket_out_and_it_stays_out(
         assert client.post(url, headers=auth, json={"reason": "again"}).status_code == 422
         detail = client.get(f"/api/v1/incidents/{iref}", headers=auth).json()
         assert detail["ticket_count"] == 3 and wrong not in {x["ref"] for x in detail["tickets"]}
+        assert detail["title"].endswith("(3 reports)")
     # A later copy of its words joins the incident; the detached ticket is not pulled back.
     pipeline.ingest("x", "test", lines(tweet(OUTAGE[4], author_id="7099", minutes=20)))
     with org_engine.connect() as conn:

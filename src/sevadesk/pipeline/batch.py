@@ -41,6 +41,7 @@ class Item:
     triage: TriageResult | None = None
     route: RouteDecision | None = None
     message_id: int | None = None
+    incident_key: str | None = None  # same problem + train/station/PNR (routing/incidents.py)
     incident_id: int | None = None  # set when the ticket joins an open incident as it is stored
 
 

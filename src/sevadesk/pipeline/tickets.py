@@ -154,6 +154,7 @@ def _open_tickets(
     for item in opens:
         tr, route = item.triage, item.route
         assert tr is not None and route is not None
+        item.incident_key = incident_key(tr, route.station)
         unit_id = units[route.unit_code].id
         first_due, resolution_due = (
             sla.deadlines(unit_id, tr.category, tr.urgency, item.msg.created_at)
@@ -182,7 +183,7 @@ def _open_tickets(
                 "last_citizen_at": item.msg.created_at,
                 "first_response_due": first_due,
                 "resolution_due": resolution_due,
-                "incident_key": incident_key(tr, route.station),
+                "incident_key": item.incident_key,
             }
         )
     # Tickets about a problem that already has an open incident join it as they are stored.
@@ -251,8 +252,8 @@ def _incident_candidates(
     for item in opens:
         tr, route = item.triage, item.route
         assert tr is not None and route is not None and item.ticket_id is not None
-        if key := incident_key(tr, route.station):
-            keys.append(key)
+        if item.incident_key:
+            keys.append(item.incident_key)
         elif (problem := problem_of(tr)) and (words := sketch_words(tr)):
             unit_id = units[route.unit_code].id
             sketches.append(Sketch(item.ticket_id, unit_id, item.msg.created_at, problem, words))

@@ -384,11 +384,23 @@ def prune_sketches(conn: Connection, now: datetime) -> int:
     return conn.execute(delete(t.incident_sketches).where(s.opened_at < now - WINDOW)).rowcount
 
 
-def forget_sketch(conn: Connection, ticket_id: int) -> None:
-    """A ticket an agent took out of an incident is compared with no post again. Copies that
-    were found through it keep no link to it (they stored no bands of their own, so later
-    posts find them only through a new original)."""
-    s = t.incident_sketches.c
+def leave_incident(conn: Connection, ticket_id: int, incident_id: int) -> str:
+    """An agent took a ticket out of an incident it was grouped into by mistake: it is never
+    grouped again (no key, no signature) and the incident counts one ticket fewer. Copies that
+    were found through its words lose that link: they stored no bands of their own, so later
+    posts find them only through a new original. Returns the incident's reference."""
+    i, c, s = t.incidents.c, t.tickets.c, t.incident_sketches.c
+    incident = conn.execute(select(i.ref, i.key, i.ticket_count).where(i.id == incident_id)).one()
+    conn.execute(
+        update(t.tickets).where(c.id == ticket_id).values(incident_id=None, incident_key=None)
+    )
     conn.execute(update(t.incident_sketches).where(s.copy_of == ticket_id).values(copy_of=None))
     conn.execute(delete(t.incident_bands).where(t.incident_bands.c.ticket_id == ticket_id))
     conn.execute(delete(t.incident_sketches).where(s.ticket_id == ticket_id))
+    count = max(incident.ticket_count - 1, 0)
+    conn.execute(
+        update(t.incidents)
+        .where(i.id == incident_id)
+        .values(ticket_count=count, title=_title(incident.key, count))
+    )
+    return str(incident.ref)

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, select, update
 from sevadesk.domain.errors import MissingReason, OutOfScope, UnknownUnit
 from sevadesk.domain.status import TicketStatus, check_transition
 from sevadesk.routing.escalation import Escalation, run_escalations
-from sevadesk.routing.incidents import forget_sketch, prune_sketches
+from sevadesk.routing.incidents import leave_incident, prune_sketches
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import rollups
 from sevadesk.store import tables as t
@@ -762,32 +762,19 @@ def detach_from_incident(
         raise InvalidRequest(f"{ref} is not part of an incident")
     if not reason.strip():
         raise MissingReason("say why this ticket is not part of the incident")
-    i, c = t.incidents.c, t.tickets.c
-    incident = conn.execute(
-        select(i.id, i.ref, i.ticket_count).where(i.id == ticket["incident_id"])
-    ).one()
-    conn.execute(
-        update(t.tickets)
-        .where(c.id == ticket["id"])
-        .values(incident_id=None, incident_key=None, updated_at=now)
-    )
-    forget_sketch(conn, ticket["id"])
-    conn.execute(
-        update(t.incidents)
-        .where(i.id == incident.id)
-        .values(ticket_count=max(incident.ticket_count - 1, 0))
-    )
+    incident_ref = leave_incident(conn, ticket["id"], ticket["incident_id"])
+    conn.execute(update(t.tickets).where(t.tickets.c.id == ticket["id"]).values(updated_at=now))
     _audit(
         conn,
         ticket["id"],
         actor,
         "incident_detached",
         now,
-        {"incident": incident.ref},
+        {"incident": incident_ref},
         {"incident": None},
         reason.strip()[:500],
     )
-    return {"ref": ref, "incident": incident.ref, "detached": True}
+    return {"ref": ref, "incident": incident_ref, "detached": True}
 
 
 def merge(conn: Connection, actor: Actor, ref: str, into: str, now: datetime) -> dict[str, Any]:
