@@ -38,7 +38,8 @@ class Lexicon:
             if entry.endswith("*"):
                 stems.append(entry[:-1])
             elif " " in entry:
-                phrases.append(" " + " ".join(tokens(entry)) + " ")
+                if words_of := tokens(entry):
+                    phrases.append(" " + " ".join(words_of) + " ")
             else:
                 words.add(entry)
         return cls(
@@ -65,8 +66,8 @@ class Lexicon:
 class LexiconIndex:
     """Many labelled lexicons matched in one pass over a message's tokens.
 
-    `hits(toks, joined)` returns the set of labels whose keywords occur: one dict lookup per
-    token and stem length, plus a substring test per multi-word phrase.
+    `hits(toks, joined)` returns the set of labels whose keywords occur: a few dict lookups per
+    distinct token, plus a substring test for each phrase that starts with one of them.
     """
 
     def __init__(self, lexicons: dict[str, Iterable[str]]) -> None:
@@ -84,11 +85,16 @@ class LexiconIndex:
         self.stems_by_head: dict[str, list[tuple[str, set[str]]]] = {}
         for stem, labels in self.stems.items():
             self.stems_by_head.setdefault(stem[:2], []).append((stem, labels))
+        # Phrases grouped by their first word: a phrase is looked for only in a message that
+        # has that word, not in every message (most messages have none of them).
+        self.phrases_by_head: dict[str, list[tuple[str, str]]] = {}
+        for phrase, label in self.phrases:
+            self.phrases_by_head.setdefault(phrase.split()[0], []).append((phrase, label))
 
     def hits(self, toks: list[str], joined: str) -> set[str]:
         found: set[str] = set()
-        words, by_head = self.words, self.stems_by_head
-        for tok in toks:
+        words, by_head, phrases = self.words, self.stems_by_head, self.phrases_by_head
+        for tok in set(toks):
             labels = words.get(tok)
             if labels:
                 found |= labels
@@ -97,7 +103,9 @@ class LexiconIndex:
                 for stem, labels in candidates:
                     if tok.startswith(stem):
                         found |= labels
-        for phrase, label in self.phrases:
-            if label not in found and phrase in joined:
-                found.add(label)
+            starting = phrases.get(tok)
+            if starting:
+                for phrase, label in starting:
+                    if label not in found and phrase in joined:
+                        found.add(label)
         return found
