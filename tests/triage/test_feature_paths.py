@@ -49,3 +49,11 @@ def test_problem_and_category_cues_are_features() -> None:
     assert "S:problem=True" in feats and "S:problem+addressed=True" in feats
     (feats,) = featurize(["Vande Bharat trial run completed today"])
     assert "S:problem=False" in feats and "S:category=False" in feats
+
+
+def test_a_link_is_not_a_feature() -> None:
+    # Scraped training posts carry news sites' addresses, live X posts t.co links to photos.
+    with_link, without = featurize(
+        ["@RailMinIndia coach B4 is dirty https://t.co/abc", "@RailMinIndia coach B4 is dirty"]
+    )
+    assert with_link == without

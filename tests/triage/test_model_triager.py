@@ -27,6 +27,55 @@ def test_sos_posts_are_sos_in_every_script(triager: ModelTriager, text: str) -> 
     assert (result.kind, result.urgency, result.actionable) == ("sos", "sos", True)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@RailMinIndia girls are being teased by boys in S4 of 12555, they do not feel safe",
+        "@RailMinIndia my son has high fever in coach B3 of 12301, please help",
+        "@RailMinIndia send some police to coach S2 of 12423, men are fighting",
+    ],
+)
+def test_danger_illness_and_calls_for_police_are_sos(triager: ModelTriager, text: str) -> None:
+    assert triager.triage_one(text).kind == "sos"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@RailMinIndia please release emergency quota for PNR 4512345678, travelling tomorrow",
+        "@RailMinIndia someone pulled the emergency chain again near Itarsi, 12627 stopped",
+        "@RailMinIndia please help me find the coach position of 19321 at Jaunpur",
+    ],
+)
+def test_railway_idioms_and_routine_help_are_not_sos(triager: ModelTriager, text: str) -> None:
+    assert triager.triage_one(text).kind != "sos"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "@rahul_k Your complaint has been registered on RailMadad and complaint no. has been sent "
+        "through SMS on your mobile no. You may track your complaint via this link https://t.co/x",
+        "@vivek05 Kindly share PNR & contact number, issue referred to concerned official "
+        "@Drmjabalpur for urgent medical assistance.",
+        "@RailwaySeva @kashif4m Matter forwarded to @drmljn for n/a",
+    ],
+)
+def test_an_officials_reply_is_noise_even_when_it_names_an_emergency(
+    triager: ModelTriager, text: str
+) -> None:
+    result = triager.triage_one(text)
+    assert (result.kind, result.actionable) == ("noise", False)
+
+
+def test_a_citizen_quoting_the_canned_reply_is_still_heard(triager: ModelTriager) -> None:
+    result = triager.triage_one(
+        "@RailMinIndia you said matter forwarded to DRM but my coach B2 of 12628 still has "
+        "no water, PNR 4512345678"
+    )
+    assert result.actionable
+
+
 def test_news_of_an_accident_is_not_an_sos(triager: ModelTriager) -> None:
     result = triager.triage_one(
         "Six coaches of Express derail near Kanpur, no injuries reported https://t.co/abc"

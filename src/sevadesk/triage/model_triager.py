@@ -32,9 +32,7 @@ CURRENT = MODELS / "current.txt"
 
 SOS_WORDS = [
     "sos",
-    "emergency",
     "urgent help",
-    "help me",
     "save us",
     "medical",
     "doctor",
@@ -60,6 +58,15 @@ SOS_WORDS = [
     "scared",
     "afraid",
     "in danger",
+    "not safe",
+    "unsafe",
+    "teasing",
+    "teased",
+    "beat me",
+    "beating",
+    "beaten",
+    "slapped",
+    "pulled my",
     "peecha kar*",
     "पीछा कर*",
     "assault*",
@@ -91,13 +98,24 @@ SOS_WORDS = [
     "stomach upset",
     "stole",
     "send police",
+    "send some police",
+    "send the police",
+    "need police",
     "call police",
     "police help",
     "send rpf",
+    "police bhejo",
+    "पुलिस भेज*",
+    "fever",
+    "unwell",
+    "breathing",
+    "asthma",
+    "allerg*",
+    "medicine",
+    "बुखार",
+    "दवाई",
     "बचाओ",
     "मदद करें",
-    "आपातकाल",
-    "इमरजेंसी",
     "छेड़छाड़",
     "चोरी",
     "चोर",
@@ -117,6 +135,55 @@ SOS_WORDS = [
     "tabiyat",
     "pareshan kar",
 ]
+# "Emergency" is SOS unless it names railway furniture or a ticket quota.
+SOS_EMERGENCY = ["emergency", "आपातकाल", "इमरजेंसी"]
+SOS_IDIOMS = [
+    "emergency quota",
+    "emergency chain",
+    "emergency brake",
+    "emergency brakes",
+    "emergency exit",
+    "emergency window",
+    "emergency cleanup",
+    "emergency cleaning",
+]
+# An official's reply restates the citizen's problem in the agency's words ("your complaint has
+# been registered", "matter forwarded to …"): the agency's own speech, never a new ticket.
+# Citizens quote these phrases too, to complain about them, but then in the first person.
+OFFICIAL_REPLY = [
+    "your complaint has been registered",
+    "complaint has been registered on railmadad",
+    "request has been registered",
+    "railmadad reference",
+    "kindly share your",
+    "kindly share pnr",
+    "please share your pnr",
+    "pls share your pnr",
+    "plz share your",
+    "please share your mobile",
+    "please share the journey details",
+    "we request you to please share",
+    "preferably via dm",
+    "preferably in direct message",
+    "you may track",
+    "for speedy redressal",
+    "inconvenience caused is regretted",
+    "inconvenience caused is deeply regretted",
+    "inconvenience is regretted",
+    "sorry for the inconvenience caused",
+    "matter forwarded",
+    "matter informed",
+    "matter advised",
+    "matter is being escalated",
+    "escalated to the concerned official",
+    "issue referred",
+    "issue forwarded",
+    "referred to concerned",
+    "will be attended by on board staff",
+]
+_SPEAKER = frozenset(
+    ["i", "me", "my", "mine", "mera", "meri", "mere", "mujhe", "मैं", "मेरा", "मेरी", "मेरे", "मुझे"]
+)
 HIGH_WORDS = [
     "urgent*",
     "immediately",
@@ -210,6 +277,14 @@ def _reported(text: str, toks: list[str]) -> bool:
     return "http" in text and not asks
 
 
+def _official(hits: set[str], toks: list[str]) -> bool:
+    return "!official" in hits and _SPEAKER.isdisjoint(toks)
+
+
+def _sos_words(hits: set[str]) -> bool:
+    return "!sos" in hits or ("!emergency" in hits and "!not-sos" not in hits)
+
+
 def current_model_path() -> Path:
     return MODELS / CURRENT.read_text().strip()
 
@@ -251,6 +326,9 @@ class ModelTriager:
         self.lexicons = LexiconIndex(
             {
                 "!sos": SOS_WORDS,
+                "!emergency": SOS_EMERGENCY,
+                "!not-sos": SOS_IDIOMS,
+                "!official": OFFICIAL_REPLY,
                 "!high": HIGH_WORDS,
                 "!spam": SPAM_WORDS,
                 **self.taxonomy.keywords,
@@ -299,7 +377,9 @@ class ModelTriager:
             prep.hits,
         )
         sos_p = float(p[ix["sos"]]) if "sos" in ix else 0.0
-        if sos_p >= self.sos_threshold or ("!sos" in hits and not _reported(text, toks)):
+        if _official(hits, toks):
+            kind = "noise"
+        elif sos_p >= self.sos_threshold or (_sos_words(hits) and not _reported(text, toks)):
             # The model alone is trusted only when it is sure: its SOS examples are few and
             # "please help" is as common in a dirty-toilet complaint as in an emergency.
             kind = "sos"

@@ -159,6 +159,9 @@ def train(
     labels = EVALUATION_LABELS
     tests = {
         "railway-test": list(datasets.railway_test(data_dir, labels / "railway_test_labels.yaml")),
+        "helpdesk-2024": list(
+            datasets.helpdesk_2024(data_dir, labels / "helpdesk_2024_labels.yaml")
+        ),
         "airline-test": [e for e in air if e.split == "test"],
         "helpdesk-sos": list(datasets.helpdesk_sos(data_dir, labels / "helpdesk_sos.yaml")),
     }

@@ -1,0 +1,56 @@
+"""The labelled sets: a later reading of a row wins, and a repeated tweet is scored once."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sevadesk.triage import datasets
+
+
+def _write_railway(data: Path, rows: list[tuple[int, str, int]]) -> None:
+    path = data / datasets.RAILWAY_FILE
+    path.parent.mkdir(parents=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["index", "text", "year", "is_complaint_true"])
+        out.writerows((i, text, 2024, flag) for i, text, flag in rows)
+
+
+def _train_texts(n: int) -> list[str]:
+    texts = (f"@RailMinIndia train {i} is late today" for i in range(100))
+    return [t for t in texts if datasets.split_of(t) == "train"][:n]
+
+
+def test_the_review_overrides_earlier_readings(tmp_path: Path) -> None:
+    a, b, c = _train_texts(3)
+    _write_railway(tmp_path, [(1, a, 1), (2, b, 0), (3, c, 1)])
+    relabel = tmp_path / "relabel.yaml"
+    relabel.write_text("noise: [1]\n")
+    reread = tmp_path / "reread.yaml"
+    reread.write_text("grievance: [2]\n")
+    review = tmp_path / "review.yaml"
+    review.write_text("grievance: [1]\nquery: [2]\n")
+
+    kinds = [e.kind for e in datasets.railway_llm(tmp_path, relabel, reread, review)]
+
+    assert kinds == ["grievance", "query", "grievance"]  # row 3: the LLM's complaint stands
+
+
+def test_helpdesk_2024_scores_a_repeated_tweet_once(tmp_path: Path) -> None:
+    source = tmp_path / "helpdesk" / "raw_data.csv"
+    source.parent.mkdir()
+    with source.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["twitterUrl", "url", "id", "text", "createdAt"])
+        for text in ["coach B4 has no water", "Matter forwarded to DRM", "coach B4 has no water"]:
+            out.writerow(["", "", "", text, ""])
+    labels = tmp_path / "labels.yaml"
+    labels.write_text("source: helpdesk/raw_data.csv\ndefault: noise\ngrievance: [0, 2]\n")
+
+    examples = list(datasets.helpdesk_2024(tmp_path, labels))
+
+    assert [(e.text, e.kind) for e in examples] == [
+        ("coach B4 has no water", "grievance"),
+        ("Matter forwarded to DRM", "noise"),
+    ]
