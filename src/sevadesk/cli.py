@@ -20,6 +20,7 @@ from sevadesk import logs
 from sevadesk.config import Settings, get_settings
 from sevadesk.pipeline.batch import BatchSummary
 from sevadesk.routing.orgfile import OrgFileError, load_org_file
+from sevadesk.runtime import settle_heap
 from sevadesk.store.db import SchemaOutOfDate, make_engine, open_database, upgrade
 
 app = typer.Typer(
@@ -137,6 +138,7 @@ def ingest(
             raise typer.Exit(2)
     settings = _settings(database)
     pipeline = Pipeline(_engine(settings), None, settings)
+    settle_heap()
     total = BatchSummary()
     sizes = sum(p.stat().st_size for p in paths)
     with Progress(
@@ -220,6 +222,7 @@ def serve(
 
     settings = _settings(database)
     application = create_app(settings, _engine(settings))
+    settle_heap()
     uvicorn.run(
         application, host=host or settings.host, port=port or settings.port, log_level="warning"
     )
@@ -289,6 +292,7 @@ def worker(
         off["x_ingest"] = "off"
     settings = settings.model_copy(update=off)
     workers = Workers(_engine(settings), settings, SystemClock()).start()
+    settle_heap()
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     out.print(f"running: {', '.join(sorted(chosen))} (Ctrl-C stops)")

