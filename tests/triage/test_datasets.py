@@ -54,3 +54,27 @@ def test_helpdesk_2024_scores_a_repeated_tweet_once(tmp_path: Path) -> None:
         ("coach B4 has no water", "grievance"),
         ("Matter forwarded to DRM", "noise"),
     ]
+
+
+def test_helpdesk_2017_reads_rows_by_line_number_without_a_header(tmp_path: Path) -> None:
+    source = tmp_path / "helpdesk" / "tweets.csv"
+    source.parent.mkdir()
+    with source.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["emergency", "bag stolen from S4, pnr 4512791357"],
+                ["feedback", "fan not working in B2"],
+                ["emergency", "bag stolen from S4, pnr 4512791357"],
+                ["feedback", "Matter forwarded to DRM"],
+            ]
+        )
+    labels = tmp_path / "labels.yaml"
+    labels.write_text("source: helpdesk/tweets.csv\nsos: [0]\ngrievance: [1]\n")
+
+    examples = list(datasets.helpdesk_2017(tmp_path, labels))
+
+    assert [(e.kind, e.sos) for e in examples] == [
+        ("sos", True),
+        ("grievance", False),
+        ("noise", False),
+    ]

@@ -111,10 +111,15 @@ def railway_llm(
             yield Example(text, kind, "railway", split)
 
 
+def _row_kinds(spec: dict[str, object]) -> dict[int, str]:
+    """An evaluation label file's `kind: [row, …]` lists as {row: kind}."""
+    return {int(i): kind for kind, ids in spec.items() if isinstance(ids, list) for i in ids}
+
+
 def railway_test(data_dir: Path, labels: Path) -> Iterator[Example]:
     """The railway test split with labels written by the team (evaluation only)."""
     spec = yaml.safe_load(labels.read_text(encoding="utf-8"))
-    kind_of = {int(i): kind for kind, ids in spec.items() if isinstance(ids, list) for i in ids}
+    kind_of = _row_kinds(spec)
     with (data_dir / spec["source"]).open(encoding="utf-8-sig") as fh:
         for row in csv.DictReader(fh):
             text = row["text"].strip()
@@ -127,7 +132,7 @@ def helpdesk_2024(data_dir: Path, labels: Path) -> Iterator[Example]:
     """Tweets to and from Railways helpdesk handles, June 2024, labelled by the team
     (evaluation only). A text that repeats an earlier row is skipped."""
     spec = yaml.safe_load(labels.read_text(encoding="utf-8"))
-    kind_of = {int(i): kind for kind, ids in spec.items() if isinstance(ids, list) for i in ids}
+    kind_of = _row_kinds(spec)
     seen: set[str] = set()
     with (data_dir / spec["source"]).open(encoding="utf-8", errors="replace") as fh:
         for number, row in enumerate(csv.DictReader(fh)):
@@ -178,23 +183,17 @@ def seed(path: Path = SEED) -> Iterator[Example]:
             yield Example(row["text"], row["kind"], "seed", "train")
 
 
-def helpdesk_sos(data_dir: Path, labels: Path) -> Iterator[Example]:
-    """Real tweets to Railways helpdesk handles with SOS labelled by hand (evaluation only)."""
+def helpdesk_2017(data_dir: Path, labels: Path) -> Iterator[Example]:
+    """Tweets to Railways helpdesk handles, 2017-18, every distinct text labelled by the team
+    (evaluation only). A text that repeats an earlier row is skipped."""
     spec = yaml.safe_load(labels.read_text(encoding="utf-8"))
-    sos_rows = set(spec["sos_rows"])
-    path = data_dir / spec["source"]
-    seen: dict[str, bool] = {}
-    with path.open(encoding="utf-8", errors="replace") as fh:
+    kind_of = _row_kinds(spec)
+    seen: set[str] = set()
+    with (data_dir / spec["source"]).open(encoding="utf-8", errors="replace") as fh:
         for number, row in enumerate(csv.reader(fh)):
             text = row[1]
-            key = text.strip()
-            if key in seen:
+            if text.strip() in seen:
                 continue
-            seen[key] = number in sos_rows
-            yield Example(
-                text,
-                "sos" if number in sos_rows else "other",
-                "helpdesk",
-                "test",
-                sos=number in sos_rows,
-            )
+            seen.add(text.strip())
+            kind = kind_of.get(number, "noise")
+            yield Example(text, kind, "helpdesk-2017", "test", sos=kind == "sos")
