@@ -13,6 +13,8 @@ from sevadesk.triage.language import detect
         ("@RailMinIndia coach B4 of 12951 has no water", "en"),
         ("train 12004 bahut late hai, koi sunta nahi", "hi-Latn"),
         ("bhai mera paisa wapas kab milega", "hi-Latn"),
+        ("sir mai abhi 12919 me hu, vendor se rate pucha to usne double bola", "hi-Latn"),
+        ("log a complaint: the app tab shows my ticket as waitlisted, main line trains late", "en"),
         ("ट्रेन में बहुत गंदगी है, कृपया सफाई करवाएं", "hi"),
         ("मला मदत हवी आहे, गाडी उशिरा आहे", "mr"),
         ("ரயிலில் தண்ணீர் இல்லை", "ta"),

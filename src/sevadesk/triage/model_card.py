@@ -84,12 +84,15 @@ def write_model_card(models: Path, info: dict[str, Any]) -> Path:
             lines.append(_row(name, section, "actionable", "actionable"))
         if "sos" in section:
             lines.append(_row(name, section, "sos", "sos"))
-    lines += ["", "Actionable F1 by language (railway-test):", ""]
-    for lang, rep in info["metrics"].get("railway-test", {}).get("by_language", {}).items():
-        a = rep["per_class"]["actionable"]
-        lines.append(
-            f"- {lang}: F1 {a['f1']:.3f} (P {a['precision']:.3f}, R {a['recall']:.3f}; {rep['support']} posts, {int(a['support'])} actionable)"
-        )
+    lines += ["", "Actionable F1 by detected language:", ""]
+    for name, section in info["metrics"].items():
+        for lang, rep in section.get("by_language", {}).items():
+            if name == "airline-test":
+                continue  # English only
+            a = rep["per_class"]["actionable"]
+            lines.append(
+                f"- {name}, {lang}: F1 {a['f1']:.3f} (P {a['precision']:.3f}, R {a['recall']:.3f}; {rep['support']} posts, {int(a['support'])} actionable)"
+            )
     kind = info["metrics"].get("railway-test", {}).get("kind")
     if kind:
         lines += [
