@@ -17,6 +17,7 @@ from sevadesk.triage.language import detect
         ("log a complaint: the app tab shows my ticket as waitlisted, main line trains late", "en"),
         ("ट्रेन में बहुत गंदगी है, कृपया सफाई करवाएं", "hi"),
         ("मला मदत हवी आहे, गाडी उशिरा आहे", "mr"),
+        ("गाड़ी संख्या 14006 में एसी खराब है, यात्री परेशान हैं", "hi"),  # lingua alone: mr
         ("ரயிலில் தண்ணீர் இல்லை", "ta"),
         ("ট্রেনে জল নেই", "bn"),
         ("ٹرین میں پانی نہیں ہے", "ur"),
