@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import yaml
 
@@ -128,20 +129,36 @@ def railway_test(data_dir: Path, labels: Path) -> Iterator[Example]:
                 yield Example(text, kind, "railway-test", "test", sos=kind == "sos")
 
 
-def helpdesk_2024(data_dir: Path, labels: Path) -> Iterator[Example]:
-    """Tweets to and from Railways helpdesk handles, June 2024, labelled by the team
-    (evaluation only). A text that repeats an earlier row is skipped."""
+def _distinct_rows(
+    data_dir: Path, labels: Path, name: str, texts: Callable[[TextIO], Iterable[str]]
+) -> Iterator[Example]:
+    """The texts of a labelled file in order, each labelled by its row number; a text that
+    repeats an earlier row is scored once (evaluation only)."""
     spec = yaml.safe_load(labels.read_text(encoding="utf-8"))
     kind_of = _row_kinds(spec)
     seen: set[str] = set()
     with (data_dir / spec["source"]).open(encoding="utf-8", errors="replace") as fh:
-        for number, row in enumerate(csv.DictReader(fh)):
-            text = row["text"].strip()
+        for number, raw in enumerate(texts(fh)):
+            text = raw.strip()
             if text in seen:
                 continue
             seen.add(text)
-            kind = kind_of.get(number, spec["default"])
-            yield Example(text, kind, "helpdesk-2024", "test", sos=kind == "sos")
+            kind = kind_of.get(number, spec.get("default", "noise"))
+            yield Example(text, kind, name, "test", sos=kind == "sos")
+
+
+def helpdesk_2024(data_dir: Path, labels: Path) -> Iterator[Example]:
+    """Tweets to and from Railways helpdesk handles, June 2024 (a CSV with a header)."""
+    return _distinct_rows(
+        data_dir, labels, "helpdesk-2024", lambda fh: (r["text"] for r in csv.DictReader(fh))
+    )
+
+
+def helpdesk_2017(data_dir: Path, labels: Path) -> Iterator[Example]:
+    """Tweets to Railways helpdesk handles, 2017-18 (no header; columns label, text)."""
+    return _distinct_rows(
+        data_dir, labels, "helpdesk-2017", lambda fh: (r[1] for r in csv.reader(fh))
+    )
 
 
 def airline(data_dir: Path) -> Iterator[Example]:
@@ -181,19 +198,3 @@ def seed(path: Path = SEED) -> Iterator[Example]:
         for line in fh:
             row = json.loads(line)
             yield Example(row["text"], row["kind"], "seed", "train")
-
-
-def helpdesk_2017(data_dir: Path, labels: Path) -> Iterator[Example]:
-    """Tweets to Railways helpdesk handles, 2017-18, every distinct text labelled by the team
-    (evaluation only). A text that repeats an earlier row is skipped."""
-    spec = yaml.safe_load(labels.read_text(encoding="utf-8"))
-    kind_of = _row_kinds(spec)
-    seen: set[str] = set()
-    with (data_dir / spec["source"]).open(encoding="utf-8", errors="replace") as fh:
-        for number, row in enumerate(csv.reader(fh)):
-            text = row[1]
-            if text.strip() in seen:
-                continue
-            seen.add(text.strip())
-            kind = kind_of.get(number, "noise")
-            yield Example(text, kind, "helpdesk-2017", "test", sos=kind == "sos")
