@@ -76,6 +76,15 @@ def test_a_citizen_quoting_the_canned_reply_is_still_heard(triager: ModelTriager
     assert result.actionable
 
 
+def test_a_direct_message_quoting_the_canned_reply_is_never_the_agencys_own(
+    triager: ModelTriager,
+) -> None:
+    text = "Matter forwarded to DRM 3 days ago, still no water in coach B2 of 12628"
+    (public, direct) = triager.triage_batch([text, text], [False, True])
+    assert not public.actionable
+    assert direct.actionable
+
+
 def test_news_of_an_accident_is_not_an_sos(triager: ModelTriager) -> None:
     result = triager.triage_one(
         "Six coaches of Express derail near Kanpur, no injuries reported https://t.co/abc"

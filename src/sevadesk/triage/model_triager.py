@@ -3,11 +3,12 @@
 Order of decisions for one message:
 1. entities, language and masking (deterministic);
 2. the model's probabilities over kinds; actionable = P(grievance) + P(query) + P(sos);
-3. SOS: the model, or an SOS keyword in a post that is not a retweet or a shared news link
+3. an official's reply ("matter forwarded to …", not in the first person) is noise;
+4. SOS: the model, or an SOS keyword in a post that is not a retweet or a shared news link
    (SOS recall matters more than precision: a missed SOS fails a citizen, a false one costs
    an officer a look);
-4. category from the organisation's taxonomy; urgency from kind and urgency words;
-5. admin rules from the org file, which win where they match.
+5. category from the organisation's taxonomy; urgency from kind and urgency words;
+6. admin rules from the org file, which win where they match.
 """
 
 from __future__ import annotations
@@ -304,6 +305,7 @@ class _Prepared:
     toks: list[str]
     joined: str
     hits: set[str]
+    addressed: bool
 
 
 NOT_ACTIONABLE = tuple(k for k in KINDS if k not in ACTIONABLE_KINDS)
@@ -349,7 +351,8 @@ class ModelTriager:
         # The model learnt from public posts, where addressing the agency means mentioning
         # its handle; a direct message is addressed by definition, so it is read as one.
         seen = f"{ADDRESSED_PREFIX}{text}" if addressed and not text.startswith("@") else text
-        return _Prepared(ents, lang, features(seen, ents, lang, hits), toks, joined, hits)
+        feats = features(seen, ents, lang, hits)
+        return _Prepared(ents, lang, feats, toks, joined, hits, addressed)
 
     def triage_batch(
         self, texts: Sequence[str], addressed: Sequence[bool] | None = None
@@ -377,7 +380,8 @@ class ModelTriager:
             prep.hits,
         )
         sos_p = float(p[ix["sos"]]) if "sos" in ix else 0.0
-        if _official(hits, toks):
+        if _official(hits, toks) and not prep.addressed:
+            # A message sent to the agency (WhatsApp, a form) is never the agency's own reply.
             kind = "noise"
         elif sos_p >= self.sos_threshold or (_sos_words(hits) and not _reported(text, toks)):
             # The model alone is trusted only when it is sure: its SOS examples are few and
