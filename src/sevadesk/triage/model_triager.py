@@ -171,7 +171,6 @@ OFFICIAL_REPLY = [
     "inconvenience caused is regretted",
     "inconvenience caused is deeply regretted",
     "inconvenience is regretted",
-    "sorry for the inconvenience caused",
     "matter forwarded",
     "matter informed",
     "matter advised",
@@ -181,6 +180,20 @@ OFFICIAL_REPLY = [
     "issue forwarded",
     "referred to concerned",
     "will be attended by on board staff",
+    # Seen in the railway training split's official replies.
+    "sorry for inconvenience",
+    "sorry for your inconvenience",
+    "sorry for the inconvenience",
+    "inconvenience regretted",
+    "inconvenience caused deeply regretted",
+    "your complaint will be attended",
+    "complaint has been noted",
+    "informed onboard staff",
+    "matter notified",
+    "matter noted",
+    "noted and fwd",
+    "for n a",
+    "necessary assistance will be rendered",
 ]
 _SPEAKER = frozenset(
     ["i", "me", "my", "mine", "mera", "meri", "mere", "mujhe", "मैं", "मेरा", "मेरी", "मेरे", "मुझे"]
