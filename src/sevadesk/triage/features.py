@@ -7,8 +7,9 @@ police or passport complaints.
 
 Links are left out. In the scraped training posts a link is a news site's address, so a model
 that saw links learnt "link → news"; on the X API every link is a t.co address, and a
-citizen's photo of a dirty coach arrives as one. Measured on the June 2024 helpdesk tweets
-(raw X text), the link features cost recall on complaints with photos.
+citizen's photo of a dirty coach arrives as one. On the June 2024 helpdesk tweets (raw X
+text) dropping them took recall from 20 to 21 of 27 complaints; on the railway test split it
+changed nothing measurable.
 """
 
 from __future__ import annotations
