@@ -104,6 +104,28 @@ def test_a_copy_paste_campaign_without_a_train_is_one_incident(
     assert "near-identical posts from many citizens" in incidents[0].title
 
 
+def test_a_copy_waiting_from_an_earlier_batch_joins_the_campaigns_incident(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    campaign = "Please restore the stoppage at our village halt, people walk 10 km to board"
+    posts = [
+        tweet(f"@RailMinIndia {campaign} #{n}", author_id=str(4000 + n), minutes=n)
+        for n in range(6)
+    ]
+    # Two are too few for an incident; the copy waits in the database, in no incident, until
+    # the next batch brings the third and the rest.
+    pipeline.ingest("x", "test", lines(*posts[:2]))
+    pipeline.ingest("x", "test", lines(*posts[2:]))
+
+    with org_engine.connect() as conn:
+        incidents = conn.execute(select(t.incidents.c.id, t.incidents.c.ticket_count)).all()
+        linked = conn.execute(
+            select(t.tickets.c.incident_id).where(t.tickets.c.incident_id.is_not(None))
+        ).all()
+    assert [row.ticket_count for row in incidents] == [6]
+    assert len(linked) == 6
+
+
 OUTAGE = [
     "@RailMinIndia no drinking water at the waiting hall, taps dry, passengers thirsty since morning",
     "@RailMinIndia waiting hall taps dry since morning, no drinking water for passengers",

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, and_, bindparam, delete, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from sevadesk.domain.messages import TriageResult
 from sevadesk.routing import similar
@@ -204,43 +204,101 @@ def _recent_members(conn: Connection, bands: Sequence[int]) -> list[tuple[int, i
 
 @dataclass
 class _Neighbours:
-    """Recent sketched tickets near a batch: band members, signatures, incidents, copies."""
+    """Recent sketched tickets near a batch: band members, signatures, incidents, copies.
+
+    A copy-paste campaign brings thousands of copies of one post, all alike and found only
+    through their original, so copies are not loaded one by one: each original keeps how many
+    of its copies are in each incident, and the ids of those in none yet (few: a copy joins an
+    incident as soon as its original's neighbourhood has one)."""
 
     members: dict[int, list[int]]  # band → ticket ids, oldest first, at most PER_BAND
     signature_of: dict[int, np.ndarray]
-    incident_of: dict[int, int | None]
+    incident_of: dict[int, int | None]  # originals (tickets in bands)
     where: dict[int, tuple[int, datetime]]  # ticket → (unit id, opened at)
-    copies: dict[int, list[int]]  # ticket → later tickets with the same words
+    copy_incidents: dict[int, Counter[int]]  # original → incident → copies in it
+    loose_copies: dict[int, set[int]]  # original → copies in no incident
+    original_of: dict[int, int]  # loose copy → its original
 
     @classmethod
     def load(cls, conn: Connection, bands: Sequence[int], since: datetime) -> _Neighbours:
         s, c = t.incident_sketches.c, t.tickets.c
-        near = cls({}, {}, {}, {}, {})
+        near = cls({}, {}, {}, {}, {}, {}, {})
         for band, tid in _recent_members(conn, bands):
             near.members.setdefault(band, []).append(tid)
         for recent in near.members.values():
             recent.sort()
         older = sorted({tid for tids in near.members.values() for tid in tids})
+        sketched = t.incident_sketches.join(t.tickets, c.id == s.ticket_id)
         for start in range(0, len(older), 5000):
             chunk = older[start : start + 5000]
-            for tid, signature, copy_of, iid, unit_id, opened_at in conn.execute(
-                select(s.ticket_id, s.signature, s.copy_of, c.incident_id, c.unit_id, c.opened_at)
-                .join(t.tickets, c.id == s.ticket_id)
-                .where(or_(s.ticket_id.in_(chunk), s.copy_of.in_(chunk)), s.opened_at >= since)
+            for tid, signature, iid, unit_id, opened_at in conn.execute(
+                select(s.ticket_id, s.signature, c.incident_id, c.unit_id, c.opened_at)
+                .select_from(sketched)
+                .where(s.ticket_id.in_(chunk), s.opened_at >= since)
             ):
                 near.signature_of[tid] = np.frombuffer(signature, dtype=np.uint32)
                 near.incident_of[tid] = iid
                 near.where[tid] = (unit_id, opened_at)
-                if copy_of is not None:
-                    near.copies.setdefault(copy_of, []).append(tid)
+            copies = and_(s.copy_of.in_(chunk), s.opened_at >= since)
+            for original, iid, count in conn.execute(
+                select(s.copy_of, c.incident_id, func.count())
+                .select_from(sketched)
+                .where(copies, c.incident_id.is_not(None))
+                .group_by(s.copy_of, c.incident_id)
+            ):
+                near.copy_incidents.setdefault(original, Counter())[iid] += count
+            for tid, original, unit_id, opened_at in conn.execute(
+                select(s.ticket_id, s.copy_of, c.unit_id, c.opened_at)
+                .select_from(sketched)
+                .where(copies, c.incident_id.is_(None))
+            ):
+                near.loose_copies.setdefault(original, set()).add(tid)
+                near.original_of[tid] = original
+                near.where[tid] = (unit_id, opened_at)
         return near
 
     def add(self, ticket_id: int, bands: Sequence[int]) -> None:
+        self.incident_of[ticket_id] = None
         for band in bands:
             recent = self.members.setdefault(band, [])
             recent.append(ticket_id)
             if len(recent) > PER_BAND:
                 del recent[0]
+
+    def add_copy(self, ticket_id: int, original: int) -> None:
+        self.loose_copies.setdefault(original, set()).add(ticket_id)
+        self.original_of[ticket_id] = original
+
+    def incidents(self) -> set[int]:
+        found = {iid for iid in self.incident_of.values() if iid is not None}
+        return found.union(*self.copy_incidents.values())
+
+    def votes(self, near: Sequence[int], joinable: set[int]) -> Counter[int]:
+        """Joinable incidents among the near originals and their copies, one vote a ticket."""
+        votes: Counter[int] = Counter()
+        for o in near:
+            if (iid := self.incident_of[o]) in joinable:
+                assert iid is not None
+                votes[iid] += 1
+            for iid, count in self.copy_incidents.get(o, {}).items():
+                if iid in joinable:
+                    votes[iid] += count
+        return votes
+
+    def free(self, near: Sequence[int]) -> list[int]:
+        """The near originals and their copies that are in no incident, oldest first."""
+        out = {o for o in near if self.incident_of[o] is None}
+        for o in near:
+            out |= self.loose_copies.get(o, set())
+        return sorted(out)
+
+    def assign(self, ticket_id: int, incident_id: int) -> None:
+        original = self.original_of.pop(ticket_id, None)
+        if original is None:
+            self.incident_of[ticket_id] = incident_id
+        else:
+            self.loose_copies[original].discard(ticket_id)
+            self.copy_incidents.setdefault(original, Counter())[incident_id] += 1
 
 
 def _link_similar(
@@ -259,7 +317,7 @@ def _link_similar(
     bands = {sk.ticket_id: row.tolist() for sk, row in zip(sketches, keys, strict=True)}
     nb = _Neighbours.load(conn, sorted({k for ks in bands.values() for k in ks}), since)
     joinable: set[int] = set()
-    if candidates := {iid for iid in nb.incident_of.values() if iid is not None}:
+    if candidates := nb.incidents():
         for r in conn.execute(
             select(i.id, i.key, i.ticket_count).where(
                 i.id.in_(candidates), i.status == "open", i.last_seen >= since
@@ -282,7 +340,6 @@ def _link_similar(
             near = [o for o, a in zip(others, agree, strict=True) if a >= similar.SIMILAR]
             if agree.max() == 1.0:
                 copy_of = others[int(agree.argmax())]
-            near += [copy for o in near for copy in nb.copies.get(o, ())]
         rows.append(
             {
                 "ticket_id": x,
@@ -291,20 +348,19 @@ def _link_similar(
                 "copy_of": copy_of,
             }
         )
-        nb.signature_of[x], nb.incident_of[x] = sig, None
+        votes = nb.votes(near, joinable)
+        free = [] if votes else nb.free(near)
         nb.where[x] = (sk.unit_id, sk.opened_at)
         if copy_of is None:
+            nb.signature_of[x] = sig
             nb.add(x, bands[x])
         else:  # a copy adds nothing to the bands; it is found through its original
-            nb.copies.setdefault(copy_of, []).append(x)
-        incidents = Counter(nb.incident_of[o] for o in near if nb.incident_of[o] in joinable)
-        if incidents:
-            iid = incidents.most_common(1)[0][0]
-            assert iid is not None
-            nb.incident_of[x] = iid
+            nb.add_copy(x, copy_of)
+        if votes:
+            iid = votes.most_common(1)[0][0]
+            nb.assign(x, iid)
             updates.append((x, iid))
             continue
-        free = sorted({o for o in near if nb.incident_of[o] is None})
         if len(free) + 1 < THRESHOLD:
             continue
         key = f"{sk.problem}:similar:{free[0]}"
@@ -312,7 +368,7 @@ def _link_similar(
         known[iid] = (key, 0)
         joinable.add(iid)
         for member in [*free, x]:
-            nb.incident_of[member] = iid
+            nb.assign(member, iid)
             updates.append((member, iid))
     bulk_insert(conn, t.incident_sketches, rows)
     bulk_insert(
