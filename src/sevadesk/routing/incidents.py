@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, delete, func, select, update
 
 from sevadesk.domain.messages import TriageResult
 from sevadesk.routing import similar
@@ -79,15 +79,25 @@ def _title(key: str, count: int) -> str:
     return f"{problem.replace('_', ' ')}: {what} ({count} reports)"
 
 
+def _open(
+    conn: Connection, which: ColumnElement[bool], since: datetime, known: dict[int, tuple[str, int]]
+) -> dict[int, str]:
+    """Open incidents seen since `since` among `which`, id → key; each one's key and ticket
+    count (before this batch) is noted in `known` unless it is there already."""
+    i = t.incidents.c
+    found: dict[int, str] = {}
+    for iid, key, count in conn.execute(
+        select(i.id, i.key, i.ticket_count).where(which, i.status == "open", i.last_seen >= since)
+    ):
+        found[iid] = key
+        known.setdefault(iid, (key, count))
+    return found
+
+
 def open_incidents(conn: Connection, keys: Sequence[str], latest: datetime) -> dict[str, int]:
     """Open incidents (seen within the window) by key: new tickets join them as they are stored."""
-    i = t.incidents.c
-    rows = conn.execute(
-        select(i.key, i.id).where(
-            i.key.in_(sorted(set(keys))), i.status == "open", i.last_seen >= latest - WINDOW
-        )
-    )
-    return dict(rows.all())
+    found = _open(conn, t.incidents.c.key.in_(sorted(set(keys))), latest - WINDOW, {})
+    return {key: iid for iid, key in found.items()}
 
 
 def _open_incident(
@@ -154,14 +164,7 @@ def _link_by_key(
         waiting.setdefault(key, []).append((tid, unit_id, opened_at))
     if not waiting:
         return []
-    by_key: dict[str, int] = {}
-    for r in conn.execute(
-        select(i.id, i.key, i.ticket_count).where(
-            and_(i.key.in_(list(waiting)), i.status == "open", i.last_seen >= since)
-        )
-    ):
-        known[r.id] = (r.key, r.ticket_count)
-        by_key[r.key] = r.id
+    by_key = {key: iid for iid, key in _open(conn, i.key.in_(list(waiting)), since, known).items()}
     updates: list[tuple[int, int]] = []
     for key, rows in waiting.items():
         if key in by_key:
@@ -318,13 +321,7 @@ def _link_similar(
     nb = _Neighbours.load(conn, sorted({k for ks in bands.values() for k in ks}), since)
     joinable: set[int] = set()
     if candidates := nb.incidents():
-        for r in conn.execute(
-            select(i.id, i.key, i.ticket_count).where(
-                i.id.in_(candidates), i.status == "open", i.last_seen >= since
-            )
-        ):
-            joinable.add(r.id)
-            known.setdefault(r.id, (r.key, r.ticket_count))
+        joinable = set(_open(conn, i.id.in_(candidates), since, known))
     updates: list[tuple[int, int]] = []
     rows: list[dict[str, Any]] = []
     for sk, sig in zip(sketches, signatures, strict=True):
