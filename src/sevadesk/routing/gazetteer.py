@@ -91,6 +91,8 @@ _WORD_CODES = frozenset(
     TKS""".split()  # noqa: SIM905 (a word list)
 )
 _NOT_CODES = re.compile(r"https?://\S+|[@#]\w+")
+_UPPER = re.compile(r"[A-Z]")
+_LOWER = re.compile(r"[a-z]")
 _RAILWAY_WORDS = frozenset({"central", "cantt", "cantonment", "terminus", "terminal"})
 
 
@@ -189,16 +191,16 @@ class Gazetteer:
             for r in train_rows
         }
 
-    def _codes(self, text: str) -> list[str]:
+    def _codes(self, text: str, lowered: str) -> list[str]:
         """Station codes written in capitals ("now at CNB"), as current codes: only in a post
         about the railways, outside handles, hashtags and links, not abbreviations or words,
         and not in a post written in capitals (where "THE" is a word, not Tundla)."""
-        lowered = text.lower()  # a railway handle (@RailMinIndia) is railway context too
+        # `lowered` still has the handles: a railway handle (@RailMinIndia) is railway context.
         if not any(hint in lowered for hint in RAIL_HINTS):
             return []
         bare = _NOT_CODES.sub(" ", text)
-        letters = [ch for ch in bare if ch.isalpha() and ch.isascii()]
-        if sum(ch.isupper() for ch in letters) > 0.4 * max(len(letters), 1):
+        upper = len(_UPPER.findall(bare))
+        if upper > 0.4 * max(upper + len(_LOWER.findall(bare)), 1):
             return []
         codes = (self.renamed.get(c, c) for c in _STATION_CODE.findall(bare))
         return [
@@ -239,7 +241,8 @@ class Gazetteer:
 
     def resolve(self, text: str, entities: list[Entity]) -> Location:
         toks = tokens(text)
-        places = [self._station(code, code) for code in self._codes(text)]
+        lowered = text.lower()
+        places = [self._station(code, code) for code in self._codes(text, lowered)]
 
         def add_station(code: str | None, said: str) -> bool:
             if code is None or any(p.value == code for p in places):
@@ -247,12 +250,11 @@ class Gazetteer:
             places.append(self._station(code, said))
             return True
 
-        if any(w in text.lower() for w in _RAILWAY_WORDS):
+        if any(w in lowered for w in _RAILWAY_WORDS):
             joined = f" {' '.join(toks)} "
             for name, code in self.railway_names.items():
                 if f" {name} " in joined:
                     add_station(code, name)
-        lowered = text.lower()
         named = any(w in lowered for w in (" jn", "junction", " jct", "station", " stn"))
         for m in _STATION_NAME.finditer(text) if named else ():
             words = tokens(m.group(1))
