@@ -20,6 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from sevadesk.channels.signatures import meta_signature
+from sevadesk.domain.numbers import ascii_digits
 
 WINDOW_SECONDS = 24 * 3600
 
@@ -146,7 +147,7 @@ class FakeGraph:
         if body.get("messaging_product") != "whatsapp":
             return _error(400, 100, "Invalid parameter", "messaging_product must be whatsapp")
         to = body.get("to")
-        if not (isinstance(to, str) and to.isascii() and to.isdigit()):
+        if not ascii_digits(to):
             return _error(400, 100, "Invalid parameter", "to must be a phone number")
         kind = body.get("type", "text")
         if kind == "text":

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from sevadesk.domain.numbers import ascii_digits
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert
 
@@ -37,7 +38,7 @@ def _newer(candidate: str | None, current: str | None) -> bool:
         return False
     if current is None:
         return True
-    if candidate.isascii() and candidate.isdigit() and current.isascii() and current.isdigit():
+    if ascii_digits(candidate) and ascii_digits(current):
         return int(candidate) > int(current)
     return candidate > current
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sevadesk.channels.errors import PayloadError
 from sevadesk.domain.messages import InboundMessage
+from sevadesk.domain.numbers import ascii_digits
 
 CHANNEL = "whatsapp"
 MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
@@ -57,9 +58,7 @@ def _list(value: Any, where: str) -> list[Any]:
 
 
 def _time(value: Any, where: str) -> datetime:
-    if not (isinstance(value, str) and value.isascii() and value.isdigit()) and not isinstance(
-        value, int
-    ):
+    if not ascii_digits(value) and not isinstance(value, int):
         raise PayloadError(f"{where}: expected seconds since the epoch")
     try:
         return datetime.fromtimestamp(int(value), UTC)

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from sevadesk.config import Settings
+from sevadesk.domain.numbers import ascii_digits
 
 # What every read asks for, so one parser reads stream, search and timeline alike.
 TWEET_FIELDS = "created_at,author_id,conversation_id,referenced_tweets,entities,lang"
@@ -35,7 +36,7 @@ class RateLimit:
     def from_headers(cls, headers: httpx.Headers) -> RateLimit:
         def number(name: str) -> int | None:
             value = headers.get(name)
-            return int(value) if value and value.isascii() and value.isdigit() else None
+            return int(value) if ascii_digits(value) else None
 
         reset = number("x-rate-limit-reset")
         return cls(

@@ -17,6 +17,7 @@ from typing import Any
 
 from sevadesk.channels.errors import PayloadError
 from sevadesk.domain.messages import InboundMessage
+from sevadesk.domain.numbers import ascii_digits
 
 CHANNEL = "x"
 
@@ -27,7 +28,7 @@ _RT_PREFIX = re.compile(r"^RT @\w{1,15}: ")
 
 
 def _tweet_id(value: Any, where: str) -> str:
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if ascii_digits(value):
         return value
     if isinstance(value, int) and value >= 0:
         return str(value)
@@ -223,7 +224,7 @@ def parse_dm_event(event: Any) -> InboundMessage:
         raise PayloadError("message_create.message_data.text: missing or not a string")
     sender = _tweet_id(create.get("sender_id"), "message_create.sender_id")
     stamp = event.get("created_timestamp")
-    if not (isinstance(stamp, str) and stamp.isascii() and stamp.isdigit()):
+    if not ascii_digits(stamp):
         raise PayloadError("created_timestamp: expected milliseconds since the epoch as a string")
     try:
         created = datetime.fromtimestamp(int(stamp) / 1000, UTC)

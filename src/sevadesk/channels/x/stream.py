@@ -30,6 +30,7 @@ from sevadesk.channels.x.payloads import parse_stream_event, search_events
 from sevadesk.channels.x.rules import org_terms, pack_rules, sync_rules
 from sevadesk.config import Settings
 from sevadesk.domain.clock import Clock
+from sevadesk.domain.numbers import ascii_digits
 from sevadesk.pipeline.intake import Intake
 from sevadesk.store import ledger
 
@@ -74,12 +75,7 @@ def _newest(events: list[dict[str, object]]) -> tuple[str | None, datetime | Non
         if not isinstance(data, dict):
             continue
         tid = data.get("id")
-        if (
-            isinstance(tid, str)
-            and tid.isascii()
-            and tid.isdigit()
-            and (best is None or int(tid) > best[0])
-        ):
+        if ascii_digits(tid) and (best is None or int(tid) > best[0]):
             created = data.get("created_at")
             try:
                 at = datetime.fromisoformat(created) if isinstance(created, str) else None
