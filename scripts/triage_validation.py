@@ -20,7 +20,7 @@ from sevadesk.triage import datasets
 from sevadesk.triage.base import ACTIONABLE_KINDS
 from sevadesk.triage.linear import LinearModel
 from sevadesk.triage.model_triager import ModelTriager
-from sevadesk.triage.training import _fit
+from sevadesk.triage.training import fit
 
 FOLDS = 4
 
@@ -58,9 +58,9 @@ def main() -> None:
             for k in range(FOLDS):
                 fold = [e for e in railway if zlib.crc32(e.text.encode()) % FOLDS == k]
                 rest = [e for e in railway if zlib.crc32(e.text.encode()) % FOLDS != k]
-                model = _fit(rest + airline[:cap] + seed, c)
+                model = fit(rest + airline[:cap] + seed, c)
                 total = [a + b for a, b in zip(total, _scores(model, fold), strict=True)]
-            model = _fit(railway + airline[:cap] + seed, c)
+            model = fit(railway + airline[:cap] + seed, c)
             print(
                 f"cap {cap:>5} C {c:<4} railway-cv {_line(*total)}   "
                 f"airline-validation {_line(*_scores(model, validation))}",

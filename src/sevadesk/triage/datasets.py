@@ -78,14 +78,18 @@ REREAD = Path(__file__).with_name("seed") / "railway_train_reread.yaml"
 REVIEW = Path(__file__).with_name("seed") / "railway_train_review.yaml"
 
 
+def _row_kinds(spec: dict[str, object]) -> dict[int, str]:
+    """A label file's `kind: [row, …]` lists as {row: kind}."""
+    return {int(i): kind for kind, ids in spec.items() if isinstance(ids, list) for i in ids}
+
+
 def _hand_labels(*files: Path) -> dict[int, str]:
+    """Rows labelled in any of `files`; a row two files label differently is an error."""
     ours: dict[int, str] = {}
     for path in files:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for kind, ids in spec.items():
-            for i in ids if isinstance(ids, list) else ():
-                if ours.setdefault(int(i), kind) != kind:
-                    raise ValueError(f"{path.name}: row {i} is both {ours[int(i)]} and {kind}")
+        for row, kind in _row_kinds(yaml.safe_load(path.read_text(encoding="utf-8"))).items():
+            if ours.setdefault(row, kind) != kind:
+                raise ValueError(f"{path.name}: row {row} is both {ours[row]} and {kind}")
     return ours
 
 
@@ -110,11 +114,6 @@ def railway_llm(
             else:
                 kind = _railway_weak_kind(text, complaint)
             yield Example(text, kind, "railway", split)
-
-
-def _row_kinds(spec: dict[str, object]) -> dict[int, str]:
-    """An evaluation label file's `kind: [row, …]` lists as {row: kind}."""
-    return {int(i): kind for kind, ids in spec.items() if isinstance(ids, list) for i in ids}
 
 
 def railway_test(data_dir: Path, labels: Path) -> Iterator[Example]:

@@ -132,8 +132,8 @@ _HINGLISH = frozenset(
         "dijiye",
         "sunta",
         "sunti",
-        # Pronouns, verbs and connectives of code-mixed posts ("mai train me hu, usne bola").
-        # Left out because they are English words too: log, tab, bas, par, main, me, to.
+        # Pronouns, verbs and connectives of code-mixed posts ("mai train me hu, usne bola");
+        # likewise without the English homographs (log, tab, bas, me, to).
         "mai",
         "hu",
         "hoon",

@@ -78,7 +78,8 @@ def featurize(texts: Iterable[str]) -> list[list[str]]:
 SEED_WEIGHT = 3.0
 
 
-def _fit(examples: Sequence[datasets.Example], c: float) -> LinearModel:
+def fit(examples: Sequence[datasets.Example], c: float) -> LinearModel:
+    """A model over `examples` (seed posts weigh SEED_WEIGHT), unversioned: `train` names it."""
     from sklearn.linear_model import LogisticRegression
 
     feats = featurize(e.text for e in examples)
@@ -174,7 +175,7 @@ def train(
     for name, examples in tests.items():
         tests[name] = [e for e in examples if e.text.strip().lower() not in train_texts]
 
-    model = _fit(train_set, c)
+    model = fit(train_set, c)
     digest = hashlib.sha256(model.weights.tobytes()).hexdigest()[:8]
     model.version = f"triage-lr-{datetime.now(UTC):%Y%m%d}-{digest}"
     metrics = _evaluate(ModelTriager(model), tests)
