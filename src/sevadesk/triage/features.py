@@ -36,7 +36,7 @@ def _shape(tok: str) -> str:
     return tok
 
 
-_FIRST_PERSON = frozenset(
+FIRST_PERSON = frozenset(
     [
         "i",
         "i'm",
@@ -69,7 +69,7 @@ _FIRST_PERSON = frozenset(
         "हमें",
     ]
 )
-_REQUEST = frozenset(
+REQUEST_WORDS = frozenset(
     [
         "please",
         "pls",
@@ -221,8 +221,8 @@ def features(
     out.extend(f"p:{w[:5]}" for w in words if len(w) > 6 and w[0] not in "<@")
     out.extend(f"E:{e.kind}" for e in entities)
     present = set(words)
-    first = not present.isdisjoint(_FIRST_PERSON)
-    request = not present.isdisjoint(_REQUEST)
+    first = not present.isdisjoint(FIRST_PERSON)
+    request = not present.isdisjoint(REQUEST_WORDS)
     specific = bool(entities) or not present.isdisjoint(_RAILWAY_THINGS)
     out.append(f"S:first={first}")
     out.append(f"S:request={request}")

@@ -22,7 +22,7 @@ from sevadesk.domain.messages import Entity, TriageResult
 from sevadesk.triage import entities as entity_extractor
 from sevadesk.triage import language
 from sevadesk.triage.base import ACTIONABLE_KINDS, KINDS
-from sevadesk.triage.features import CUE_LEXICONS, features
+from sevadesk.triage.features import CUE_LEXICONS, FIRST_PERSON, REQUEST_WORDS, features
 from sevadesk.triage.linear import LinearModel
 from sevadesk.triage.masking import mask
 from sevadesk.triage.rules import Rule, Taxonomy, TriageConfig
@@ -244,36 +244,9 @@ SPAM_WORDS = [
 ]
 
 
-_FIRST_OR_REQUEST = frozenset(
-    [
-        "i",
-        "me",
-        "my",
-        "we",
-        "our",
-        "us",
-        "please",
-        "pls",
-        "plz",
-        "help",
-        "kindly",
-        "sir",
-        "mera",
-        "meri",
-        "mere",
-        "main",
-        "mujhe",
-        "hum",
-        "madad",
-        "मैं",
-        "मेरा",
-        "मेरी",
-        "मुझे",
-        "हम",
-        "कृपया",
-        "मदद",
-    ]
-)
+# Someone asking for something: the same words the model's first-person and request
+# features use.
+_FIRST_OR_REQUEST = FIRST_PERSON | REQUEST_WORDS
 
 
 # Words of someone on the spot: a need, a ticket, a coach.
