@@ -127,3 +127,28 @@ def test_extraction_never_crashes_and_spans_point_at_their_text(text: str) -> No
         assert re.sub(r"[\s\-+]", "", text[e.start : e.end]).endswith(e.value[-4:]) or e.kind in (
             "vehicle",
         )
+
+
+def test_numbers_in_a_link_are_not_the_posts_pnr_train_or_pin() -> None:
+    # From the railway tweets file: a news story's id read as a PNR, a date as a train.
+    news = (
+        "एक ट्रेन के कारण प्रभावित हुआ बस्तर का पर्यटन #IndianRailways https://hamarawaaz.com/2712202101"
+    )
+    assert kinds(news) == {}
+    assert kinds("train 12951 late https://t.co/x/226001/20474") == {"train": ["12951"]}
+    # A phone number in a link is still personal data.
+    assert kinds("chat on https://wa.me/919876543210 now") == {"mobile": ["9876543210"]}
+
+
+links = st.builds(
+    "{}{}/{}".format,
+    st.sampled_from(["https://t.co/", "http://news.example.in/story/", "www.example.com/"]),
+    st.from_regex(r"[A-Za-z]{0,3}", fullmatch=True),
+    st.from_regex(r"[0-5][0-9]{4,9}", fullmatch=True),
+)
+
+
+@given(filler, links, filler)
+def test_no_pnr_train_or_pin_is_read_inside_a_link(before: str, link: str, after: str) -> None:
+    text = f"{before} train {link} {after}"
+    assert not [e for e in extract(text) if e.kind in ("pnr", "train", "pin")]

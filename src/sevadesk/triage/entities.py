@@ -75,6 +75,10 @@ _FIR = re.compile(
     r"(\d{1,6}\s*/\s*(?:19|20)?\d{2})",
     re.I,
 )
+# A link's path is full of numbers (story ids, dates, page numbers) that are not the post's
+# PNR, train or PIN. Mobile, Aadhaar and email are still found inside one ("wa.me/91…"):
+# masking errs on the side of hiding.
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
 
 
@@ -112,15 +116,19 @@ def extract(text: str) -> list[Entity]:
     if not _HAS_DIGIT.search(text):
         return found  # every other entity has digits
     lowered = text.lower()
+    links = (
+        [m.span() for m in _URL.finditer(text)] if "http" in lowered or "www." in lowered else []
+    )
     if "fir" in lowered or "एफआईआर" in text:
         for m in _FIR.finditer(text):
-            claim("fir", re.sub(r"\s", "", m.group(1)), m.start(1), m.end(1))
+            if not _overlaps(m.span(1), links):
+                claim("fir", re.sub(r"\s", "", m.group(1)), m.start(1), m.end(1))
     for m in _AADHAAR.finditer(text):
         digits = _digits(m.group(1))
         if len(digits) == 12 and verhoeff.is_valid(digits) and not _overlaps(m.span(1), taken):
             claim("aadhaar", digits, m.start(1), m.end(1))
     for m in _TEN.finditer(text):
-        if _overlaps(m.span(1), taken):
+        if _overlaps(m.span(1), taken) or _overlaps(m.span(1), links):
             continue
         before = text[max(0, m.start(1) - 24) : m.start(1)]
         if _PNR_CONTEXT.search(before) or m.group(1)[0] not in "6789":
@@ -128,6 +136,8 @@ def extract(text: str) -> list[Entity]:
     for m in _MOBILE.finditer(text):
         if not _overlaps(m.span(1), taken):
             claim("mobile", _digits(m.group(1)), m.start(), m.end())
+    # Nothing below is personal data, so nothing below is looked for inside a link.
+    taken.extend(links)
     for m in _VEHICLE.finditer(text):
         if not _overlaps(m.span(1), taken):
             claim("vehicle", re.sub(r"[\s\-]", "", m.group(1)).upper(), m.start(1), m.end(1))
