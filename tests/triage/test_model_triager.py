@@ -85,6 +85,31 @@ def test_a_direct_message_quoting_the_canned_reply_is_never_the_agencys_own(
     assert direct.actionable
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The model alone reads both as talk (P(actionable) 0.25 and 0.43).
+        "side lower berth curtain torn and light fused pnr 4523456789",
+        "water leaking from roof of coach, PNR 4421234567",
+    ],
+)
+def test_a_post_that_gives_a_pnr_is_actionable(triager: ModelTriager, text: str) -> None:
+    result = triager.triage_one(text)
+    assert result.actionable and result.kind == "grievance"
+
+
+def test_a_pnr_in_praise_or_in_an_officials_reply_is_not_a_grievance(
+    triager: ModelTriager,
+) -> None:
+    praise, reply = triager.triage_batch(
+        [
+            "pnr 4523456789 loved the food and the clean linen, thanks",
+            "@ravi_k Kindly share your mobile no. for PNR 4523456789, matter forwarded to DRM",
+        ]
+    )
+    assert (praise.kind, reply.kind) == ("feedback", "noise")
+
+
 def test_news_of_an_accident_is_not_an_sos(triager: ModelTriager) -> None:
     result = triager.triage_one(
         "Six coaches of Express derail near Kanpur, no injuries reported https://t.co/abc"
