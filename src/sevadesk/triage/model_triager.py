@@ -268,7 +268,8 @@ def _reported(text: str, toks: list[str]) -> bool:
 # Kinds of entity that only a passenger gives: a post with a PNR is about one journey. In the
 # railway train split 31 of the 33 posts with a PNR (outside a link) are grievances or
 # queries (one is praise, one a pasted booking SMS), yet the model, which sees a PNR in one
-# post in sixty, scored many of them as talk ("torn seat pnr 45…, need some action").
+# post in sixty, scored many of them as talk ("The phone charging socket nor working. Nobody
+# to attend to. PNR no.45…": 0.27 in cross-validation).
 PASSENGER_ENTITIES = frozenset(["pnr"])
 
 
