@@ -130,7 +130,7 @@ def test_extraction_never_crashes_and_spans_point_at_their_text(text: str) -> No
 
 
 def test_numbers_in_a_link_are_not_the_posts_pnr_train_or_pin() -> None:
-    # From the railway tweets file: a news story's id read as a PNR, a date as a train.
+    # From the railway tweets file: a news story's id was read as a PNR.
     news = (
         "एक ट्रेन के कारण प्रभावित हुआ बस्तर का पर्यटन #IndianRailways https://hamarawaaz.com/2712202101"
     )
