@@ -36,33 +36,38 @@ def _shape(tok: str) -> str:
     return tok
 
 
-FIRST_PERSON = frozenset(
+# Someone speaking for themselves ("I", "my" in English, romanised Hindi and Hindi). The
+# romanised "main" and "mai" are left out here: "main line", "mai" as a name.
+FIRST_PERSON_SINGULAR = frozenset(
     [
         "i",
-        "i'm",
         "im",
         "me",
         "my",
         "mine",
-        "we",
-        "our",
-        "us",
         "myself",
         "mera",
         "meri",
         "mere",
-        "main",
-        "mai",
         "mujhe",
-        "hum",
-        "hamara",
-        "hamari",
-        "humara",
         "मैं",
         "मेरा",
         "मेरी",
         "मेरे",
         "मुझे",
+    ]
+)
+FIRST_PERSON = FIRST_PERSON_SINGULAR | frozenset(
+    [
+        "we",
+        "our",
+        "us",
+        "main",
+        "mai",
+        "hum",
+        "hamara",
+        "hamari",
+        "humara",
         "हम",
         "हमारा",
         "हमारी",

@@ -23,7 +23,13 @@ from sevadesk.domain.messages import Entity, TriageResult
 from sevadesk.triage import entities as entity_extractor
 from sevadesk.triage import language
 from sevadesk.triage.base import ACTIONABLE_KINDS, KINDS
-from sevadesk.triage.features import CUE_LEXICONS, FIRST_PERSON, REQUEST_WORDS, features
+from sevadesk.triage.features import (
+    CUE_LEXICONS,
+    FIRST_PERSON,
+    FIRST_PERSON_SINGULAR,
+    REQUEST_WORDS,
+    features,
+)
 from sevadesk.triage.linear import LinearModel
 from sevadesk.triage.masking import mask
 from sevadesk.triage.rules import Rule, Taxonomy, TriageConfig
@@ -196,9 +202,6 @@ OFFICIAL_REPLY = [
     "for n a",
     "necessary assistance will be rendered",
 ]
-_SPEAKER = frozenset(
-    ["i", "me", "my", "mine", "mera", "meri", "mere", "mujhe", "मैं", "मेरा", "मेरी", "मेरे", "मुझे"]
-)
 HIGH_WORDS = [
     "urgent*",
     "immediately",
@@ -274,7 +277,7 @@ PASSENGER_ENTITIES = frozenset(["pnr"])
 
 
 def _official(hits: set[str], toks: list[str]) -> bool:
-    return "!official" in hits and _SPEAKER.isdisjoint(toks)
+    return "!official" in hits and FIRST_PERSON_SINGULAR.isdisjoint(toks)
 
 
 def _sos_words(hits: set[str]) -> bool:
