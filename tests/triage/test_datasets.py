@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
+import yaml
+
+from sevadesk.config import get_settings
 from sevadesk.triage import datasets
 
 
@@ -78,3 +82,16 @@ def test_helpdesk_2017_reads_rows_by_line_number_without_a_header(tmp_path: Path
         ("grievance", False),
         ("noise", False),
     ]
+
+
+EVALUATION = Path(__file__).parents[2] / "evaluation"
+
+
+@pytest.mark.skipif(not get_settings().data_dir.is_dir(), reason="../shared/data not found")
+@pytest.mark.parametrize("name", ["railway_test_labels.yaml", "railway_test_second_reading.yaml"])
+def test_every_row_a_railway_test_reading_lists_is_in_the_test_split(name: str) -> None:
+    spec = yaml.safe_load((EVALUATION / name).read_text(encoding="utf-8"))
+    listed = datasets._row_kinds(spec)
+    read = list(datasets.railway_test(get_settings().data_dir, EVALUATION / name))
+    # A listed row outside the test split (a typo) would be silently ignored, not scored.
+    assert sum(e.kind != spec["default"] for e in read) == len(listed)

@@ -78,7 +78,7 @@ REREAD = Path(__file__).with_name("seed") / "railway_train_reread.yaml"
 REVIEW = Path(__file__).with_name("seed") / "railway_train_review.yaml"
 
 
-def row_kinds(spec: dict[str, object]) -> dict[int, str]:
+def _row_kinds(spec: dict[str, object]) -> dict[int, str]:
     """A label file's `kind: [row, …]` lists as {row: kind}."""
     return {int(i): kind for kind, ids in spec.items() if isinstance(ids, list) for i in ids}
 
@@ -87,7 +87,7 @@ def _hand_labels(*files: Path) -> dict[int, str]:
     """Rows labelled in any of `files`; a row two files label differently is an error."""
     ours: dict[int, str] = {}
     for path in files:
-        for row, kind in row_kinds(yaml.safe_load(path.read_text(encoding="utf-8"))).items():
+        for row, kind in _row_kinds(yaml.safe_load(path.read_text(encoding="utf-8"))).items():
             if ours.setdefault(row, kind) != kind:
                 raise ValueError(f"{path.name}: row {row} is both {ours[row]} and {kind}")
     return ours
@@ -119,7 +119,7 @@ def railway_llm(
 def railway_test(data_dir: Path, labels: Path) -> Iterator[Example]:
     """The railway test split with labels written by the team (evaluation only)."""
     spec = yaml.safe_load(labels.read_text(encoding="utf-8"))
-    kind_of = row_kinds(spec)
+    kind_of = _row_kinds(spec)
     with (data_dir / spec["source"]).open(encoding="utf-8-sig") as fh:
         for row in csv.DictReader(fh):
             text = row["text"].strip()
@@ -134,7 +134,7 @@ def _distinct_rows(
     """The texts of a labelled file in order, each labelled by its row number; a text that
     repeats an earlier row is scored once (evaluation only)."""
     spec = yaml.safe_load(labels.read_text(encoding="utf-8"))
-    kind_of = row_kinds(spec)
+    kind_of = _row_kinds(spec)
     seen: set[str] = set()
     with (data_dir / spec["source"]).open(encoding="utf-8", errors="replace") as fh:
         for number, raw in enumerate(texts(fh)):
