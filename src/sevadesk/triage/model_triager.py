@@ -3,7 +3,7 @@
 Order of decisions for one message:
 1. entities, language and masking (deterministic);
 2. the model's probabilities over kinds; actionable = P(grievance) + P(query) + P(sos);
-3. an official's reply ("matter forwarded to …", not in the first person) is noise; any
+3. an official's reply ("matter forwarded to …", with no "I", "me" or "my") is noise; any
    other post that gives a PNR is actionable unless it is praise;
 4. SOS: the model, or an SOS keyword in a post that is not a retweet or a shared news link
    (SOS recall matters more than precision: a missed SOS fails a citizen, a false one costs
@@ -157,7 +157,7 @@ SOS_IDIOMS = [
 ]
 # An official's reply restates the citizen's problem in the agency's words ("your complaint has
 # been registered", "matter forwarded to …"): the agency's own speech, never a new ticket.
-# Citizens quote these phrases too, to complain about them, but then in the first person.
+# Citizens quote these phrases too, to complain about them, but then they say "I" or "my".
 OFFICIAL_REPLY = [
     "your complaint has been registered",
     "complaint has been registered on railmadad",
