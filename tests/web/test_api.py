@@ -206,6 +206,39 @@ def test_status_changes_are_validated_and_audited(
     ]
 
 
+def test_an_agent_corrects_a_category_within_scope_and_it_is_audited(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    lko = auth(org_engine, "lko.agent")
+    ref = tickets["UPP-LUCKNOW"]
+    before = client.get(f"/api/v1/tickets/{ref}", headers=lko).json()["category"]
+    assert before == "theft"  # "chain snatching"
+    unknown = client.post(f"/api/v1/tickets/{ref}/category", headers=lko, json={"category": "x"})
+    assert unknown.status_code == 422
+    assert "unknown category 'x'" in unknown.json()["detail"]
+    assert "harassment" in unknown.json()["detail"]  # the error lists the choices
+    ok = client.post(
+        f"/api/v1/tickets/{ref}/category", headers=lko, json={"category": "harassment"}
+    )
+    assert ok.status_code == 200 and ok.json() == {"ref": ref, "category": "harassment"}
+    again = client.post(
+        f"/api/v1/tickets/{ref}/category", headers=lko, json={"category": "harassment"}
+    )
+    assert again.status_code == 200
+    detail = client.get(f"/api/v1/tickets/{ref}", headers=lko).json()
+    assert detail["category"] == "harassment"
+    changes = [e for e in detail["events"] if e["action"] == "category_changed"]
+    assert [(e["actor"], e["before"], e["after"]) for e in changes] == [
+        ("user:lko.agent", {"category": "theft"}, {"category": "harassment"})
+    ]  # the repeat changed nothing and wrote nothing
+    # Another district's ticket is not there for this agent.
+    other = tickets["UPP-KANPUR"]
+    refused = client.post(
+        f"/api/v1/tickets/{other}/category", headers=lko, json={"category": "traffic"}
+    )
+    assert refused.status_code == 404
+
+
 def test_assign_and_a_transfer_offer_the_receiving_unit_accepts(
     client: TestClient, org_engine: Engine, tickets: dict[str, str]
 ) -> None:
@@ -322,6 +355,12 @@ def test_a_viewer_reads_but_cannot_write(
     assert (
         client.post(
             f"/api/v1/tickets/{ref}/status", headers=h, json={"status": "in_progress"}
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/v1/tickets/{ref}/category", headers=h, json={"category": "traffic"}
         ).status_code
         == 403
     )

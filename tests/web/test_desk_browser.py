@@ -1,5 +1,6 @@
 """The officers' desk in a real browser (Playwright driving Debian's chromium): sign in, see a
-ticket arrive live, reply, resolve, watch the public record change; scope holds by URL."""
+ticket arrive live, reply, correct its category, resolve, watch the public record change;
+scope holds by URL."""
 
 from __future__ import annotations
 
@@ -98,6 +99,14 @@ def test_an_agent_sees_a_ticket_arrive_live_replies_and_resolves_it(
     page.click("form[action$='/reply'] button[type=submit]")
     page.wait_for_selector(".flash")
     assert "reply_queued" in (page.text_content("ol.audit") or "")
+
+    # A wrong category is corrected on the page (and becomes a training label).
+    assert page.input_value("#category-to") == "theft"
+    page.select_option("#category-to", "security")
+    page.click("form[action$='/category'] button[type=submit]")
+    page.wait_for_selector(".flash")
+    assert page.input_value("#category-to") == "security"
+    assert "category_changed" in (page.text_content("ol.audit") or "")
 
     page.goto(f"{server}/desk/reports")
     resolved_today = "tr[data-key=resolved] td.today"

@@ -17,6 +17,7 @@ from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import rollups
 from sevadesk.store import tables as t
 from sevadesk.store.notifications_repo import notify_supervisors
+from sevadesk.store.org_repo import triage_config
 from sevadesk.store.users_repo import Actor, actor_by_username
 from sevadesk.tickets.public_safety import PUBLIC_CHANNELS, public_reply_problems
 from sevadesk.tickets.queries import TicketNotFound, ticket_row
@@ -116,6 +117,35 @@ def change_status(
         note,
     )
     return {"ref": ref, "status": new.value}
+
+
+def change_category(
+    conn: Connection, actor: Actor, ref: str, category: str, now: datetime
+) -> dict[str, Any]:
+    """Correct the category triage gave the ticket. The audit event is also a training label:
+    `seva train` learns categories from agents' corrections (triage/training.py)."""
+    ticket = _writable(conn, actor, ref)
+    allowed = triage_config(conn).category_names()
+    if category not in allowed:
+        raise InvalidRequest(f"unknown category {category!r}; one of: {', '.join(allowed)}")
+    if category != ticket["category"]:
+        # Report counts already made stay under the old category (they counted what was
+        # known then, as a transfer leaves them with the old unit); later ones use the new.
+        conn.execute(
+            update(t.tickets)
+            .where(t.tickets.c.id == ticket["id"])
+            .values(category=category, updated_at=now)
+        )
+        _audit(
+            conn,
+            ticket["id"],
+            actor,
+            "category_changed",
+            now,
+            {"category": ticket["category"]},
+            {"category": category},
+        )
+    return {"ref": ref, "category": category}
 
 
 def assign_position(

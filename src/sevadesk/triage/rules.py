@@ -71,6 +71,13 @@ class TriageConfig:
     categories: list[str] | None = None
     rules: list[dict[str, Any]] = field(default_factory=list)
 
+    def category_names(self) -> tuple[str, ...]:
+        """Every category a ticket of this organisation can have: the taxonomy's (restricted to
+        `categories` if set) and any an admin rule names, in that order."""
+        names = dict.fromkeys(Taxonomy.load(only=self.categories).names)
+        names.update(dict.fromkeys(r["category"] for r in self.rules if r.get("category")))
+        return tuple(names)
+
     def compiled_rules(self) -> tuple[Rule, ...]:
         out = []
         for spec in self.rules:

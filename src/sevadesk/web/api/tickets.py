@@ -1,4 +1,4 @@
-"""Tickets API: list, read, reply, change status, assign, transfer."""
+"""Tickets API: list, read, reply, change status or category, assign, transfer."""
 
 from __future__ import annotations
 
@@ -54,6 +54,12 @@ class IdentityIn(BaseModel):
 class StatusIn(BaseModel):
     status: TicketStatus
     note: str | None = Field(default=None, max_length=2000)
+
+
+class CategoryIn(BaseModel):
+    category: str = Field(
+        min_length=1, max_length=40, description="One of the organisation's categories"
+    )
 
 
 class AssignIn(BaseModel):
@@ -118,6 +124,14 @@ def post_status(
     ref: str, body: StatusIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
 ) -> dict[str, Any]:
     return actions.change_status(conn, who, ref, body.status.value, body.note, clock.now())
+
+
+@router.post("/{ref}/category")
+def post_category(
+    ref: str, body: CategoryIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    """Correct the ticket's category (a training label for the next `seva train`)."""
+    return actions.change_category(conn, who, ref, body.category, clock.now())
 
 
 @router.post("/{ref}/assign")

@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sevadesk.channels.x.text import weighted_length
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
 from sevadesk.store import tables as t
+from sevadesk.store.org_repo import triage_config
 from sevadesk.store.users_repo import actor_for_password, close_session, open_session
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import (
@@ -275,6 +276,7 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             select(rt.code, rt.language, rt.body).order_by(rt.code, rt.language)
         ).all()
         units = conn.execute(select(t.units.c.code, t.units.c.name).order_by(t.units.c.path)).all()
+        categories = triage_config(conn).category_names()
         users = (
             conn.execute(
                 select(t.users.c.username)
@@ -296,6 +298,7 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             "incident_ref": incident_ref,
             "templates": templates,
             "units": units,
+            "categories": categories,
             "users": users,
             "statuses": ["in_progress", "awaiting_citizen", "resolved", "closed", "rejected"],
             "flash": request.query_params.get("flash"),
@@ -353,6 +356,18 @@ async def status(ref: str, request: Request, user: CurrentDeskUser) -> Response:
         ref,
         lambda conn, form, now: actions.change_status(
             conn, user.actor, ref, form.get("status", ""), form.get("note") or None, now
+        ),
+    )
+
+
+@router.post("/t/{ref}/category")
+async def category(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    return await _act(
+        request,
+        user,
+        ref,
+        lambda conn, form, now: actions.change_category(
+            conn, user.actor, ref, form.get("category", ""), now
         ),
     )
 
