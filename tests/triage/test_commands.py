@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sevadesk.config import get_settings
+from sevadesk.triage.rules import TriageConfig
 from sevadesk.triage.training import train
 
 KEYS = {
@@ -89,20 +90,119 @@ def test_training_writes_a_loadable_model_with_its_scores(tmp_path: Path) -> Non
     assert actionable["f1"] > 0.6  # the floor the baseline (0.60) set; see the model card
 
 
-def test_an_agents_rejection_becomes_a_training_label(pipeline, org_engine, clock) -> None:  # type: ignore[no-untyped-def]
+def test_agents_corrections_become_training_labels(pipeline, org_engine, clock) -> None:  # type: ignore[no-untyped-def]
+    """Rejected → noise; taken back out of rejection, or re-categorised → actionable, with the
+    category; the latest decision wins, and the label is on the post that opened the ticket."""
+    from sqlalchemy import select
+
+    from sevadesk.store import tables as t
     from sevadesk.store.users_repo import actor_by_username
-    from sevadesk.tickets.actions import change_status
+    from sevadesk.tickets.actions import change_category, change_status
     from sevadesk.triage.training import corrections
     from tests.factories import lines, tweet
 
-    text = "@RailMinIndia coach S3 of 12004 has no water, PNR 4512345678"
-    pipeline.ingest("x", "test", lines(tweet(text)))
+    rejected = "@RailMinIndia coach S3 of 12004 has no water, PNR 4512345678"
+    unrejected = "@RailMinIndia 12951 is 5 hours late and nobody tells us why, PNR 4512345679"
+    recategorised = "@RailMinIndia the TTE in B2 of 12952 is asking 500 rupees for a berth"
+    untouched = "@RailMinIndia fan not working in S5 of 12430, PNR 4512345680"
+    opener = tweet(rejected, author_id="1")
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            opener,
+            tweet(unrejected, author_id="2"),
+            tweet(recategorised, author_id="3"),
+            tweet(untouched, author_id="4"),
+        ),
+    )
+    # A follow-up threads into the first ticket; it is not what the agent judged.
+    follow_up = tweet("@RailMinIndia any update?", author_id="1", reply_to=opener["data"]["id"])
+    pipeline.ingest("x", "test", lines(follow_up))
     with org_engine.begin() as conn:
+        ref = dict(conn.execute(select(t.tickets.c.summary, t.tickets.c.ref)).all())
         agent = actor_by_username(conn, "rly.agent")
         assert agent is not None
-        change_status(
-            conn, agent, "RLY-000001", "rejected", "duplicate of a RailMadad complaint", clock.now()
+        now = clock.now()
+        change_status(conn, agent, ref[rejected], "rejected", "duplicate of a RailMadad one", now)
+        change_status(conn, agent, ref[unrejected], "rejected", "not a complaint", now)
+        change_status(conn, agent, ref[unrejected], "new", "it is one after all", now)
+        change_category(conn, agent, ref[recategorised], "delay", now)
+        change_category(conn, agent, ref[recategorised], "staff_behaviour", now)
+    labels = {(e.text, e.kind, e.category, e.source) for e in corrections(org_engine)}
+    assert labels == {
+        (rejected, "noise", None, "corrections"),
+        (unrejected, "grievance", None, "corrections"),
+        (recategorised, "grievance", "staff_behaviour", "corrections"),
+    }
+
+
+def test_category_corrections_teach_the_category_model_a_new_category() -> None:
+    """An organisation's own category, which no dataset has, is learnt from agents' corrections
+    and named for a post the keywords leave without one."""
+    from sevadesk.triage.datasets import Example
+    from sevadesk.triage.model_triager import ModelTriager
+    from sevadesk.triage.training import fit_categories
+
+    weak = [
+        Example(
+            f"@RailMinIndia train {n} is running {h} hours late again",
+            "grievance",
+            "railway",
+            "train",
+            category="delay",
         )
-    assert [(e.text, e.kind, e.source) for e in corrections(org_engine)] == [
-        (text, "noise", "corrections")
+        for n, h in [(12951, 3), (12004, 5), (12430, 2), (12555, 7), (12301, 4)]
     ]
+    weak += [
+        Example(
+            f"@RailMinIndia coach {c} toilets are dirty and smell, nobody cleaned them",
+            "grievance",
+            "railway",
+            "train",
+            category="cleanliness",
+        )
+        for c in ["S1", "S2", "B1", "B2", "A1"]
+    ]
+    corrected = [
+        Example(
+            f"@Uppolice stray cattle on the {road} every night, two bikes fell",
+            "grievance",
+            "corrections",
+            "train",
+            category="stray_animals",
+        )
+        for road in ["highway near Sitapur", "Kanpur road", "ring road", "station road", "bypass"]
+    ]
+    config = TriageConfig(
+        rules=[{"id": "cattle", "keywords": ["gaushala"], "category": "stray_animals"}]
+    )
+    post = "@Uppolice stray cattle on the Faizabad road again, a scooter fell"
+    before = ModelTriager(config=config, category_model=fit_categories(weak, 1.0))
+    after = ModelTriager(config=config, category_model=fit_categories(weak + corrected, 1.0))
+    assert before.categories([post]) != ["stray_animals"]
+    assert after.categories([post]) == ["stray_animals"]
+    # An organisation that does not have the category never gets it from the model.
+    other = ModelTriager(category_model=fit_categories(weak + corrected, 1.0))
+    assert other.categories([post]) != ["stray_animals"]
+
+
+def test_a_two_class_model_gives_the_probabilities_scikit_learn_gives() -> None:
+    """Two classes make scikit-learn keep one weight column; the stored model must still give
+    both classes' probabilities (the category model starts with two when a test or an
+    organisation has only two)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from sevadesk.triage.training import _fit
+
+    feats = [["late", "train"], ["dirty", "toilet"], ["late", "again"], ["toilet", "smell"]] * 3
+    labels = ["delay", "cleanliness", "delay", "cleanliness"] * 3
+    model = _fit(feats, labels, ("cleanliness", "delay"), [1.0] * len(labels), 1.0)
+    assert model.weights.shape == (len(model.vocabulary), 2)
+    x = model.matrix(feats)
+    reference = LogisticRegression(C=1.0, max_iter=2000, class_weight="balanced").fit(
+        x, [("cleanliness", "delay").index(y) for y in labels]
+    )
+    assert np.allclose(model.probabilities(feats), reference.predict_proba(x), atol=1e-5)
+    assert [model.classes[i] for i in model.probabilities(feats).argmax(1)] == labels

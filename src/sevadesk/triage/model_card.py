@@ -27,8 +27,10 @@ def write_model_card(models: Path, info: dict[str, Any]) -> Path:
         "actionable unless it is praise (31 of the 33 PNR posts in the railway train split are).",
         "Links are not features, and no PNR, train or PIN is read inside one (see",
         "`triage/features.py` and `triage/entities.py`). Category comes from the taxonomy keywords",
-        "(`triage/taxonomy.yaml`), urgency from kind and urgency words; an organisation's rules in its",
-        "org file override all three. Entities, language and masking are deterministic code.",
+        "(`triage/taxonomy.yaml`) and, where they name none, from a second model when it is sure",
+        "(p >= 0.6) of a category the organisation has; urgency from kind and urgency words; an",
+        "organisation's rules in its org file override all three. Entities, language and masking",
+        "are deterministic code.",
         "",
         "## How it was trained",
         f"- Algorithm: {info['algorithm']}.",
@@ -56,7 +58,19 @@ def write_model_card(models: Path, info: dict[str, Any]) -> Path:
         '  4.0). Left out because the brands\' replies it labels noise ("please DM us") taught the model that',
         '  "please" and "kindly" mean noise, which cost recall on police and postal complaints.',
         "- `seed`: short posts written by the team (`triage/seed/`), for Hindi, romanised Hindi, SOS and spam.",
-        "- `corrections`: tickets agents rejected, read from the database when `seva train` runs against one.",
+        "- `corrections`: agents' decisions, read from the database when `seva train` runs against one:",
+        "  a ticket rejected is noise; one taken back out of rejection, or whose category an agent",
+        "  corrected, is actionable, and the corrected category labels it for the category model.",
+        "",
+        "The category model (`<version>.category.npz`) is the same kind of model over the same",
+        "features, trained on weak categories: railway rows the dataset's LLM called complaints with",
+        "exactly one of its categories delay, crowding, hygiene (cleanliness) or derail (fire_accident),",
+        "and negative airline tweets whose reason is a late or cancelled flight (delay), a booking",
+        "problem (refund_ticketing) or a flight attendant (staff_behaviour), at most "
+        f"{info.get('category_airline_cap', 500)} per",
+        "category; agents' category corrections weigh 3. Examples by category: "
+        + ", ".join(f"{k} {v:,}" for k, v in info.get("category_examples", {}).items())
+        + ".",
         "",
         "## How it scored (held out)",
         "- `railway-test`: the fifth of the railway file whose text hashes into the test split, never",
@@ -105,6 +119,22 @@ def write_model_card(models: Path, info: dict[str, Any]) -> Path:
             "",
             f"Kind on railway-test: macro-F1 {kind['macro_f1']:.3f}, accuracy {kind['accuracy']:.3f}.",
         ]
+    categories = info["metrics"].get("categories", {})
+    if categories:
+        lines += [
+            "",
+            "Category, on each weak-category source's test split (complaints only): the share given",
+            "their category (accuracy) and any category (coverage).",
+            "",
+            "| source | posts | keywords: accuracy | coverage | keywords + model: accuracy | coverage |",
+            "|---|---|---|---|---|---|",
+        ]
+        for source, c in categories.items():
+            k, b = c["keywords"], c["keywords+model"]
+            lines.append(
+                f"| {source} | {c['examples']} | {k['accuracy']:.3f} | {k['coverage']:.3f}"
+                f" | {b['accuracy']:.3f} | {b['coverage']:.3f} |"
+            )
     lines += [
         "",
         "## Known limits",
@@ -116,6 +146,8 @@ def write_model_card(models: Path, info: dict[str, Any]) -> Path:
         "  a handful of posts.",
         "- SOS recall depends on keywords; an SOS with none of them (a typo, an unusual phrasing) is missed",
         "  unless the model is very sure.",
+        "- The category model knows six categories until agents correct others; police, telecom,",
+        "  postal, passport and health categories come from keywords and corrections only.",
         "",
     ]
     path = models / "MODEL_CARD.md"

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from sevadesk.store import tables as t
 from sevadesk.triage import datasets, language
@@ -28,7 +28,7 @@ from sevadesk.triage.base import ACTIONABLE_KINDS, KINDS
 from sevadesk.triage.evaluation import report
 from sevadesk.triage.features import features
 from sevadesk.triage.linear import LinearModel
-from sevadesk.triage.model_triager import MODELS, ModelTriager
+from sevadesk.triage.model_triager import MODELS, ModelTriager, category_model_path
 
 # Hand-written labels for evaluation live beside the code, outside the package.
 EVALUATION_LABELS = Path(__file__).parents[3] / "evaluation"
@@ -49,19 +49,49 @@ class TrainingRun:
 
 
 def corrections(engine: Engine) -> list[datasets.Example]:
-    """Agents' decisions as labels: a ticket an agent rejected was not actionable."""
-    e, m = t.ticket_events.c, t.messages.c
-    query = (
-        select(m.text, e.after)
-        .join(t.messages, (m.ticket_id == e.ticket_id) & (m.direction == "in"))
-        .where(e.action == "status_changed", e.actor.like("user:%"))
+    """Agents' decisions as labels, on the post that opened each ticket: a ticket an agent
+    rejected was not actionable (noise); one an agent took back out of rejection was, and so
+    was one whose category an agent corrected, which also labels its category. The latest
+    decision on a ticket wins."""
+    e, m, tk = t.ticket_events.c, t.messages.c, t.tickets.c
+    decided = (
+        select(e.ticket_id, e.action, e.before, e.after, tk.kind)
+        .join(t.tickets, tk.id == e.ticket_id)
+        .where(e.action.in_(("status_changed", "category_changed")), e.actor.like("user:%"))
+        .order_by(e.id)
+    )
+    first = (
+        select(m.ticket_id, func.min(m.id).label("id"))
+        .where(m.direction == "in", m.ticket_id.in_(decided.with_only_columns(e.ticket_id)))
+        .group_by(m.ticket_id)
+        .subquery()
     )
     with engine.connect() as conn:
-        rows = conn.execute(query).all()
+        events = conn.execute(decided).all()
+        texts = dict(
+            conn.execute(select(m.ticket_id, m.text).join(first, m.id == first.c.id)).all()
+        )
+    kinds: dict[int, str] = {}
+    categories: dict[int, str] = {}
+    for ticket_id, action, before, after, kind in events:
+        confirmed = kind if kind in ACTIONABLE_KINDS else "grievance"
+        if action == "category_changed":
+            categories[ticket_id] = (after or {})["category"]
+            kinds.setdefault(ticket_id, confirmed)
+        elif (after or {}).get("status") == "rejected":
+            kinds[ticket_id] = "noise"
+        elif (before or {}).get("status") == "rejected":
+            kinds[ticket_id] = confirmed
     return [
-        datasets.Example(text, "noise", "corrections", "train")
-        for text, after in rows
-        if (after or {}).get("status") == "rejected"
+        datasets.Example(
+            texts[ticket_id],
+            kind,
+            "corrections",
+            "train",
+            category=categories.get(ticket_id) if kind != "noise" else None,
+        )
+        for ticket_id, kind in kinds.items()
+        if ticket_id in texts
     ]
 
 
@@ -78,14 +108,17 @@ def featurize(texts: Iterable[str]) -> list[list[str]]:
 SEED_WEIGHT = 3.0
 
 
-def fit(examples: Sequence[datasets.Example], c: float) -> LinearModel:
-    """A model over `examples` (seed posts weigh SEED_WEIGHT), unversioned: `train` names it."""
+def _fit(
+    feats: Sequence[Sequence[str]],
+    labels: Sequence[str],
+    classes: tuple[str, ...],
+    weights: Sequence[float],
+    c: float,
+) -> LinearModel:
     from sklearn.linear_model import LogisticRegression
 
-    feats = featurize(e.text for e in examples)
     counts = Counter(f for fs in feats for f in set(fs))
     vocab = {f: i for i, f in enumerate(sorted(f for f, n in counts.items() if n >= MIN_COUNT))}
-    classes = tuple(k for k in KINDS if any(e.kind == k for e in examples))
     probe = LinearModel(
         "training",
         classes,
@@ -93,18 +126,73 @@ def fit(examples: Sequence[datasets.Example], c: float) -> LinearModel:
         np.zeros((len(vocab), len(classes)), np.float32),
         np.zeros(len(classes), np.float32),
     )
-    x = probe.matrix(feats)
-    y = np.array([classes.index(e.kind) for e in examples])
+    if len(classes) < 2:
+        raise ValueError(f"a model needs examples of two classes at least, not {classes}")
     clf = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-    weights = np.array([SEED_WEIGHT if e.source == "seed" else 1.0 for e in examples])
-    clf.fit(x, y, sample_weight=weights)
+    clf.fit(probe.matrix(feats), [classes.index(x) for x in labels], sample_weight=weights)
+    weights_, bias = clf.coef_.T, clf.intercept_
+    if len(classes) == 2:
+        # Two classes give one column (the second class's log-odds); a zero column for the
+        # first makes the softmax the same sigmoid.
+        weights_ = np.hstack([np.zeros_like(weights_), weights_])
+        bias = np.concatenate([[0.0], bias])
     return LinearModel(
         "training",
         classes,
         vocab,
-        clf.coef_.T.astype(np.float32).copy(),
-        clf.intercept_.astype(np.float32),
+        weights_.astype(np.float32),
+        bias.astype(np.float32),
     )
+
+
+def fit(examples: Sequence[datasets.Example], c: float) -> LinearModel:
+    """A kind model over `examples` (seed posts weigh SEED_WEIGHT), unversioned: `train`
+    names it."""
+    return _fit(
+        featurize(e.text for e in examples),
+        [e.kind for e in examples],
+        tuple(k for k in KINDS if any(e.kind == k for e in examples)),
+        [SEED_WEIGHT if e.source == "seed" else 1.0 for e in examples],
+        c,
+    )
+
+
+# The category model: weak labels from two datasets (datasets.categorised), airline posts
+# capped per category so that they do not drown the railway ones; agents' corrections, few
+# and exact, weigh CORRECTION_WEIGHT.
+CATEGORY_AIRLINE_CAP = 500
+CORRECTION_WEIGHT = 3.0
+CATEGORY_C = 1.0
+
+
+def fit_categories(examples: Sequence[datasets.Example], c: float) -> LinearModel:
+    """A category model over the `examples` that carry a category."""
+    examples = [e for e in examples if e.category is not None]
+    return _fit(
+        featurize(e.text for e in examples),
+        [e.category or "" for e in examples],
+        tuple(sorted({e.category or "" for e in examples})),
+        [CORRECTION_WEIGHT if e.source == "corrections" else 1.0 for e in examples],
+        c,
+    )
+
+
+def category_training_set(
+    data_dir: Path, rng: random.Random
+) -> tuple[list[datasets.Example], list[datasets.Example]]:
+    """(train, test) for the category model; test is each dataset's test split, uncapped."""
+    rows = list(datasets.categorised(data_dir))
+    train, test = [e for e in rows if e.split == "train"], [e for e in rows if e.split == "test"]
+    rng.shuffle(train)
+    kept: Counter[str] = Counter()
+    capped = []
+    for e in train:
+        if e.source == "airline":
+            kept[e.category or ""] += 1
+            if kept[e.category or ""] > CATEGORY_AIRLINE_CAP:
+                continue
+        capped.append(e)
+    return capped, test
 
 
 def _evaluate(triager: ModelTriager, tests: dict[str, list[datasets.Example]]) -> dict[str, Any]:
@@ -138,6 +226,32 @@ def _evaluate(triager: ModelTriager, tests: dict[str, list[datasets.Example]]) -
     return out
 
 
+def _evaluate_categories(
+    triager: ModelTriager, examples: Sequence[datasets.Example]
+) -> dict[str, Any]:
+    """Per source: of the complaints with a (weak) category, the share given that category and
+    the share given any, by the keywords alone and by keywords then model."""
+    out: dict[str, Any] = {}
+    for source in sorted({e.source for e in examples}):
+        rows = [e for e in examples if e.source == source]
+        texts = [e.text for e in rows]
+        keywords = [triager.prepare(text).keyword_category for text in texts]
+        both = triager.categories(texts)
+        n = len(rows)
+        out[source] = {
+            "examples": n,
+            "keywords": {
+                "accuracy": sum(k == e.category for k, e in zip(keywords, rows, strict=True)) / n,
+                "coverage": sum(k is not None for k in keywords) / n,
+            },
+            "keywords+model": {
+                "accuracy": sum(k == e.category for k, e in zip(both, rows, strict=True)) / n,
+                "coverage": sum(k is not None for k in both) / n,
+            },
+        }
+    return out
+
+
 def train(
     data_dir: Path,
     engine: Engine | None = None,
@@ -153,13 +267,16 @@ def train(
     rng = random.Random(seed)
     air_train = [e for e in air if e.split == "train"]
     rng.shuffle(air_train)
+    agents = corrections(engine) if engine is not None else []
     train_set = (
         [e for e in railway if e.split == "train"]
         + air_train[:airline_cap]
         + (list(datasets.customer_support(data_dir)) if customer_support else [])
         + list(datasets.seed())
-        + (corrections(engine) if engine is not None else [])
+        + agents
     )
+    category_train, category_test = category_training_set(data_dir, random.Random(seed))
+    category_train += [e for e in agents if e.category is not None]
     labels = EVALUATION_LABELS
     tests = {
         "railway-test": list(datasets.railway_test(data_dir, labels / "railway_test_labels.yaml")),
@@ -176,9 +293,14 @@ def train(
         tests[name] = [e for e in examples if e.text.strip().lower() not in train_texts]
 
     model = fit(train_set, c)
-    digest = hashlib.sha256(model.weights.tobytes()).hexdigest()[:8]
-    model.version = f"triage-lr-{datetime.now(UTC):%Y%m%d}-{digest}"
-    metrics = _evaluate(ModelTriager(model), tests)
+    category_model = fit_categories(category_train, CATEGORY_C)
+    digest = hashlib.sha256(model.weights.tobytes() + category_model.weights.tobytes())
+    model.version = category_model.version = (
+        f"triage-lr-{datetime.now(UTC):%Y%m%d}-{digest.hexdigest()[:8]}"
+    )
+    triager = ModelTriager(model, category_model=category_model)
+    metrics = _evaluate(triager, tests)
+    metrics["categories"] = _evaluate_categories(triager, category_test)
     info = {
         "version": model.version,
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -186,6 +308,8 @@ def train(
         f"{len(model.vocabulary):,} binary features (words, word pairs, 5-char stems, entity and shape signals)",
         "train_examples": dict(Counter(e.source for e in train_set)),
         "train_kinds": dict(Counter(e.kind for e in train_set)),
+        "category_examples": dict(Counter(e.category for e in category_train)),
+        "category_airline_cap": CATEGORY_AIRLINE_CAP,
         "test_examples": {k: len(v) for k, v in tests.items()},
         "metrics": metrics,
         "seconds": round(time.perf_counter() - started, 1),
@@ -193,6 +317,7 @@ def train(
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{model.version}.npz"
     model.save(path)
+    category_model.save(category_model_path(path))
     (out_dir / f"{model.version}.json").write_text(
         json.dumps(info, indent=2, ensure_ascii=False) + "\n"
     )
