@@ -4,19 +4,22 @@ A post to @Uppolice that names PIN 226001 belongs to the Lucknow unit under UP P
 same post without a place goes to the unit that owns @Uppolice (the control room) for manual
 triage; a post that addresses nobody we know goes to the default unit. Jurisdiction matches
 are only taken inside the organisation the citizen addressed, so a railway complaint that
-mentions a PIN code does not land at a police station.
+mentions a PIN code does not land at a police station. Where agents keep transferring one
+category out of the unit so chosen to one other unit, the ticket goes there directly
+(`routing/learned.py`); the organisation's routing rules come last and win.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import Connection, select
 
 from sevadesk.domain.messages import InboundMessage, RouteDecision, TriageResult
 from sevadesk.domain.units import UnitRef, depth, in_subtree
 from sevadesk.routing.gazetteer import Location, gazetteer
+from sevadesk.routing.learned import LearnedRoute, learned_routes
 from sevadesk.routing.rules import Facts, RoutingRule
 from sevadesk.store import tables as t
 from sevadesk.triage.text import tokens
@@ -34,6 +37,7 @@ class Router:
     jurisdiction: dict[tuple[str, str], list[int]]
     default_unit_id: int | None
     rules: tuple[RoutingRule, ...] = ()
+    learned: dict[tuple[int, str], LearnedRoute] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         by_code = {u.code: u for u in self.units.values()}
@@ -70,6 +74,7 @@ class Router:
             hashtags={r.hashtag: r.unit_id for r in conn.execute(select(t.unit_hashtags))},
             jurisdiction=jurisdiction,
             default_unit_id=default,
+            learned=learned_routes(conn),
         )
 
     @property
@@ -104,6 +109,16 @@ class Router:
     def route(self, msg: InboundMessage, triage: TriageResult) -> tuple[UnitRef, RouteDecision]:
         location = gazetteer().resolve(msg.text, triage.entities)
         unit, decision = self._where(msg, location)
+        learnt = self.learned.get((unit.id, triage.category or ""))
+        if learnt is not None and learnt.to_unit_id in self.units:
+            to = self.units[learnt.to_unit_id]
+            decision = RouteDecision(
+                to.code,
+                "learned",
+                f"{decision.detail}; {learnt.accepted} of {learnt.decided} {triage.category}"
+                f" tickets transferred from {unit.code} went to {to.code}",
+            )
+            unit = to
         if location.stations:
             decision = replace(decision, station=location.stations[0])
         if not self.rules:
