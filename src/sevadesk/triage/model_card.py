@@ -63,7 +63,7 @@ def write_model_card(models: Path, info: dict[str, Any]) -> Path:
         "  corrected, is actionable, and the corrected category labels it for the category model.",
         "",
         "The category model (`<version>.category.npz`) is the same kind of model over the same",
-        "features, trained on weak categories: railway rows the dataset's LLM called complaints with",
+        f"features (C={info.get('category_c', 1.0)}), trained on weak categories: railway rows the dataset's LLM called complaints with",
         "exactly one of its categories delay, crowding, hygiene (cleanliness) or derail (fire_accident),",
         "and negative airline tweets whose reason is a late or cancelled flight (delay), a booking",
         "problem (refund_ticketing) or a flight attendant (staff_behaviour), at most "
