@@ -144,36 +144,26 @@ def test_category_corrections_teach_the_category_model_a_new_category() -> None:
     from sevadesk.triage.model_triager import ModelTriager
     from sevadesk.triage.training import fit_categories
 
-    weak = [
-        Example(
-            f"@RailMinIndia train {n} is running {h} hours late again",
-            "grievance",
-            "railway",
-            "train",
-            category="delay",
-        )
-        for n, h in [(12951, 3), (12004, 5), (12430, 2), (12555, 7), (12301, 4)]
-    ]
-    weak += [
-        Example(
-            f"@RailMinIndia coach {c} toilets are dirty and smell, nobody cleaned them",
-            "grievance",
-            "railway",
-            "train",
-            category="cleanliness",
-        )
-        for c in ["S1", "S2", "B1", "B2", "A1"]
-    ]
-    corrected = [
-        Example(
-            f"@Uppolice stray cattle on the {road} every night, two bikes fell",
-            "grievance",
-            "corrections",
-            "train",
-            category="stray_animals",
-        )
-        for road in ["highway near Sitapur", "Kanpur road", "ring road", "station road", "bypass"]
-    ]
+    trains = [12951, 12004, 12430, 12555, 12301]
+
+    def labelled(texts: list[str], category: str, source: str) -> list[Example]:
+        return [Example(x, "grievance", source, "train", category=category) for x in texts]
+
+    weak = labelled(
+        [f"@RailMinIndia train {n} is running {n % 7 + 2} hours late" for n in trains],
+        "delay",
+        "railway",
+    ) + labelled(
+        [f"@RailMinIndia coach {c} toilets are dirty and smell" for c in ["S1", "S2", "B1", "B2"]],
+        "cleanliness",
+        "railway",
+    )
+    roads = ["highway near Sitapur", "Kanpur road", "ring road", "station road", "bypass"]
+    corrected = labelled(
+        [f"@Uppolice stray cattle on the {road} every night, two bikes fell" for road in roads],
+        "stray_animals",
+        "corrections",
+    )
     config = TriageConfig(
         rules=[{"id": "cattle", "keywords": ["gaushala"], "category": "stray_animals"}]
     )

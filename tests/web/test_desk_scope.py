@@ -57,16 +57,26 @@ def test_pages_need_a_session(client: TestClient) -> None:
         assert answer.status_code == 303 and answer.headers["location"] == "/desk/login"
 
 
-@pytest.mark.parametrize(
-    ("path", "form"),
-    [
-        ("reply", {"body": "We are on it."}),
-        ("status", {"status": "in_progress"}),
-        ("assign", {"username": "lko.agent"}),
-        ("transfer", {"unit": "UPP-LUCKNOW", "reason": "wrong district"}),
-        ("note", {"note": "looking"}),
-    ],
-)
+FORMS = {
+    "reply": {"body": "We are on it."},
+    "status": {"status": "in_progress"},
+    "category": {"category": "traffic"},
+    "assign": {"username": "lko.agent"},
+    "transfer": {"unit": "UPP-LUCKNOW", "reason": "wrong district"},
+    "note": {"note": "looking"},
+    "detach": {"reason": "not the same train"},
+    "merge": {"into": "UPP-000009"},
+    "no-such-form": {},  # not a form at all: also a 404, and nothing happens
+}
+
+
+def test_every_ticket_form_is_checked_below() -> None:
+    from sevadesk.web.ui.desk import _TICKET_FORMS
+
+    assert set(_TICKET_FORMS) == set(FORMS) - {"no-such-form"}
+
+
+@pytest.mark.parametrize(("path", "form"), FORMS.items())
 def test_no_action_reaches_a_ticket_outside_the_scope(
     client: TestClient, kanpur_ref: str, org_engine: Engine, path: str, form: dict[str, str]
 ) -> None:

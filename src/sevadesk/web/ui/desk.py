@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,13 +27,13 @@ from fastapi.responses import (
     StreamingResponse,
 )
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from sevadesk.channels.x.text import weighted_length
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
 from sevadesk.store import tables as t
 from sevadesk.store.org_repo import triage_config
-from sevadesk.store.users_repo import actor_for_password, close_session, open_session
+from sevadesk.store.users_repo import Actor, actor_for_password, close_session, open_session
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import (
     QUEUES,
@@ -330,101 +331,52 @@ async def _act(
     return RedirectResponse(f"{back or f'/desk/t/{ref}'}?{query}", status_code=303)
 
 
-@router.post("/t/{ref}/reply")
-async def reply(ref: str, request: Request, user: CurrentDeskUser) -> Response:
-    return await _act(
-        request,
-        user,
+# The ticket page's forms: each posts to /desk/t/{ref}/<name> and runs one domain action on the
+# form's fields (a missing text field is "", a missing optional one None).
+_Form = dict[str, str]
+_TICKET_FORMS: dict[str, Callable[[Connection, Actor, str, _Form, datetime], Any]] = {
+    "reply": lambda conn, actor, ref, f, now: actions.queue_reply(
+        conn,
+        actor,
         ref,
-        lambda conn, form, now: actions.queue_reply(
-            conn,
-            user.actor,
-            ref,
-            form.get("body", ""),
-            form.get("key") or None,
-            now,
-            form.get("private_body") or None,
-        ),
-    )
+        f.get("body", ""),
+        f.get("key") or None,
+        now,
+        f.get("private_body") or None,
+    ),
+    "status": lambda conn, actor, ref, f, now: actions.change_status(
+        conn, actor, ref, f.get("status", ""), f.get("note") or None, now
+    ),
+    "category": lambda conn, actor, ref, f, now: actions.change_category(
+        conn, actor, ref, f.get("category", ""), now
+    ),
+    "assign": lambda conn, actor, ref, f, now: actions.assign(
+        conn, actor, ref, f.get("username") or None, now
+    ),
+    "transfer": lambda conn, actor, ref, f, now: actions.transfer(
+        conn, actor, ref, f.get("unit", ""), f.get("reason", ""), now
+    ),
+    "note": lambda conn, actor, ref, f, now: actions.add_note(
+        conn, actor, ref, f.get("note", ""), now
+    ),
+    "detach": lambda conn, actor, ref, f, now: actions.detach_from_incident(
+        conn, actor, ref, f.get("reason", ""), now
+    ),
+    "merge": lambda conn, actor, ref, f, now: actions.merge(
+        conn, actor, ref, f.get("into", ""), now
+    ),
+}
 
 
-@router.post("/t/{ref}/status")
-async def status(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+@router.post("/t/{ref}/{form_name}")
+async def ticket_form(
+    ref: str, form_name: str, request: Request, user: CurrentDeskUser
+) -> Response:
+    do = _TICKET_FORMS.get(form_name)
+    if do is None:
+        return _not_found(request, user, f"{ref}/{form_name}")
     return await _act(
-        request,
-        user,
-        ref,
-        lambda conn, form, now: actions.change_status(
-            conn, user.actor, ref, form.get("status", ""), form.get("note") or None, now
-        ),
-    )
-
-
-@router.post("/t/{ref}/category")
-async def category(ref: str, request: Request, user: CurrentDeskUser) -> Response:
-    return await _act(
-        request,
-        user,
-        ref,
-        lambda conn, form, now: actions.change_category(
-            conn, user.actor, ref, form.get("category", ""), now
-        ),
-    )
-
-
-@router.post("/t/{ref}/assign")
-async def assign(ref: str, request: Request, user: CurrentDeskUser) -> Response:
-    return await _act(
-        request,
-        user,
-        ref,
-        lambda conn, form, now: actions.assign(
-            conn, user.actor, ref, form.get("username") or None, now
-        ),
-    )
-
-
-@router.post("/t/{ref}/transfer")
-async def transfer(ref: str, request: Request, user: CurrentDeskUser) -> Response:
-    return await _act(
-        request,
-        user,
-        ref,
-        lambda conn, form, now: actions.transfer(
-            conn, user.actor, ref, form.get("unit", ""), form.get("reason", ""), now
-        ),
-    )
-
-
-@router.post("/t/{ref}/note")
-async def note(ref: str, request: Request, user: CurrentDeskUser) -> Response:
-    return await _act(
-        request,
-        user,
-        ref,
-        lambda conn, form, now: actions.add_note(conn, user.actor, ref, form.get("note", ""), now),
-    )
-
-
-@router.post("/t/{ref}/detach")
-async def detach(ref: str, request: Request, user: CurrentDeskUser) -> Response:
-    return await _act(
-        request,
-        user,
-        ref,
-        lambda conn, form, now: actions.detach_from_incident(
-            conn, user.actor, ref, form.get("reason", ""), now
-        ),
-    )
-
-
-@router.post("/t/{ref}/merge")
-async def merge(ref: str, request: Request, user: CurrentDeskUser) -> Response:
-    return await _act(
-        request,
-        user,
-        ref,
-        lambda conn, form, now: actions.merge(conn, user.actor, ref, form.get("into", ""), now),
+        request, user, ref, lambda conn, form, now: do(conn, user.actor, ref, form, now)
     )
 
 
