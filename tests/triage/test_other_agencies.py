@@ -1,4 +1,4 @@
-"""Posts to police, telecom, post, passport and health handles, written by the team (not from
+"""Posts to police, telecom, post, passport, health and municipal handles, written by the team (not from
 ../shared/data, never trained on): the model learnt mostly from railway and airline posts, and
 these guard against it reading other agencies' complaints as noise."""
 
@@ -31,6 +31,20 @@ ACTIONABLE = [
     ),
     ("@BSNLCorporate landline dead for two weeks, lineman not coming", "grievance"),
     ("@Uppolice someone is following my daughter from school every day, we are scared", "sos"),
+    (
+        "@NHAI_Official huge potholes on NH 27 near Gorakhpur, accidents happening daily",
+        "grievance",
+    ),
+    ("@LkoNagarNigam हमारी गली में सड़क पर बड़े गड्ढे हैं, रोज लोग गिरते हैं", "grievance"),
+    ("@Uppolice मेरे घर के पास रोज़ रात को तेज़ आवाज़ में डीजे बजता है, कृपया कार्रवाई करें", "grievance"),
+]
+# The category a complaint to each agency gets (keywords, Hindi spellings of loanwords too).
+CATEGORIES = [
+    ("@NHAI_Official huge potholes on NH 27 near Gorakhpur", "roads"),
+    ("@Uppolice मेरे घर के पास रोज़ रात को तेज़ आवाज़ में डीजे बजता है", "noise_nuisance"),
+    ("@passportsevamea मेरा पासपोर्ट पुलिस वेरिफिकेशन के बाद भी पेंडिंग है", "verification"),
+    ("@IndiaPostOffice मेरा पार्सल 15 दिन से डिलीवर नहीं हुआ", "delivery"),
+    ("@BSNLCorporate लैंडलाइन दस दिन से बंद है", "network_outage"),
 ]
 NOT_ACTIONABLE = [
     "@Uppolice thank you for the quick action, very proud of UP police",
@@ -48,3 +62,8 @@ def test_complaints_to_other_agencies_are_actionable(text: str, kind: str) -> No
 @pytest.mark.parametrize("text", NOT_ACTIONABLE)
 def test_thanks_news_and_greetings_are_not(text: str) -> None:
     assert not TRIAGER.triage_one(text).actionable
+
+
+@pytest.mark.parametrize(("text", "category"), CATEGORIES)
+def test_complaints_to_other_agencies_get_their_category(text: str, category: str) -> None:
+    assert TRIAGER.categories([text]) == [category]
