@@ -95,3 +95,17 @@ def test_every_row_a_railway_test_reading_lists_is_in_the_test_split(name: str) 
     read = list(datasets.railway_test(get_settings().data_dir, EVALUATION / name))
     # A listed row outside the test split (a typo) would be silently ignored, not scored.
     assert sum(e.kind != spec["default"] for e in read) == len(listed)
+
+
+@pytest.mark.skipif(not get_settings().data_dir.is_dir(), reason="../shared/data not found")
+@pytest.mark.parametrize(
+    "path",
+    [datasets.RELABEL, datasets.REREAD, datasets.REVIEW, datasets.REST],
+    ids=lambda p: p.name,
+)
+def test_every_row_a_train_reading_lists_is_in_the_train_split(path: Path) -> None:
+    listed = datasets._row_kinds(yaml.safe_load(path.read_text(encoding="utf-8")))
+    with (get_settings().data_dir / datasets.RAILWAY_FILE).open(encoding="utf-8-sig") as fh:
+        split = {int(r["index"]): datasets.split_of(r["text"]) for r in csv.DictReader(fh)}
+    # A test-split row listed here would be ignored in training; an unknown one is a typo.
+    assert {row: split.get(row) for row in listed if split.get(row) != "train"} == {}

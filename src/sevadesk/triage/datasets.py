@@ -77,6 +77,7 @@ def _railway_weak_kind(text: str, is_complaint: bool) -> str:
 RELABEL = Path(__file__).with_name("seed") / "railway_train_relabel.yaml"
 REREAD = Path(__file__).with_name("seed") / "railway_train_reread.yaml"
 REVIEW = Path(__file__).with_name("seed") / "railway_train_review.yaml"
+REST = Path(__file__).with_name("seed") / "railway_train_rest.yaml"
 
 
 def _row_kinds(spec: dict[str, object]) -> dict[int, str]:
@@ -95,14 +96,18 @@ def _hand_labels(*files: Path) -> dict[int, str]:
 
 
 def railway_llm(
-    data_dir: Path, relabel: Path = RELABEL, reread: Path = REREAD, review: Path = REVIEW
+    data_dir: Path,
+    relabel: Path = RELABEL,
+    reread: Path = REREAD,
+    review: Path = REVIEW,
+    rest: Path = REST,
 ) -> Iterator[Example]:
     """2,200 tweets about Indian Railways; `is_complaint_true` was assigned by an LLM (weak).
     Rows the LLM called complaints were re-read by the team (`relabel`), and so were the
-    others that carry a complaint cue (`reread`); the rest keep a weak label. A second
-    reading (`review`) overrides both. Training uses the train split; the test split is
-    evaluated with our own labels (`railway_test`)."""
-    ours = _hand_labels(relabel, reread) | _hand_labels(review)
+    others that carry a complaint cue (`reread`) and all the rest (`rest`); rows none of them
+    lists keep a weak label. A second reading (`review`) overrides them. Training uses the
+    train split; the test split is evaluated with our own labels (`railway_test`)."""
+    ours = _hand_labels(relabel, reread, rest) | _hand_labels(review)
     with (data_dir / RAILWAY_FILE).open(encoding="utf-8-sig") as fh:
         for row in csv.DictReader(fh):
             text = row["text"].strip()
