@@ -244,3 +244,31 @@ def test_open311_forms_are_accepted_or_refused_with_the_specs_error(form: dict[s
         return
     message = parse_request(payload)  # what was accepted is always readable
     assert message.filed and message.text
+
+
+def test_a_webhook_whose_sender_or_contact_is_not_a_string_is_refused_with_a_reason() -> None:
+    """Found by the test above: a list where a WhatsApp id belongs made a TypeError."""
+    body = {
+        "object": "whatsapp_business_account",
+        "entry": [
+            {
+                "id": "1",
+                "changes": [
+                    {
+                        "field": "messages",
+                        "value": {
+                            "metadata": {"phone_number_id": "1"},
+                            "contacts": [{"wa_id": ["919876543210"]}],
+                            "messages": [
+                                {"from": [], "id": "wamid.1", "timestamp": "1", "type": "text"}
+                            ],
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+    batch = split_webhook(body)
+    assert batch.messages[0]["contact"] is None
+    with pytest.raises(PayloadError, match=r"message\.from"):
+        parse_message(batch.messages[0])

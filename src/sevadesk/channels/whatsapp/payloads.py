@@ -121,18 +121,20 @@ def split_webhook(body: Any) -> WebhookBatch:
                 continue
             metadata = _obj(value.get("metadata") or {}, f"{where}.value.metadata")
             contacts = {
-                c.get("wa_id"): c
+                c["wa_id"]: c
                 for c in _list(value.get("contacts"), f"{where}.value.contacts")
-                if isinstance(c, dict)
+                if isinstance(c, dict) and isinstance(c.get("wa_id"), str)
             }
             for k, message in enumerate(_list(value.get("messages"), f"{where}.value.messages")):
                 message = _obj(message, f"{where}.value.messages[{k}]")
                 if message.get("type") in NOT_A_MESSAGE or _empty_interactive(message):
                     batch.other.append({"field": "messages", "value": message})
                     continue
+                # A sender that is not a string is reported when the message itself is parsed.
                 sender = message.get("from")
+                contact = contacts.get(sender) if isinstance(sender, str) else None
                 batch.messages.append(
-                    {"metadata": metadata, "contact": contacts.get(sender), "message": message}
+                    {"metadata": metadata, "contact": contact, "message": message}
                 )
             for k, status in enumerate(_list(value.get("statuses"), f"{where}.value.statuses")):
                 batch.statuses.append(_status(status, f"{where}.value.statuses[{k}]"))
