@@ -1,11 +1,12 @@
-"""Write src/sevadesk/routing/reference/*.csv.gz from ../shared/data (see each folder's SOURCE.txt).
+"""Write src/sevadesk/triage/reference/*.csv.gz from ../shared/data (see each folder's SOURCE.txt).
 
 - pins.csv.gz: PIN → district, state (India Post directory 2025, Government Open Data Licence –
   India). A PIN served by offices in several districts goes to the district with most offices.
 - localities.csv.gz: post-office locality name → PIN ("Aminabad Park" → 226018, Lucknow), from
   the same directory plus the older pypinindia edition; suffixes like S.O / B.O are dropped, and
   only names found in exactly one district are kept (a name shared by villages in several
-  districts says nothing about where a post comes from).
+  districts says nothing about where a post comes from), and not names made only of common
+  words (see `generic`).
 - pin_offices.csv.gz: PIN → the office citizens know it by (a head or sub office, else the
   first listed) and the mean position of its offices that have coordinates, for "find help"
   by PIN or by a shared location (nearest PIN).
@@ -15,7 +16,8 @@
 - trains.csv.gz: train number → name, origin and destination, and the origin station's zone
   (the owning zone in most cases), from the trains list matched to station names.
 
-Run from the repository root: python scripts/build_reference.py
+Run from the repository root: python scripts/build_reference.py (it needs wordfreq:
+pip install -e '.[reference]'). Output is byte-for-byte reproducible (gzip without a date).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import collections
 import csv
 import gzip
+import io
 import math
 import re
 import sys
@@ -30,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
-OUT = ROOT / "src" / "sevadesk" / "routing" / "reference"
+OUT = ROOT / "src" / "sevadesk" / "triage" / "reference"
 _SUFFIX = re.compile(r"\b(?:s\.?o|b\.?o|h\.?o|g\.?p\.?o|e\.?d\.?s\.?o|so|bo|ho|gpo)\b\.?$", re.I)
 
 
@@ -45,11 +48,32 @@ def norm(name: str) -> str:
 
 def write(name: str, header: list[str], rows: list[list[str]]) -> None:
     path = OUT / name
-    with gzip.open(path, "wt", encoding="utf-8", newline="") as fh:
+    with (
+        gzip.GzipFile(path, "wb", mtime=0) as raw,
+        io.TextIOWrapper(raw, encoding="utf-8", newline="") as fh,
+    ):
         w = csv.writer(fh)
         w.writerow(header)
         w.writerows(rows)
     print(f"{path.relative_to(ROOT)}: {len(rows):,} rows, {path.stat().st_size:,} bytes")
+
+
+# A post-office name made only of common words ("Airport", "Railway Station", "Future",
+# "Kharab") matches posts that name no place at all. English words count as common at a Zipf
+# frequency of 3.5 or more in wordfreq (about once in 300,000 words: "colony" and "court" are,
+# "Lucknow" 3.1 and "Nagar" 3.07 are not); romanised Hindi ones are those below, the team's
+# list of everyday words (five letters or more) that are also a post office's name.
+COMMON_ZIPF = 3.5
+ROMANISED_HINDI = frozenset(
+    """chale chali ganda ghatiya kachra kahan kalse karke karne karta karwai kharab khidki
+    kitna ladki mahanga mohalla paisa rakha rasta rehta rehti sardi tikat""".split()  # noqa: SIM905
+)
+
+
+def generic(name: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return all(w in ROMANISED_HINDI or zipf_frequency(w, "en") >= COMMON_ZIPF for w in name.split())
 
 
 def pins_and_localities() -> None:
@@ -78,7 +102,7 @@ def pins_and_localities() -> None:
     unique = [
         [loc, next(iter(d.values()))]
         for loc, d in sorted(places.items())
-        if len(d) == 1 and len(loc) >= 5 and next(iter(d.values())) in by_pin
+        if len(d) == 1 and len(loc) >= 5 and next(iter(d.values())) in by_pin and not generic(loc)
     ]
     write("localities.csv.gz", ["locality", "pin"], unique)
 

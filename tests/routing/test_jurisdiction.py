@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine
 
 from sevadesk.routing.explain import evaluate_routing, explain
-from sevadesk.routing.gazetteer import gazetteer
 from sevadesk.routing.orgfile import load_org_file
 from sevadesk.routing.router import Router
 from sevadesk.store.org_repo import apply_org
 from sevadesk.triage.entities import extract
 from sevadesk.triage.model_triager import ModelTriager
+from sevadesk.triage.places import gazetteer
 
 ROOT = Path(__file__).parents[2]
 DEMO_ORG = ROOT / "src" / "sevadesk" / "demo" / "org.yaml"

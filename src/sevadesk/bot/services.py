@@ -16,7 +16,6 @@ from sevadesk.bot.engine import Inbound, Session, describe_place
 from sevadesk.domain.clock import Clock
 from sevadesk.domain.errors import IllegalTransition
 from sevadesk.pipeline.runner import Pipeline
-from sevadesk.routing.gazetteer import gazetteer
 from sevadesk.routing.pin_offices import pin_offices
 from sevadesk.store import tables as t
 from sevadesk.store.org_repo import faq_topics, org_taxonomy
@@ -24,6 +23,7 @@ from sevadesk.store.users_repo import Actor
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import ticket_of_message
 from sevadesk.triage import language
+from sevadesk.triage.places import gazetteer
 
 BOT_SOURCE = "wa-bot"
 # The bot acts for the citizen on their own tickets: appeal, confirm a fix.

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sevadesk.domain.messages import InboundMessage, RouteDecision, TriageResult
-from sevadesk.routing.gazetteer import Location, gazetteer
 from sevadesk.routing.router import Router
 from sevadesk.triage.base import Triager
+from sevadesk.triage.places import Location, gazetteer
 
 _MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
 _HASHTAG = re.compile(r"(?<![\w#])#(\w+)")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sevadesk.routing.gazetteer import REFERENCE
+from sevadesk.triage.places import REFERENCE
 
 
 @dataclass(frozen=True, slots=True)

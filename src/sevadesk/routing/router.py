@@ -18,10 +18,10 @@ from sqlalchemy import Connection, select
 
 from sevadesk.domain.messages import InboundMessage, RouteDecision, TriageResult
 from sevadesk.domain.units import UnitRef, depth, in_subtree
-from sevadesk.routing.gazetteer import Location, gazetteer
 from sevadesk.routing.learned import LearnedRoute, learned_routes
 from sevadesk.routing.rules import Facts, RoutingRule
 from sevadesk.store import tables as t
+from sevadesk.triage.places import Location, gazetteer
 from sevadesk.triage.text import tokens
 
 

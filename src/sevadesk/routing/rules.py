@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sevadesk.domain.messages import InboundMessage, TriageResult
-from sevadesk.routing.gazetteer import Location
+from sevadesk.triage.places import Location
 from sevadesk.triage.text import Lexicon, tokens
 
 

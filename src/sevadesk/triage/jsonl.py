@@ -19,6 +19,7 @@ import orjson
 
 from sevadesk.domain.messages import TriageResult
 from sevadesk.triage.base import Triager
+from sevadesk.triage.places import gazetteer
 
 CHUNK = 2000
 _triager: Triager | None = None
@@ -94,8 +95,10 @@ def triage_stream(
         for chunk in _chunks(lines):
             yield _work(chunk)
         return
-    # Objects that exist before the fork are never collected in the children, so their pages
-    # are not copied by the garbage collector touching them (copy-on-write stays shared).
+    # The place reference data (130,000 rows) is read once here and shared by the forked
+    # workers. Objects that exist before the fork are never collected in the children, so
+    # their pages are not copied by the garbage collector touching them (copy-on-write).
+    gazetteer()
     gc.freeze()
     with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(config,)) as pool:
         # map() keeps order; a bounded window of chunks keeps memory flat on huge inputs.

@@ -26,8 +26,9 @@ class LinearModel:
         indptr = [0]
         indices: list[int] = []
         vocab = self.vocabulary
+        get = vocab.get
         for feats in batch:
-            row = {vocab[f] for f in feats if f in vocab}
+            row = {j for f in feats if (j := get(f)) is not None}  # one lookup per feature
             indices.extend(row)
             indptr.append(len(indices))
         data = np.ones(len(indices), dtype=np.float32)

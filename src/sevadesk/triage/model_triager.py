@@ -1,7 +1,8 @@
 """The shipped triager: a trained linear model for kind, plus lexicons and admin rules.
 
 Order of decisions for one message:
-1. entities, language and masking (deterministic);
+1. entities (numbers and personal data; the districts and stations a post names), language
+   and masking (deterministic);
 2. the model's probabilities over kinds; actionable = P(grievance) + P(query) + P(sos);
 3. an official's reply ("matter forwarded to …", with no "I", "me" or "my") is noise; any
    other post that gives a PNR is actionable unless it is praise;
@@ -34,6 +35,7 @@ from sevadesk.triage.features import (
 )
 from sevadesk.triage.linear import LinearModel
 from sevadesk.triage.masking import mask
+from sevadesk.triage.places import gazetteer, place_entities
 from sevadesk.triage.rules import Rule, Taxonomy, TriageConfig
 from sevadesk.triage.text import LexiconIndex, tokens
 
@@ -319,6 +321,7 @@ class _Prepared:
     hits: set[str]
     addressed: bool
     keyword_category: str | None
+    places: list[Entity]  # districts and stations: reported, not model features
 
 
 NOT_ACTIONABLE = tuple(k for k in KINDS if k not in ACTIONABLE_KINDS)
@@ -379,7 +382,10 @@ class ModelTriager:
         # its handle; a direct message is addressed by definition, so it is read as one.
         seen = f"{ADDRESSED_PREFIX}{text}" if addressed and not text.startswith("@") else text
         feats = features(seen, ents, lang, hits)
-        return _Prepared(ents, lang, feats, toks, joined, hits, addressed, self.taxonomy.best(hits))
+        places = place_entities(text, gazetteer().resolve(text, ents, toks, trains=False))
+        return _Prepared(
+            ents, lang, feats, toks, joined, hits, addressed, self.taxonomy.best(hits), places
+        )
 
     def triage_batch(
         self, texts: Sequence[str], addressed: Sequence[bool] | None = None
@@ -474,7 +480,7 @@ class ModelTriager:
             kind=kind,
             category=category if actionable else None,
             urgency=urgency,
-            entities=ents,
+            entities=sorted(ents + prep.places, key=lambda e: e.start) if prep.places else ents,
             masked_text=mask(text, ents),
             model_version=self.version,
         )

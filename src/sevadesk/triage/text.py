@@ -10,7 +10,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-_TOKEN = re.compile(r"[\w\u0600-\u06FF\u0900-\u0DFF]+")
+# The characters of a word: a token is a run of them (see `tokens`).
+WORD_CHARS = r"\w\u0600-\u06FF\u0900-\u0DFF"
+_TOKEN = re.compile(f"[{WORD_CHARS}]+")
 _URL = re.compile(r"https?://\S+")
 
 

@@ -1,0 +1,118 @@
+"""Districts and railway stations as triage entities: found where a post names them (a code, a
+name, a PIN, a Hindi spelling), with the span it used, and not in everyday words."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sevadesk.triage.entities import extract
+from sevadesk.triage.model_triager import ModelTriager
+from sevadesk.triage.places import gazetteer, place_entities
+from sevadesk.triage.text import tokens
+
+TRIAGER = ModelTriager()
+
+
+def places(text: str) -> list[tuple[str, str, str]]:
+    """(kind, value, the words the post used) of each district and station entity."""
+    return [
+        (e.kind, e.value, text[e.start : e.end])
+        for e in TRIAGER.triage_one(text).entities
+        if e.kind in ("district", "station")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Posts from indian-railways-tweets-llm-labeled (rows 218, 277, 360, 213, 347).
+        (
+            "Sir/ma'am, I am at old delhi station to board train 12413. train is delayed 7+ hrs. "
+            "The train is standing still at Gurgaon station",
+            [("station", "DLI", "old delhi"), ("station", "GGN", "Gurgaon")],
+        ),
+        (
+            "Hi, @IndianRailMedia @RailMinIndia @RailwaySeva @NWRailways my pnr is 2534964632. "
+            "I need clarification on this, do I need to reach the station? As my ticket is book "
+            "from NDLS to AGC.",
+            [("station", "NDLS", "NDLS"), ("station", "AGC", "AGC")],
+        ),
+        (
+            "my pnr number 8512390565 my train is stop at palanpur jn almost 3 hour",
+            [("station", "PNU", "palanpur")],
+        ),
+        (
+            "Train no. 13021 seat no. B10/32 . my destination was Muzaffarpur junction. I lost my "
+            "Addidas shoes in Train",
+            [("station", "MFP", "Muzaffarpur")],
+        ),
+        (
+            "अयोध्या-दिल्ली वंदेभारत को गोरखपुर तक बढ़ाना ही चाहिए।",
+            [("district", "Ayodhya", "अयोध्या"), ("district", "Gorakhpur", "गोरखपुर")],
+        ),
+        # A district once, however many times it is named: by its strongest evidence (a PIN
+        # before a district's name, which comes before a locality).
+        (
+            "@Uppolice chain snatching in Hazratganj, Lucknow 226001",
+            [("district", "Lucknow", "226001")],
+        ),
+        ("@Uppolice chain snatching in Hazratganj today", [("district", "Lucknow", "Hazratganj")]),
+        # The strongest evidence claims its words: the station, not a post office called
+        # "Central".
+        (
+            "@RailMinIndia no water at Kanpur Central station",
+            [("station", "CNB", "Kanpur Central")],
+        ),
+    ],
+)
+def test_stations_and_districts_in_real_posts(
+    text: str, expected: list[tuple[str, str, str]]
+) -> None:
+    assert places(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Post offices are called "Airport", "Railway Station", "Future" and "Kharab" too.
+        "@AmericanAir stuck at the airport again, the future of this airline looks grim",
+        "@RailMinIndia railway station par bahut bheed hai, AC kharab hai, karwai karo",
+        "#IndianRailways I am aware that trains are late in fog",
+    ],
+)
+def test_everyday_words_are_not_places(text: str) -> None:
+    assert places(text) == []
+
+
+DISTRICTS = sorted(gazetteer().state_of)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    district=st.sampled_from(DISTRICTS),
+    before=st.text(alphabet=" .,!?-(", max_size=8),
+    after=st.text(alphabet=" .,!?-)", max_size=8),
+)
+def test_a_district_named_anywhere_is_found_with_its_words(
+    district: str, before: str, after: str
+) -> None:
+    text = f"problem here{before} {district}{after} since morning"
+    found = place_entities(text, gazetteer().resolve(text, extract(text)))
+    assert [(e.kind, e.value) for e in found] == [("district", district)]
+    # The span covers the name's words ("Kaimur (Bhabua)" → "Kaimur (Bhabua").
+    assert tokens(text[found[0].start : found[0].end]) == tokens(district)
+
+
+def test_stored_localities_are_already_normalised() -> None:
+    """The gazetteer splits stored locality names on spaces instead of tokenising them."""
+    import csv
+    import gzip
+
+    from sevadesk.triage.places import REFERENCE
+
+    with gzip.open(REFERENCE / "localities.csv.gz", "rt", encoding="utf-8") as fh:
+        names = [row["locality"] for row in csv.DictReader(fh)]
+    assert len(names) > 90_000
+    assert [n for n in names if tokens(n) != n.split()] == []
