@@ -125,19 +125,11 @@ class Location:
 
     @property
     def districts(self) -> list[str]:
-        seen: list[str] = []
-        for p in self.places:
-            if p.district and p.district not in seen:
-                seen.append(p.district)
-        return seen
+        return list(dict.fromkeys(p.district for p in self.places if p.district))
 
     @property
     def zones(self) -> list[str]:
-        seen: list[str] = []
-        for p in self.places:
-            if p.zone and p.zone not in seen:
-                seen.append(p.zone)
-        return seen
+        return list(dict.fromkeys(p.zone for p in self.places if p.zone))
 
     @property
     def stations(self) -> list[str]:
