@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import structlog
 from rich.console import Console
 from sqlalchemy.engine import make_url
@@ -45,10 +46,25 @@ DEMO_GRAPH_TOKEN, DEMO_APP_SECRET, DEMO_VERIFY = (
 )
 
 
-def _feed(fake_x: FakeX, graph: FakeGraph, rate: float, stop: threading.Event) -> None:
-    """Citizens post at about `rate` per second: on the fake X (which the desk reads through
-    its real filtered-stream client) and, one post in ten, on WhatsApp (delivered to the
-    desk's webhook, signed, by the fake Graph API)."""
+def _wait_until_up(health_url: str, stop: threading.Event, seconds: float = 60) -> None:
+    """Until the desk answers: WhatsApp deliveries go to its webhook."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and time.monotonic() < deadline:
+        try:
+            if httpx.get(health_url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        stop.wait(0.2)
+
+
+def _feed(
+    fake_x: FakeX, graph: FakeGraph, rate: float, stop: threading.Event, health_url: str
+) -> None:
+    """Citizens post at about `rate` per second, once the desk is up: on the fake X (which
+    the desk reads through its real filtered-stream client) and, one post in ten, on WhatsApp
+    (delivered to the desk's webhook, signed, by the fake Graph API)."""
+    _wait_until_up(health_url, stop)
     generator = TrafficGenerator(
         seed=int(time.time()),
         start=datetime.now(UTC),
@@ -79,6 +95,8 @@ def _feed(fake_x: FakeX, graph: FakeGraph, rate: float, stop: threading.Event) -
                         user_id=user["id"],
                         in_reply_to=posted.get(refs.get("replied_to", "")),
                     )
+            except httpx.ConnectError:  # the desk is stopping (Ctrl-C): no traceback
+                log.warning("demo_desk_unreachable")
             except Exception:  # the demo keeps going; the error is in the log
                 log.exception("demo_post_failed")
         stop.wait(tick)
@@ -187,7 +205,10 @@ def run_demo(database_url: str, *, port: int, rate: float, fresh: bool, console:
 
     stop = threading.Event()
     feeder = threading.Thread(
-        target=_feed, args=(fake_x, graph, rate, stop), name="demo-feed", daemon=True
+        target=_feed,
+        args=(fake_x, graph, rate, stop, f"{url}healthz"),
+        name="demo-feed",
+        daemon=True,
     )
     feeder.start()
     try:
