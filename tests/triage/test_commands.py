@@ -91,8 +91,8 @@ def test_training_writes_a_loadable_model_with_its_scores(tmp_path: Path) -> Non
 
 
 def test_agents_corrections_become_training_labels(pipeline, org_engine, clock) -> None:  # type: ignore[no-untyped-def]
-    """Rejected → noise; taken back out of rejection, or re-categorised → actionable, with the
-    category; the latest decision wins, and the label is on the post that opened the ticket."""
+    """Rejected → noise and taken back out of rejection → actionable (kind labels); a corrected
+    category → a category label. The latest decision wins, on the post that opened the ticket."""
     from sqlalchemy import select
 
     from sevadesk.store import tables as t
@@ -129,12 +129,13 @@ def test_agents_corrections_become_training_labels(pipeline, org_engine, clock) 
         change_status(conn, agent, ref[unrejected], "new", "it is one after all", now)
         change_category(conn, agent, ref[recategorised], "delay", now)
         change_category(conn, agent, ref[recategorised], "staff_behaviour", now)
-    labels = {(e.text, e.kind, e.category, e.source) for e in corrections(org_engine)}
-    assert labels == {
-        (rejected, "noise", None, "corrections"),
-        (unrejected, "grievance", None, "corrections"),
-        (recategorised, "grievance", "staff_behaviour", "corrections"),
+    kinds, categories = corrections(org_engine)
+    assert {(e.text, e.kind, e.source) for e in kinds} == {
+        (rejected, "noise", "corrections"),
+        (unrejected, "grievance", "corrections"),
     }
+    # A corrected category teaches the category model only: the agent did not judge the kind.
+    assert [(e.text, e.category) for e in categories] == [(recategorised, "staff_behaviour")]
 
 
 def test_category_corrections_teach_the_category_model_a_new_category() -> None:

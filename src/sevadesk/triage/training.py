@@ -48,11 +48,13 @@ class TrainingRun:
     path: Path
 
 
-def corrections(engine: Engine) -> list[datasets.Example]:
-    """Agents' decisions as labels, on the post that opened each ticket: a ticket an agent
-    rejected was not actionable (noise); one an agent took back out of rejection was, and so
-    was one whose category an agent corrected, which also labels its category. The latest
-    decision on a ticket wins."""
+def corrections(engine: Engine) -> tuple[list[datasets.Example], list[datasets.Example]]:
+    """Agents' decisions as labels, on the post that opened each ticket; the latest decision
+    on a ticket wins. Returns (kind labels, category labels):
+    - kind: a ticket an agent rejected was not actionable (noise); one an agent took back out
+      of rejection was (its kind, or grievance);
+    - category: the category an agent set, for the category model only (correcting a
+      category says nothing about whether the model's kind, an SOS say, was right)."""
     e, m, tk = t.ticket_events.c, t.messages.c, t.tickets.c
     decided = (
         select(e.ticket_id, e.action, e.before, e.after, tk.kind)
@@ -74,25 +76,23 @@ def corrections(engine: Engine) -> list[datasets.Example]:
     kinds: dict[int, str] = {}
     categories: dict[int, str] = {}
     for ticket_id, action, before, after, kind in events:
-        confirmed = kind if kind in ACTIONABLE_KINDS else "grievance"
         if action == "category_changed":
             categories[ticket_id] = (after or {})["category"]
-            kinds.setdefault(ticket_id, confirmed)
         elif (after or {}).get("status") == "rejected":
             kinds[ticket_id] = "noise"
         elif (before or {}).get("status") == "rejected":
-            kinds[ticket_id] = confirmed
-    return [
-        datasets.Example(
-            texts[ticket_id],
-            kind,
-            "corrections",
-            "train",
-            category=categories.get(ticket_id) if kind != "noise" else None,
-        )
-        for ticket_id, kind in kinds.items()
-        if ticket_id in texts
+            kinds[ticket_id] = kind if kind in ACTIONABLE_KINDS else "grievance"
+    kind_labels = [
+        datasets.Example(texts[i], kind, "corrections", "train")
+        for i, kind in kinds.items()
+        if i in texts
     ]
+    category_labels = [
+        datasets.Example(texts[i], "grievance", "corrections", "train", category=category)
+        for i, category in categories.items()
+        if i in texts and kinds.get(i) != "noise"  # a ticket rejected in the end has none
+    ]
+    return kind_labels, category_labels
 
 
 def featurize(texts: Iterable[str]) -> list[list[str]]:
@@ -267,7 +267,7 @@ def train(
     rng = random.Random(seed)
     air_train = [e for e in air if e.split == "train"]
     rng.shuffle(air_train)
-    agents = corrections(engine) if engine is not None else []
+    agents, agents_categories = corrections(engine) if engine is not None else ([], [])
     train_set = (
         [e for e in railway if e.split == "train"]
         + air_train[:airline_cap]
@@ -276,7 +276,7 @@ def train(
         + agents
     )
     category_train, category_test = category_training_set(data_dir, random.Random(seed))
-    category_train += [e for e in agents if e.category is not None]
+    category_train += agents_categories
     labels = EVALUATION_LABELS
     tests = {
         "railway-test": list(datasets.railway_test(data_dir, labels / "railway_test_labels.yaml")),
