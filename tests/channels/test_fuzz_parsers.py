@@ -28,6 +28,7 @@ from sevadesk.channels.x.payloads import (
     search_events,
 )
 from sevadesk.config import Settings
+from sevadesk.fakes.graph_api import FakeGraph
 from sevadesk.fakes.x_api import FakeX
 from sevadesk.triage.rules import Taxonomy
 
@@ -248,26 +249,10 @@ def test_open311_forms_are_accepted_or_refused_with_the_specs_error(form: dict[s
 
 def test_a_webhook_whose_sender_or_contact_is_not_a_string_is_refused_with_a_reason() -> None:
     """Found by the test above: a list where a WhatsApp id belongs made a TypeError."""
-    body = {
-        "object": "whatsapp_business_account",
-        "entry": [
-            {
-                "id": "1",
-                "changes": [
-                    {
-                        "field": "messages",
-                        "value": {
-                            "metadata": {"phone_number_id": "1"},
-                            "contacts": [{"wa_id": ["919876543210"]}],
-                            "messages": [
-                                {"from": [], "id": "wamid.1", "timestamp": "1", "type": "text"}
-                            ],
-                        },
-                    }
-                ],
-            }
-        ],
-    }
+    body = FakeGraph("token", "secret").message_body("919876543210", "no water in coach B4")
+    value = body["entry"][0]["changes"][0]["value"]
+    value["contacts"][0]["wa_id"] = ["919876543210"]
+    value["messages"][0]["from"] = []
     batch = split_webhook(body)
     assert batch.messages[0]["contact"] is None
     with pytest.raises(PayloadError, match=r"message\.from"):
