@@ -97,7 +97,8 @@ def _digits(value: str) -> str:
     return re.sub(r"\D", "", value)
 
 
-def _overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+def overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
+    """Whether `span` shares a character with any of `taken` (one span, one entity)."""
     return any(span[0] < end and start < span[1] for start, end in taken)
 
 
@@ -121,35 +122,35 @@ def extract(text: str) -> list[Entity]:
     )
     if "fir" in lowered or "एफआईआर" in text:
         for m in _FIR.finditer(text):
-            if not _overlaps(m.span(1), links):
+            if not overlaps(m.span(1), links):
                 claim("fir", re.sub(r"\s", "", m.group(1)), m.start(1), m.end(1))
     for m in _AADHAAR.finditer(text):
         digits = _digits(m.group(1))
-        if len(digits) == 12 and verhoeff.is_valid(digits) and not _overlaps(m.span(1), taken):
+        if len(digits) == 12 and verhoeff.is_valid(digits) and not overlaps(m.span(1), taken):
             claim("aadhaar", digits, m.start(1), m.end(1))
     for m in _TEN.finditer(text):
-        if _overlaps(m.span(1), taken) or _overlaps(m.span(1), links):
+        if overlaps(m.span(1), taken) or overlaps(m.span(1), links):
             continue
         before = text[max(0, m.start(1) - 24) : m.start(1)]
         if _PNR_CONTEXT.search(before) or m.group(1)[0] not in "6789":
             claim("pnr", m.group(1), m.start(1), m.end(1))
     for m in _MOBILE.finditer(text):
-        if not _overlaps(m.span(1), taken):
+        if not overlaps(m.span(1), taken):
             claim("mobile", _digits(m.group(1)), m.start(), m.end())
     # Nothing below is personal data, so nothing below is looked for inside a link.
     taken.extend(links)
     for m in _VEHICLE.finditer(text):
-        if not _overlaps(m.span(1), taken):
+        if not overlaps(m.span(1), taken):
             claim("vehicle", re.sub(r"[\s\-]", "", m.group(1)).upper(), m.start(1), m.end(1))
     rail = any(hint in lowered for hint in RAIL_HINTS)
     for m in _TRAIN.finditer(text):
-        if _overlaps(m.span(1), taken):
+        if overlaps(m.span(1), taken):
             continue
         before = text[max(0, m.start(1) - 20) : m.start(1)]
         if _TRAIN_CONTEXT.search(before) or rail:
             claim("train", m.group(1), m.start(1), m.end(1))
     for m in _PIN.finditer(text):
-        if _overlaps(m.span(1), taken):
+        if overlaps(m.span(1), taken):
             continue
         before = text[max(0, m.start(1) - 16) : m.start(1)]
         if _PIN_CONTEXT.search(before) or " " not in m.group(1):

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from sevadesk.domain.messages import Entity
-from sevadesk.triage.entities import RAIL_HINTS
+from sevadesk.triage.entities import RAIL_HINTS, overlaps
 from sevadesk.triage.text import WORD_CHARS, tokens
 
 REFERENCE = Path(__file__).with_name("reference")
@@ -375,7 +375,7 @@ def place_entities(text: str, location: Location) -> list[Entity]:
         else:
             continue
         span = _span(text, lowered, place.said)
-        if key in seen or span is None or any(e.start < span[1] and span[0] < e.end for e in found):
+        if key in seen or span is None or overlaps(span, [(e.start, e.end) for e in found]):
             continue
         seen.add(key)
         found.append(Entity(key[0], key[1], *span))
