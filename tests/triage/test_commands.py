@@ -169,9 +169,8 @@ def test_category_corrections_teach_the_category_model_a_new_category() -> None:
         rules=[{"id": "cattle", "keywords": ["gaushala"], "category": "stray_animals"}]
     )
     post = "@Uppolice stray cattle on the Faizabad road again, a scooter fell"
-    before = ModelTriager(config=config, category_model=fit_categories(weak, 1.0))
     after = ModelTriager(config=config, category_model=fit_categories(weak + corrected, 1.0))
-    assert before.categories([post]) != ["stray_animals"]
+    assert after.taxonomy.best(after.prepare(post).hits) is None  # no keyword names it
     assert after.categories([post]) == ["stray_animals"]
     # An organisation that does not have the category never gets it from the model.
     other = ModelTriager(category_model=fit_categories(weak + corrected, 1.0))

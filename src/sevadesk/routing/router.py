@@ -110,7 +110,7 @@ class Router:
         location = gazetteer().resolve(msg.text, triage.entities)
         unit, decision = self._where(msg, location)
         learnt = self.learned.get((unit.id, triage.category or ""))
-        if learnt is not None and learnt.to_unit_id in self.units:
+        if learnt is not None:  # its unit was loaded with it (transfer_offers → units)
             to = self.units[learnt.to_unit_id]
             decision = RouteDecision(
                 to.code,
