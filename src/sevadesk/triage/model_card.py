@@ -66,12 +66,13 @@ def write_model_card(models: Path, info: dict[str, Any]) -> Path:
         "  agent judged the category, not the kind).",
         "",
         "The category model (`<version>.category.npz`) is the same kind of model over the same",
-        f"features (C={info.get('category_c', 1.0)}), trained on weak categories: railway rows the dataset's LLM called complaints with",
-        "exactly one of its categories delay, crowding, hygiene (cleanliness) or derail (fire_accident),",
-        "and negative airline tweets whose reason is a late or cancelled flight (delay), a booking",
-        "problem (refund_ticketing) or a flight attendant (staff_behaviour), at most "
-        f"{info.get('category_airline_cap', 500)} per",
-        "category; agents' category corrections weigh 3. Examples by category: "
+        f"features (C={info.get('category_c', 1.0)}), trained on weak categories: railway rows the",
+        "dataset's LLM called complaints with exactly one of its categories delay, crowding, hygiene",
+        "(cleanliness) or derail (fire_accident), and negative airline tweets whose reason is a late",
+        "or cancelled flight (delay), a booking problem (refund_ticketing) or a flight attendant",
+        f"(staff_behaviour), at most {info.get('category_airline_cap', 500)} per category; agents'",
+        f"category corrections weigh {info.get('category_correction_weight', 3.0):g}."
+        " Examples by category: "
         + ", ".join(f"{k} {v:,}" for k, v in info.get("category_examples", {}).items())
         + ".",
         "",

@@ -311,6 +311,7 @@ def train(
         "category_examples": dict(Counter(e.category for e in category_train)),
         "category_airline_cap": CATEGORY_AIRLINE_CAP,
         "category_c": CATEGORY_C,
+        "category_correction_weight": CORRECTION_WEIGHT,
         "test_examples": {k: len(v) for k, v in tests.items()},
         "metrics": metrics,
         "seconds": round(time.perf_counter() - started, 1),
