@@ -95,6 +95,17 @@ def test_renamed_stations_resolve_to_their_current_codes() -> None:
         ("DDU", "ECR")
     ]
     assert places("@RailMinIndia no water at Allahabad Jn") == [("PRYJ", "NCR")]
+    # The 2016 list has Mumbai CST as CSTM; citizens write its current code or its full name.
+    assert places("@RailMinIndia no water at Chhatrapati Shivaji Terminus station") == [
+        ("CSMT", "CR")
+    ]
+    assert places("@RailMinIndia local stuck outside CSMT for an hour") == [("CSMT", "CR")]
+
+
+def test_every_station_alias_names_a_known_station() -> None:
+    g = gazetteer()
+    assert {c for c in g.station_names.values() if c not in g.stations} == set()
+    assert {c for c in g.renamed.values() if c not in g.stations} == set()
 
 
 def test_routing_accuracy_on_the_labelled_demo_set(
