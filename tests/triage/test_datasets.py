@@ -41,6 +41,22 @@ def test_the_review_overrides_earlier_readings(tmp_path: Path) -> None:
     assert kinds == ["grievance", "query", "grievance"]  # row 3: the LLM's complaint stands
 
 
+def test_airline_complaints_nobody_could_place_are_general_criticism(tmp_path: Path) -> None:
+    source = tmp_path / "us-airline-sentiment" / "Tweets.csv"
+    source.parent.mkdir()
+    with source.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["airline_sentiment", "negativereason", "text"])
+        out.writerow(["negative", "Lost Luggage", "@united my bag never arrived in DEN"])
+        out.writerow(["negative", "Can't Tell", "@united Worst airline ever?"])
+        out.writerow(["neutral", "", "@united do you fly to Austin?"])
+        out.writerow(["positive", "", "@united thanks for the upgrade"])
+
+    kinds = [e.kind for e in datasets.airline(tmp_path)]
+
+    assert kinds == ["grievance", "noise", "query", "feedback"]
+
+
 def test_helpdesk_2024_scores_a_repeated_tweet_once(tmp_path: Path) -> None:
     source = tmp_path / "helpdesk" / "raw_data.csv"
     source.parent.mkdir()
