@@ -120,25 +120,11 @@ def test_news_of_an_accident_is_not_an_sos(triager: ModelTriager) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        # From the railway train split: notices and news that name a danger, with no one asking.
-        "#IndianRailways doubles compensation for those killed or injured in rail accident.",
-        "Never carry Inflammables Fire crackers in train.  #IndianRailways",
-        "Ministry of Railways decides that combined reservation quota of lower berths earmarked "
-        "for senior citizens, female passengers 45 years of age and above and pregnant women "
-        "may be enhanced.  #IndianRailways",
-    ],
-)
-def test_a_notice_that_names_a_danger_is_not_an_sos(triager: ModelTriager, text: str) -> None:
-    assert triager.triage_one(text).kind != "sos"
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
         # Team-written: no one says "please" or "I", yet each is someone in danger now.
         "Fire in train 12951 near Kota @RailMinIndia",
         "woman being harassed in ladies compartment of Virar local @WesternRly",
         "@Uppolice gunshots heard in sector 12 Noida",
+        "mobile stolen at Hazratganj #UPPolice",
         "@Uppolice robbery at SBI ATM Lucknow Hazratganj",
         "@Uppolice mera beta kal se missing hai",
         "@RailMinIndia Send some police officer for this, take immediate action",

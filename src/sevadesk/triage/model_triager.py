@@ -6,8 +6,8 @@ Order of decisions for one message:
 2. the model's probabilities over kinds; actionable = P(grievance) + P(query) + P(sos);
 3. an official's reply ("matter forwarded to …", with no "I", "me" or "my") is noise; any
    other post that gives a PNR is actionable unless it is praise;
-4. SOS: the model, or an SOS keyword in a post that is not a retweet, nor a shared link or
-   a post the model is sure is talk (news, a notice) with no one asking (SOS recall matters more than precision: a missed SOS fails a citizen, a false one costs
+4. SOS: the model, or an SOS keyword in a post that is not a retweet or a shared news link
+   (SOS recall matters more than precision: a missed SOS fails a citizen, a false one costs
    an officer a look);
 5. category from the organisation's taxonomy keywords; urgency from kind and urgency words;
 6. admin rules from the org file, which win where they match;
@@ -292,23 +292,15 @@ _PASSENGER = frozenset(
 )
 
 
-# Below this actionable probability the model is sure a post is talk, not a request. In
-# 4-fold cross-validation on the railway train split (2026-11-26), SOS keywords fired on 8
-# notices and news posts below it and on no SOS: the true SOS posts in which no one asks
-# ("PPL seen running to the accident site") scored 0.38 and more.
-TALK_P = 0.2
-
-
-def _reported(text: str, toks: list[str], actionable_p: float) -> bool:
-    """A retweet, or a post with no one asking for anything and no passenger's detail that
-    shares a link or that the model is sure is talk: news about an incident or a public
-    notice ("doubles compensation for those killed or injured", "never carry fire crackers
-    in a train"), not a person in one."""
+def _reported(text: str, toks: list[str]) -> bool:
+    """A retweet, or a link shared with no one asking for anything and no passenger's detail:
+    news about an incident, not a person in one. (A post the model is sure is talk is not
+    enough: it reads "mobile stolen at Hazratganj #UPPolice" as talk, P(actionable) 0.04, as
+    surely as a notice that names a danger, "never carry fire crackers in a train".)"""
     if text.startswith("RT @"):
         return True
-    if not (_FIRST_OR_REQUEST.isdisjoint(toks) and _PASSENGER.isdisjoint(toks)):
-        return False
-    return "http" in text or actionable_p < TALK_P
+    asks = not (_FIRST_OR_REQUEST.isdisjoint(toks) and _PASSENGER.isdisjoint(toks))
+    return "http" in text and not asks
 
 
 # Kinds of entity that only a passenger gives: a post with a PNR is about one journey. In the
@@ -483,9 +475,7 @@ class ModelTriager:
         official = _official(hits, toks) and not prep.addressed
         if official:
             kind = "noise"
-        elif sos_p >= self.sos_threshold or (
-            _sos_words(hits) and not _reported(text, toks, actionable_p)
-        ):
+        elif sos_p >= self.sos_threshold or (_sos_words(hits) and not _reported(text, toks)):
             # The model alone is trusted only when it is sure: its SOS examples are few and
             # "please help" is as common in a dirty-toilet complaint as in an emergency.
             kind = "sos"
