@@ -246,6 +246,48 @@ def test_personal_data_is_masked_in_the_ticket_summary(
     assert "[phone]" in ticket["summary"]
 
 
+class _FailsOnOnePost:
+    """The shipped triager with a bug that one post sets off."""
+
+    def __init__(self) -> None:
+        from sevadesk.triage.model_triager import ModelTriager
+
+        self.inner = ModelTriager()
+        self.version = self.inner.version
+
+    def triage_batch(self, texts, addressed=None):  # type: ignore[no-untyped-def]
+        if any("BOOM" in text for text in texts):
+            raise KeyError("CSTM")
+        return self.inner.triage_batch(texts, addressed)
+
+
+def test_a_post_triage_fails_on_opens_a_ticket_for_a_person_and_the_batch_goes_on(
+    org_engine: Engine,
+    settings,
+    clock,  # type: ignore[no-untyped-def]
+) -> None:
+    pipeline = Pipeline(org_engine, _FailsOnOnePost(), settings, clock)
+    summary = pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet("@RailMinIndia coach B4 of 12951 has no water", id="1"),
+            tweet("@RailMinIndia BOOM at station, call 9876543210", id="2", author_id="5002"),
+        ),
+    )
+
+    assert summary.tickets_opened == 2 and summary.rejected == 0
+    assert pipeline.drain().new == 0  # nothing left pending to fail again
+    with org_engine.connect() as conn:
+        failed = conn.execute(
+            select(t.tickets.c.kind, t.tickets.c.summary).where(
+                t.tickets.c.summary.not_like("%no water%")
+            )
+        ).one()
+    assert failed.kind == "grievance"
+    assert "9876543210" not in failed.summary
+
+
 def test_a_crash_between_journal_and_processing_loses_nothing(
     pipeline: Pipeline, org_engine: Engine
 ) -> None:

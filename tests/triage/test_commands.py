@@ -55,6 +55,27 @@ def test_triage_keeps_order_masks_and_reports_bad_lines() -> None:
     assert out[4]["language"] == "hi"
 
 
+def test_a_line_triage_fails_on_yields_its_error_and_the_rest_are_triaged() -> None:
+    from sevadesk.triage.jsonl import triage_lines
+    from sevadesk.triage.model_triager import ModelTriager
+
+    class FailsOnOnePost(ModelTriager):
+        def triage_batch(self, texts, addressed=None):  # type: ignore[no-untyped-def]
+            if any("BOOM" in text for text in texts):
+                raise KeyError("CSTM")
+            return super().triage_batch(texts, addressed)
+
+    lines = [
+        json.dumps({"id": 1, "text": "@RailMinIndia no water in B4 of 12951"}).encode(),
+        json.dumps({"id": 2, "text": "@RailMinIndia BOOM"}).encode(),
+        json.dumps({"id": 3, "text": "Thanks for the help"}).encode(),
+    ]
+    out = [json.loads(x) for x in triage_lines(lines, FailsOnOnePost()).splitlines()]
+    assert [o["id"] for o in out] == [1, 2, 3]
+    assert out[1] == {"id": 2, "error": "triage failed: KeyError: 'CSTM'"}
+    assert set(out[0]) == set(out[2]) == KEYS
+
+
 def test_eval_prints_per_class_scores_and_confusion(tmp_path: Path) -> None:
     labelled = tmp_path / "gold.csv"
     labelled.write_text(

@@ -10,14 +10,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TypeVar
 
+import structlog
+
 from sevadesk.pipeline.batch import Item, JournalEntry
 from sevadesk.pipeline.normalise import normalise
 from sevadesk.routing.router import Router
-from sevadesk.triage.base import Triager
+from sevadesk.triage.base import Triager, triage_each, unread
 from sevadesk.triage.rules import TriageConfig
 
 Prepared = tuple[list[Item], list[tuple[int, str]]]
 T = TypeVar("T")
+log = structlog.get_logger(__name__)
 
 
 def prepare(
@@ -26,8 +29,17 @@ def prepare(
     """Normalise and triage; with a router, also route every post that may open a ticket
     (routing reads only the post and the organisation, so it can run ahead of the database)."""
     items, rejected = normalise(entries)
-    results = triager.triage_batch([i.msg.text for i in items], [i.msg.addressed for i in items])
+    results = triage_each(triager, [i.msg.text for i in items], [i.msg.addressed for i in items])
     for item, result in zip(items, results, strict=True):
+        if isinstance(result, Exception):
+            # A bug must not hold up the batch, nor retry forever as a poison message: the
+            # post opens a ticket for a person to triage, and the error is logged.
+            log.error(
+                "triage_failed",
+                journal_id=item.journal_id,
+                error=f"{type(result).__name__}: {result}",
+            )
+            result = unread(triager.version)
         if item.msg.filed and not result.actionable and result.kind != "spam":
             # Filed on purpose (a form, Open311, the bot): a grievance whatever the wording.
             result.actionable, result.kind = True, "grievance"

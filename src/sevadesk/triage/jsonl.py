@@ -3,7 +3,8 @@
 Input lines are `{"id": ..., "text": ...}`; each output line is
 `{"id", "language", "actionable", "score", "kind", "category", "urgency", "entities",
 "masked_text"}`. A line that cannot be read yields `{"id": null, "error": "..."}` (with the
-id when it could be read) and the run goes on.
+id when it could be read) and the run goes on; so does a line that triage fails on (a bug),
+with its error.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import orjson
 
 from sevadesk.domain.messages import TriageResult
-from sevadesk.triage.base import Triager
+from sevadesk.triage.base import Triager, triage_each
 from sevadesk.triage.places import gazetteer
 
 CHUNK = 2000
@@ -59,10 +60,18 @@ def triage_lines(lines: list[bytes], triager: Triager) -> bytes:
             parsed.append((obj.get("id"), obj["text"]))
         del number
     good = [p for p in parsed if isinstance(p, tuple)]
-    results = iter(triager.triage_batch([text for _, text in good]))
+    results = iter(triage_each(triager, [text for _, text in good]))
     out = []
     for p in parsed:
-        row = result_json(p[0], next(results)) if isinstance(p, tuple) else p
+        if isinstance(p, tuple):
+            result = next(results)
+            row = (
+                {"id": p[0], "error": f"triage failed: {type(result).__name__}: {result}"}
+                if isinstance(result, Exception)
+                else result_json(p[0], result)
+            )
+        else:
+            row = p
         out.append(orjson.dumps(row))
     return b"\n".join(out) + b"\n" if out else b""
 
