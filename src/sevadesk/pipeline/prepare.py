@@ -33,7 +33,8 @@ def prepare(
     for item, result in zip(items, results, strict=True):
         if isinstance(result, Exception):
             # A bug must not hold up the batch, nor retry forever as a poison message: the
-            # post opens a ticket for a person to triage, and the error is logged.
+            # post opens a ticket for a person to triage, and the error is logged. (A model
+            # that does not load fails when the pipeline starts, not post by post here.)
             log.error(
                 "triage_failed",
                 journal_id=item.journal_id,
