@@ -55,7 +55,7 @@ def write_model_card(models: Path, info: dict[str, Any]) -> Path:
         "- `airline`: us-airline-sentiment (CC BY-NC-SA 4.0), train split, capped (the cap and C were",
         "  chosen by `scripts/triage_validation.py`: cross-validation on the railway train split and",
         "  airline rows outside the cap, never a test set); negative → grievance, except those",
-        "  whose reason the crowd could not tell (\"Worst airline ever?\"), general criticism → noise;",
+        '  whose reason the crowd could not tell ("Worst airline ever?"), general criticism → noise;',
         "  positive → feedback, neutral → query if it asks, else noise (weak); `airline-test` is",
         "  labelled the same way.",
         "- `customer-support` (off by default, `train(customer_support=True)`): twcs sample (CC BY-NC-SA",
