@@ -3,7 +3,7 @@ the lexicon pass it needs anyway); a difference would silently change what the m
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sevadesk.triage.model_triager import ModelTriager
@@ -39,6 +39,9 @@ WORDS = [
 ]
 
 
+# No deadline: the first example loads the place gazetteer (half a second) when this file runs
+# on its own.
+@settings(deadline=None)
 @given(st.lists(st.sampled_from(WORDS), min_size=1, max_size=14).map(" ".join))
 def test_the_triager_sees_the_features_training_saw(text: str) -> None:
     assert TRIAGER.prepare(text).features == featurize([text])[0]
@@ -57,3 +60,18 @@ def test_a_link_is_not_a_feature() -> None:
         ["@RailMinIndia coach B4 is dirty https://t.co/abc", "@RailMinIndia coach B4 is dirty"]
     )
     assert with_link == without
+
+
+def test_hindi_polite_and_passive_imperatives_are_requests() -> None:
+    """Petitions in Hindi ask without "please": "ठहराव दिया जाए", "कार्रवाई करें"."""
+    (halt, action, romanised, statement) = featurize(
+        [
+            "फ़िरोज़ाबाद स्टेशन पर ठहराव दिया जाए",
+            "@Uppolice कृपा करके कार्रवाई करें",
+            "@RailMinIndia coach saaf karwa dijiye",
+            "फ़िरोज़ाबाद स्टेशन पर ठहराव हट गया",
+        ]
+    )
+    assert "S:request=True" in halt and "S:request=True" in action
+    assert "S:request=True" in romanised
+    assert "S:request=False" in statement

@@ -94,6 +94,28 @@ REQUEST_WORDS = frozenset(
         "मदद",
         "श्रीमान",
         "महोदय",
+        # Hindi asks in the polite imperative or the passive ("ठहराव दिया जाए", "कार्रवाई
+        # करें"), as petitions for a halt or a repair do: with these, 4-fold cross-validation
+        # on the railway train split (2026-11-26) gave actionable F1 0.766 on Devanagari
+        # posts (0.739 without) and 0.800 on romanised Hindi ones (0.706); held-out sets
+        # unchanged.
+        "अनुरोध",
+        "जाए",
+        "जाये",
+        "जाएं",
+        "कीजिए",
+        "कीजिये",
+        "करें",
+        "कराएं",
+        "करवाएं",
+        "दीजिए",
+        "दें",
+        "kijiye",
+        "karein",
+        "karen",
+        "dijiye",
+        "jaye",
+        "jaaye",
     ]
 )
 _RAILWAY_THINGS = frozenset(
