@@ -88,6 +88,9 @@ def test_eval_prints_per_class_scores_and_confusion(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "actionable (n=3" in result.stdout
     assert "kind (n=3" in result.stdout and "confusion" in result.stdout
+    # The first confusion matrix (actionable) names each column in full.
+    header = result.stdout.split("confusion", 1)[1].splitlines()[1]
+    assert header.split() == ["actionable", "not"]
 
 
 def test_eval_names_the_line_of_a_bad_label(tmp_path: Path) -> None:

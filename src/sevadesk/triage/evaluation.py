@@ -67,7 +67,12 @@ def render(title: str, rep: Report) -> str:
             f"{name:{width}}{c['precision']:9.3f}{c['recall']:8.3f}{c['f1']:8.3f}{int(c['support']):9d}"
         )
     lines.append("confusion (rows gold, columns predicted):")
-    lines.append(" " * width + "".join(f"{n[:9]:>10}" for n in rep.labels))
+    # Each column as wide as its label ("actionable", "refund_ticketing"), never truncated.
+    cols = [max(len(n), 6) + 2 for n in rep.labels]
+    lines.append(" " * width + "".join(f"{n:>{w}}" for n, w in zip(rep.labels, cols, strict=True)))
     for g in rep.labels:
-        lines.append(f"{g:{width}}" + "".join(f"{rep.confusion[g][p]:>10}" for p in rep.labels))
+        counts = (rep.confusion[g][p] for p in rep.labels)
+        lines.append(
+            f"{g:{width}}" + "".join(f"{n:>{w}}" for n, w in zip(counts, cols, strict=True))
+        )
     return "\n".join(lines)
