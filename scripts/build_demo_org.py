@@ -404,6 +404,9 @@ def main() -> int:
             {"position": code, "user": "lucknow.police", "from": "2026-01-01T00:00:00+05:30"}
             for code in ("LKO-CONTROL-ROOM", "LKO-SHO-HAZRATGANJ", "LKO-CYBER-CELL")
         ],
+        # Complaint hashtags citizens use instead of a handle (not #IndianRailways or
+        # #UPPolice, which news and praise carry as often as complaints do).
+        "triage": {"addressing_hashtags": ["RailMadad", "PassportSeva", "UP112"]},
         "routing_rules": [
             {
                 "id": "railway-acknowledgement",

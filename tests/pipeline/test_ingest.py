@@ -356,6 +356,36 @@ def test_the_organisations_triage_rules_apply_to_new_tickets(
     assert version.startswith("triage-lr-")
 
 
+def test_a_complaint_with_the_organisations_complaint_hashtag_is_read_as_addressed(
+    org_engine: Engine, settings, clock
+) -> None:  # type: ignore[no-untyped-def]
+    from sevadesk.routing.orgfile import parse_org
+    from sevadesk.store.org_repo import apply_org
+
+    police = {
+        "code": "UPP",
+        "name": "UP Police",
+        "kind": "state_police",
+        "ticket_prefix": "UPP",
+        "handles": ["Uppolice"],
+        "hashtags": ["UPPolice"],
+    }
+    complaint = "FIR not registered at Kakori police station despite 3 visits #UPPolice"
+    for n, triage in enumerate([{}, {"addressing_hashtags": ["#UPPolice"]}]):
+        with org_engine.begin() as conn:
+            apply_org(conn, parse_org({"units": [police], "triage": triage}))
+        pipeline = Pipeline(org_engine, None, settings, clock)
+        pipeline.ingest("x", "test", lines(tweet(complaint, id=f"{n}", author_id=f"9{n}")))
+    # Without the setting the model reads a post with no handle as talk; with it, as a
+    # complaint to the desk.
+    with org_engine.connect() as conn:
+        actionable = conn.execute(
+            select(t.triage_results.c.actionable).order_by(t.triage_results.c.message_id)
+        ).scalars()
+        assert list(actionable) == [False, True]
+    assert _count(org_engine, t.tickets) == 1
+
+
 def test_routing_rules_route_prioritise_label_and_acknowledge(
     pipeline: Pipeline, org_engine: Engine
 ) -> None:

@@ -115,6 +115,17 @@ def test_triage_rules_are_validated_with_their_key_path() -> None:
     assert "triage.rules[1]: set at least one of kind, category, urgency" in found
 
 
+def test_complaint_hashtags_are_read_without_their_hash_and_checked() -> None:
+    data = minimal()
+    data["triage"] = {"addressing_hashtags": ["#PassportSeva", "DOTSeva"]}
+    assert parse_org(data).triage.addressing_hashtags == ["passportseva", "dotseva"]  # type: ignore[union-attr]
+    data["triage"] = {"addressing_hashtags": ["Passport Seva"]}
+    assert any(
+        p.startswith("triage.addressing_hashtags: Value error, not a hashtag")
+        for p in problems_of(data)
+    )
+
+
 def test_routing_rules_are_validated_with_their_key_path() -> None:
     data = minimal()
     data["routing_rules"] = [

@@ -187,3 +187,18 @@ def test_an_organisation_can_restrict_its_categories() -> None:
     assert result.category == "traffic"
     water = police_only.triage_one("@Uppolice no water in the police station toilet, complaint")
     assert water.category != "water"
+
+
+def test_a_complaint_hashtag_addresses_the_desk_but_does_not_make_a_notice_a_complaint() -> None:
+    from sevadesk.triage.rules import TriageConfig
+
+    tagged = ModelTriager(config=TriageConfig(addressing_hashtags=["ghmc"]))
+    complaint, notice, thanks = tagged.triage_batch(
+        [
+            "Street lights not working in sector 15 for two weeks #GHMC",
+            "GHMC announces property tax rebate till 30 June, pay online #GHMC",
+            "Thank you #GHMC for clearing the garbage so quickly",
+        ]
+    )
+    assert (complaint.actionable, complaint.kind) == (True, "grievance")
+    assert not notice.actionable and not thanks.actionable

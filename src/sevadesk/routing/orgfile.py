@@ -114,13 +114,7 @@ class UnitSpec(_Strict):
     @field_validator("hashtags", mode="before")
     @classmethod
     def _hashtags(cls, values: list[Any]) -> list[str]:
-        out = []
-        for v in values:
-            h = str(v).strip().lstrip("#")
-            if not re.fullmatch(r"\w{1,139}", h):
-                raise ValueError(f"not a hashtag: {v!r}")
-            out.append(h.lower())
-        return out
+        return _hashtag_list(values)
 
 
 class SlaSpec(_Strict):
@@ -199,9 +193,28 @@ class CalendarSpec(_Strict):
         return value
 
 
+def _hashtag_list(values: list[Any]) -> list[str]:
+    out = []
+    for v in values:
+        h = str(v).strip().lstrip("#")
+        if not re.fullmatch(r"\w{1,139}", h):
+            raise ValueError(f"not a hashtag: {v!r}")
+        out.append(h.lower())
+    return out
+
+
 class TriageSpec(_Strict):
     categories: list[str] | None = None
     rules: list[RuleSpec] = Field(default_factory=list)
+    # The organisation's complaint hashtags (#RailMadad, #PassportSeva, #DOTSeva), which
+    # citizens use instead of a handle to address the desk; not topic tags such as
+    # #IndianRailways, which news and opinion carry too.
+    addressing_hashtags: list[str] = Field(default_factory=list)
+
+    @field_validator("addressing_hashtags", mode="before")
+    @classmethod
+    def _addressing(cls, values: list[Any]) -> list[str]:
+        return _hashtag_list(values)
 
 
 class RuleWhen(_Strict):

@@ -264,7 +264,11 @@ def triage_config(conn: Connection) -> TriageConfig:
     ).scalar()
     if not value:
         return TriageConfig()
-    return TriageConfig(categories=value.get("categories"), rules=value.get("rules", []))
+    return TriageConfig(
+        categories=value.get("categories"),
+        rules=value.get("rules", []),
+        addressing_hashtags=value.get("addressing_hashtags", []),
+    )
 
 
 def current_org_text(conn: Connection) -> str:

@@ -17,6 +17,7 @@ Order of decisions for one message:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -357,6 +358,7 @@ class _Prepared:
 
 NOT_ACTIONABLE = tuple(k for k in KINDS if k not in ACTIONABLE_KINDS)
 ADDRESSED_PREFIX = "@agency "
+_HASHTAG = re.compile(r"#(\w+)")
 
 
 class ModelTriager:
@@ -399,6 +401,7 @@ class ModelTriager:
             }
         )
         self.rules: tuple[Rule, ...] = config.compiled_rules()
+        self._addressing_hashtags = frozenset(config.addressing_hashtags)
         self.sos_threshold = sos_threshold
         self.version = self.model.version
         self._index = {name: i for i, name in enumerate(self.model.classes)}
@@ -410,8 +413,19 @@ class ModelTriager:
         joined = " " + " ".join(toks) + " "
         hits = self.lexicons.hits(toks, joined)
         # The model learnt from public posts, where addressing the agency means mentioning
-        # its handle; a direct message is addressed by definition, so it is read as one.
-        seen = f"{ADDRESSED_PREFIX}{text}" if addressed and not text.startswith("@") else text
+        # its handle; a direct message is addressed by definition, and so is a post with one
+        # of the organisation's complaint hashtags, so each is read as one. (Only as the
+        # model's input: a post with the hashtag can still be an official's reply.)
+        tagged = (
+            self._addressing_hashtags
+            and "#" in text
+            and not self._addressing_hashtags.isdisjoint(_HASHTAG.findall(text.lower()))
+        )
+        seen = (
+            f"{ADDRESSED_PREFIX}{text}"
+            if (addressed or tagged) and not text.startswith("@")
+            else text
+        )
         feats = features(seen, ents, lang, hits)
         places = place_entities(text, gazetteer().resolve(text, ents, toks, trains=False))
         return _Prepared(

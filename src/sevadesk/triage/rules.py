@@ -70,6 +70,9 @@ class TriageConfig:
 
     categories: list[str] | None = None
     rules: list[dict[str, Any]] = field(default_factory=list)
+    # Lower-case, without "#": a post that carries one addresses the agency (see
+    # ModelTriager.prepare).
+    addressing_hashtags: list[str] = field(default_factory=list)
 
     def category_names(self) -> tuple[str, ...]:
         """Every category a ticket of this organisation can have: the taxonomy's (restricted to
