@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -20,15 +19,18 @@ from sevadesk.triage import datasets
 from sevadesk.triage.base import ACTIONABLE_KINDS
 from sevadesk.triage.linear import LinearModel
 from sevadesk.triage.model_triager import ModelTriager
-from sevadesk.triage.training import fit
+from sevadesk.triage.training import cross_validate, fit
 
 FOLDS = 4
 
 
 def _scores(model: LinearModel, examples: Sequence[datasets.Example]) -> tuple[int, int, int]:
     results = ModelTriager(model).triage_batch([e.text for e in examples])
+    return _counts(examples, [r.actionable for r in results])
+
+
+def _counts(examples: Sequence[datasets.Example], pred: Sequence[bool]) -> tuple[int, int, int]:
     gold = [e.kind in ACTIONABLE_KINDS for e in examples]
-    pred = [r.actionable for r in results]
     tp = sum(g and p for g, p in zip(gold, pred, strict=True))
     fp = sum(p and not g for g, p in zip(gold, pred, strict=True))
     fn = sum(g and not p for g, p in zip(gold, pred, strict=True))
@@ -54,15 +56,11 @@ def main() -> None:
     validation = airline[6000:8000]
     for cap in (int(x) for x in args.caps.split(",")):
         for c in (float(x) for x in args.cs.split(",")):
-            total = [0, 0, 0]
-            for k in range(FOLDS):
-                fold = [e for e in railway if zlib.crc32(e.text.encode()) % FOLDS == k]
-                rest = [e for e in railway if zlib.crc32(e.text.encode()) % FOLDS != k]
-                model = fit(rest + airline[:cap] + seed, c)
-                total = [a + b for a, b in zip(total, _scores(model, fold), strict=True)]
+            posts, results = cross_validate(railway, airline[:cap] + seed, c, FOLDS)
+            cv = _counts(posts, [r.actionable for r in results])
             model = fit(railway + airline[:cap] + seed, c)
             print(
-                f"cap {cap:>5} C {c:<4} railway-cv {_line(*total)}   "
+                f"cap {cap:>5} C {c:<4} railway-cv {_line(*cv)}   "
                 f"airline-validation {_line(*_scores(model, validation))}",
                 flush=True,
             )

@@ -439,6 +439,13 @@ def train(
         Path | None,
         typer.Option("--out", help="Where to write the model (default: the package's models/)."),
     ] = None,
+    folds: Annotated[
+        int,
+        typer.Option(
+            help="Also cross-validate on the railway train split with this many folds "
+            "(figures per language in the model card); 0 skips it."
+        ),
+    ] = 4,
     database: DatabaseOpt = None,
 ) -> None:
     """Train the triage model, evaluate it on held-out data and make it the current model."""
@@ -454,7 +461,7 @@ def train(
         )
         raise typer.Exit(2)
     engine = _engine(settings) if corrections else None
-    run = run_training(data, engine, out_dir or MODELS)
+    run = run_training(data, engine, out_dir or MODELS, folds=folds)
     card = write_model_card(out_dir or MODELS, run.metrics)
     out.print(
         f"trained {run.model.version} in {run.metrics['seconds']}s on {sum(run.metrics['train_examples'].values()):,} examples"
