@@ -103,13 +103,7 @@ class UnitSpec(_Strict):
     @field_validator("handles", mode="before")
     @classmethod
     def _handles(cls, values: list[Any]) -> list[str]:
-        out = []
-        for v in values:
-            h = str(v).strip().lstrip("@")
-            if not re.fullmatch(r"\w{1,15}", h):
-                raise ValueError(f"not an X handle: {v!r}")
-            out.append(h.lower())
-        return out
+        return _names(values, "@", r"\w{1,15}", "an X handle")
 
     @field_validator("hashtags", mode="before")
     @classmethod
@@ -193,14 +187,20 @@ class CalendarSpec(_Strict):
         return value
 
 
-def _hashtag_list(values: list[Any]) -> list[str]:
+def _names(values: list[Any], sigil: str, pattern: str, what: str) -> list[str]:
+    """Handles or hashtags as written ("@RailMinIndia", "#PassportSeva"): lower-case, without
+    the sigil, each checked against `pattern`."""
     out = []
     for v in values:
-        h = str(v).strip().lstrip("#")
-        if not re.fullmatch(r"\w{1,139}", h):
-            raise ValueError(f"not a hashtag: {v!r}")
-        out.append(h.lower())
+        name = str(v).strip().lstrip(sigil)
+        if not re.fullmatch(pattern, name):
+            raise ValueError(f"not {what}: {v!r}")
+        out.append(name.lower())
     return out
+
+
+def _hashtag_list(values: list[Any]) -> list[str]:
+    return _names(values, "#", r"\w{1,139}", "a hashtag")
 
 
 class TriageSpec(_Strict):

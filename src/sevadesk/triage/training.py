@@ -211,18 +211,12 @@ def _evaluate(triager: ModelTriager, tests: dict[str, list[datasets.Example]]) -
         section: dict[str, Any] = {
             "actionable": report(gold_act, pred_act, ["actionable", "not"]).as_dict(),
             "kind": report([e.kind for e in examples], [r.kind for r in results]).as_dict(),
-            "by_language": {},
+            "by_language": _actionable_by_language(gold_act, pred_act, results),
         }
         if any(e.sos is not None for e in examples):
             section["sos"] = report(gold_sos, pred_sos, ["sos", "other"]).as_dict()
             pooled_gold += gold_sos
             pooled_pred += pred_sos
-        for lang in ("en", "hi", "hi-Latn"):
-            idx = [i for i, r in enumerate(results) if r.language == lang]
-            if idx:
-                section["by_language"][lang] = report(
-                    [gold_act[i] for i in idx], [pred_act[i] for i in idx], ["actionable", "not"]
-                ).as_dict()
         out[name] = section
     # Each set holds only a handful of SOS posts; together they say more than any one of them.
     out["sos-pooled"] = {"sos": report(pooled_gold, pooled_pred, ["sos", "other"]).as_dict()}
@@ -258,15 +252,22 @@ def _cross_validation_metrics(
 ) -> dict[str, Any]:
     gold = ["actionable" if e.kind in ACTIONABLE_KINDS else "not" for e in posts]
     pred = ["actionable" if r.actionable else "not" for r in results]
-    out: dict[str, Any] = {
+    return {
         "folds": folds,
         "actionable": report(gold, pred, ["actionable", "not"]).as_dict(),
-        "by_language": {},
+        "by_language": _actionable_by_language(gold, pred, results),
     }
+
+
+def _actionable_by_language(
+    gold: Sequence[str], pred: Sequence[str], results: Sequence[TriageResult]
+) -> dict[str, Any]:
+    """Actionable scores for the posts detected as English, Hindi and romanised Hindi."""
+    out: dict[str, Any] = {}
     for lang in ("en", "hi", "hi-Latn"):
         idx = [i for i, r in enumerate(results) if r.language == lang]
         if idx:
-            out["by_language"][lang] = report(
+            out[lang] = report(
                 [gold[i] for i in idx], [pred[i] for i in idx], ["actionable", "not"]
             ).as_dict()
     return out
