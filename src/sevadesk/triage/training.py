@@ -310,7 +310,7 @@ def train(
     folds: int = 4,
 ) -> TrainingRun:
     """`folds` > 1 also cross-validates the recipe on the railway train split (a model per
-    fold, about five seconds each), for figures per language on more posts than the test
+    fold; about 5 s in all here), for figures per language on more posts than the test
     sets hold; 0 skips it."""
     started = time.perf_counter()
     railway = list(datasets.railway_llm(data_dir))
