@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import csv
-import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sevadesk.domain.messages import InboundMessage, RouteDecision, TriageResult
+from sevadesk.domain.messages import HASHTAG, MENTION, InboundMessage, RouteDecision, TriageResult
 from sevadesk.routing.router import Router
 from sevadesk.triage.base import Triager
 from sevadesk.triage.places import Location, gazetteer
-
-_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
-_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
 
 
 @dataclass
@@ -32,8 +28,8 @@ def message_for(text: str) -> InboundMessage:
         author_id="0",
         text=text,
         created_at=datetime.now(UTC),
-        mentions=tuple(_MENTION.findall(text)),
-        hashtags=tuple(_HASHTAG.findall(text)),
+        mentions=tuple(MENTION.findall(text)),
+        hashtags=tuple(HASHTAG.findall(text)),
     )
 
 

@@ -17,13 +17,12 @@ Order of decisions for one message:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sevadesk.domain.messages import Entity, TriageResult
+from sevadesk.domain.messages import HASHTAG, Entity, TriageResult
 from sevadesk.triage import entities as entity_extractor
 from sevadesk.triage import language
 from sevadesk.triage.base import ACTIONABLE_KINDS, KINDS
@@ -358,7 +357,6 @@ class _Prepared:
 
 NOT_ACTIONABLE = tuple(k for k in KINDS if k not in ACTIONABLE_KINDS)
 ADDRESSED_PREFIX = "@agency "
-_HASHTAG = re.compile(r"#(\w+)")
 
 
 class ModelTriager:
@@ -416,10 +414,8 @@ class ModelTriager:
         # its handle; a direct message is addressed by definition, and so is a post with one
         # of the organisation's complaint hashtags, so each is read as one. (Only as the
         # model's input: a post with the hashtag can still be an official's reply.)
-        tagged = (
-            self._addressing_hashtags
-            and "#" in text
-            and not self._addressing_hashtags.isdisjoint(_HASHTAG.findall(text.lower()))
+        tagged = "#" in text and not self._addressing_hashtags.isdisjoint(
+            HASHTAG.findall(text.lower())
         )
         seen = (
             f"{ADDRESSED_PREFIX}{text}"

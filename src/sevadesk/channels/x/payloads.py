@@ -16,14 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sevadesk.channels.errors import PayloadError
-from sevadesk.domain.messages import InboundMessage
+from sevadesk.domain.messages import HASHTAG, MENTION, InboundMessage
 from sevadesk.domain.numbers import ascii_digits
 
 CHANNEL = "x"
 
 # Fallbacks for payloads fetched without `entities` in tweet.fields.
-_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
-_HASHTAG = re.compile(r"(?<![\w#])#(\w+)", re.UNICODE)
 _RT_PREFIX = re.compile(r"^RT @\w{1,15}: ")
 
 
@@ -74,8 +72,8 @@ def _entities(tweet: dict[str, Any], text: str) -> tuple[tuple[str, ...], tuple[
             if isinstance(h.get("tag"), str)
         )
     else:
-        mentions = tuple(_MENTION.findall(text))
-        hashtags = tuple(_HASHTAG.findall(text))
+        mentions = tuple(MENTION.findall(text))
+        hashtags = tuple(HASHTAG.findall(text))
     return mentions, hashtags
 
 
@@ -204,8 +202,8 @@ def parse_v1_tweet(tweet: Any) -> InboundMessage:
         text=text,
         created_at=_v1_time(tweet.get("created_at")),
         in_reply_to_id=_tweet_id(reply_to, "in_reply_to_status_id_str") if reply_to else None,
-        mentions=mentions or tuple(_MENTION.findall(text)),
-        hashtags=hashtags or tuple(_HASHTAG.findall(text)),
+        mentions=mentions or tuple(MENTION.findall(text)),
+        hashtags=hashtags or tuple(HASHTAG.findall(text)),
         lang_hint=tweet.get("lang") if isinstance(tweet.get("lang"), str) else None,
         via_retweet=via_retweet,
     )
