@@ -23,6 +23,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sevadesk.domain.messages import HASHTAG, Entity, TriageResult
+from sevadesk.runtime import collector_paused
 from sevadesk.triage import entities as entity_extractor
 from sevadesk.triage import language
 from sevadesk.triage.base import ACTIONABLE_KINDS, KINDS
@@ -430,6 +431,12 @@ class ModelTriager:
 
     def triage_batch(
         self, texts: Sequence[str], addressed: Sequence[bool] | None = None
+    ) -> list[TriageResult]:
+        with collector_paused():
+            return self._triage_batch(texts, addressed)
+
+    def _triage_batch(
+        self, texts: Sequence[str], addressed: Sequence[bool] | None
     ) -> list[TriageResult]:
         flags = addressed if addressed is not None else [False] * len(texts)
         prepared = [self.prepare(t, a) for t, a in zip(texts, flags, strict=True)]
