@@ -55,6 +55,24 @@ def test_triage_keeps_order_masks_and_reports_bad_lines() -> None:
     assert out[4]["language"] == "hi"
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_triage_stream_triages_with_the_config_of_each_call(workers: int) -> None:
+    """The triager built for one call (before the workers fork) is not reused for another
+    organisation's config."""
+    from sevadesk.triage.jsonl import triage_stream
+
+    lines = [json.dumps({"id": 1, "text": "@RailMinIndia huge crowd for Kumbh at platform 5"})]
+    kumbh = TriageConfig(rules=[{"id": "k", "keywords": ["kumbh"], "category": "melas"}])
+
+    def category(config: TriageConfig | None) -> str | None:
+        out = b"".join(triage_stream([x.encode() for x in lines], workers=workers, config=config))
+        return json.loads(out)["category"]
+
+    assert category(None) != "melas"
+    assert category(kumbh) == "melas"
+    assert category(None) != "melas"
+
+
 def test_a_line_triage_fails_on_yields_its_error_and_the_rest_are_triaged() -> None:
     from sevadesk.triage.jsonl import triage_lines
     from sevadesk.triage.model_triager import ModelTriager

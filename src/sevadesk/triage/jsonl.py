@@ -20,10 +20,10 @@ import orjson
 
 from sevadesk.domain.messages import TriageResult
 from sevadesk.triage.base import Triager, triage_each
-from sevadesk.triage.places import gazetteer
 
 CHUNK = 2000
 _triager: Triager | None = None
+_triager_config: Any = None
 
 
 def result_json(ident: Any, result: TriageResult) -> dict[str, Any]:
@@ -77,10 +77,15 @@ def triage_lines(lines: list[bytes], triager: Triager) -> bytes:
 
 
 def _init(config: Any) -> None:
-    global _triager
+    """Build this process's triager, unless it was built before the fork."""
+    global _triager, _triager_config
+    if _triager is not None and _triager_config == config:
+        return
     from sevadesk.triage.default import default_triager
 
-    _triager = default_triager(config)
+    _triager, _triager_config = default_triager(config), config
+    # Load what the first posts would otherwise load (lingua's Hindi and Marathi models).
+    _triager.triage_batch(["ट्रेन में पानी नहीं है, कृपया मदद करें", "coach B4 has no water"])
 
 
 def _work(lines: list[bytes]) -> bytes:
@@ -104,10 +109,11 @@ def triage_stream(
         for chunk in _chunks(lines):
             yield _work(chunk)
         return
-    # The place reference data (130,000 rows) is read once here and shared by the forked
-    # workers. Objects that exist before the fork are never collected in the children, so
-    # their pages are not copied by the garbage collector touching them (copy-on-write).
-    gazetteer()
+    # The triager and its place reference data (130,000 rows) are built once here and
+    # shared by the forked workers, which start at once instead of each loading them.
+    # Objects that exist before the fork are never collected in the children, so their
+    # pages are not copied by the garbage collector touching them (copy-on-write).
+    _init(config)
     gc.freeze()
     with ProcessPoolExecutor(max_workers=workers, initializer=_init, initargs=(config,)) as pool:
         # map() keeps order; a bounded window of chunks keeps memory flat on huge inputs.
