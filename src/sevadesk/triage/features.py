@@ -27,13 +27,17 @@ _TOKEN = re.compile(r"https?://\S+|[@#][\w]+|\d+|[\w\u0600-\u06FF\u0900-\u0DFF]+
 _NUMBERS = {n: f"<num{min(n, 12)}>" for n in range(1, 40)}
 
 
-def _shape(tok: str) -> str:
-    first = tok[0]
-    if first == "@":
-        return "@user"
-    if first.isdigit() and tok.isdigit():
-        return _NUMBERS.get(len(tok), "<num12>")
-    return tok
+def _flag(name: str) -> tuple[str, str]:
+    """A signal's two features, indexed by its truth (built once, not per post)."""
+    return f"S:{name}=False", f"S:{name}=True"
+
+
+_FIRST, _REQUEST, _SPECIFIC = _flag("first"), _flag("request"), _flag("specific")
+_FIRST_SPECIFIC, _REQUEST_SPECIFIC = _flag("first+specific"), _flag("request+specific")
+_PROBLEM, _CATEGORY = _flag("problem"), _flag("category")
+_PROBLEM_ADDRESSED, _CATEGORY_ADDRESSED = _flag("problem+addressed"), _flag("category+addressed")
+_MENTIONS = tuple(f"M:{n}" for n in range(5))
+_LENGTHS = tuple(f"N:{n}" for n in range(7))
 
 
 # Someone speaking for themselves ("I", "my" in English, romanised Hindi and Hindi). The
@@ -237,37 +241,46 @@ def features(
     words: list[str] = []
     out: list[str] = []
     for tok in raw:
-        if tok[0] == "h" and tok.startswith("http"):
+        first = tok[0]
+        if first == "h" and tok.startswith("http"):
             continue  # see the module docstring
-        if tok[0] == "#":
+        if first == "#":
             out.append("#tag")
             tok = tok[1:]
-        words.append(_shape(tok))
-    out.extend(words)
-    out.extend(f"{a} {b}" for a, b in pairwise(words))
-    out.extend(f"p:{w[:5]}" for w in words if len(w) > 6 and w[0] not in "<@")
-    out.extend(f"E:{e.kind}" for e in entities)
+            first = tok[0]
+        # Handles and numbers by their shape (see the module docstring).
+        if first == "@":
+            tok = "@user"
+        elif first.isdigit() and tok.isdigit():
+            tok = _NUMBERS.get(len(tok), "<num12>")
+        words.append(tok)
+    out += words
+    out += map(" ".join, pairwise(words))
+    out += ["p:" + w[:5] for w in words if len(w) > 6 and w[0] not in "<@"]
+    out += ["E:" + e.kind for e in entities]
     present = set(words)
-    first = not present.isdisjoint(FIRST_PERSON)
+    first_person = not present.isdisjoint(FIRST_PERSON)
     request = not present.isdisjoint(REQUEST_WORDS)
     specific = bool(entities) or not present.isdisjoint(_RAILWAY_THINGS)
-    out.append(f"S:first={first}")
-    out.append(f"S:request={request}")
-    out.append(f"S:specific={specific}")
-    out.append(f"S:first+specific={first and specific}")
-    out.append(f"S:request+specific={request and specific}")
     if cues is None:
         cues = cue_hits(text)
     problem = "?problem" in cues
     named = "?category" in cues
     addressed = "@user" in present
-    out.append(f"S:problem={problem}")
-    out.append(f"S:category={named}")
-    out.append(f"S:problem+addressed={problem and addressed}")
-    out.append(f"S:category+addressed={named and addressed}")
-    out.append(f"L:{language}")
+    out += (
+        _FIRST[first_person],
+        _REQUEST[request],
+        _SPECIFIC[specific],
+        _FIRST_SPECIFIC[first_person and specific],
+        _REQUEST_SPECIFIC[request and specific],
+        _PROBLEM[problem],
+        _CATEGORY[named],
+        _PROBLEM_ADDRESSED[problem and addressed],
+        _CATEGORY_ADDRESSED[named and addressed],
+        "L:" + language,
+    )
     if text.startswith("RT @"):
         out.append("RT")
-    out.append(f"M:{min(words.count('@user'), 4)}")
-    out.append(f"N:{min(len(words) // 8, 6)}")
+    out.append(_MENTIONS[min(words.count("@user"), 4)])
+    out.append(_LENGTHS[min(len(words) // 8, 6)])
     return out

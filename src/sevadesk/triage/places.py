@@ -236,6 +236,8 @@ class Gazetteer:
         other name."""
         found: list[Place] = []
         lengths = self._lengths
+        if lengths.keys().isdisjoint(toks):
+            return found  # most posts name no place
         after = 0  # the first word not yet inside a name
         for i in [i for i, tok in enumerate(toks) if tok in lengths]:
             if i < after:
