@@ -58,6 +58,14 @@ RAIL_HINTS = (
     "प्लेटफार्म",
     "प्लेटफॉर्म",
 )
+_RAIL_HINT = re.compile("|".join(map(re.escape, RAIL_HINTS)))
+
+
+def about_railways(lowered: str) -> bool:
+    """Whether a post (lower-cased) says a word that makes it a railway post."""
+    return _RAIL_HINT.search(lowered) is not None
+
+
 _HAS_DIGIT = re.compile(r"\d")
 _PIN = re.compile(r"(?=[1-8])" + _NOT_DIGIT_BEFORE + r"([1-8]\d{2}\s?\d{3})" + _NOT_DIGIT_AFTER)
 _PIN_CONTEXT = re.compile(r"(?:pin|pincode|pin code|postal code|पिन|पिनकोड)\s*[:\-#]?\s*$", re.I)
@@ -142,12 +150,14 @@ def extract(text: str) -> list[Entity]:
     for m in _VEHICLE.finditer(text):
         if not overlaps(m.span(1), taken):
             claim("vehicle", re.sub(r"[\s\-]", "", m.group(1)).upper(), m.start(1), m.end(1))
-    rail = any(hint in lowered for hint in RAIL_HINTS)
+    rail: bool | None = None  # looked up at the first number that may be a train
     for m in _TRAIN.finditer(text):
         if overlaps(m.span(1), taken):
             continue
+        if rail is None:
+            rail = about_railways(lowered)
         before = text[max(0, m.start(1) - 20) : m.start(1)]
-        if _TRAIN_CONTEXT.search(before) or rail:
+        if rail or _TRAIN_CONTEXT.search(before):
             claim("train", m.group(1), m.start(1), m.end(1))
     for m in _PIN.finditer(text):
         if overlaps(m.span(1), taken):

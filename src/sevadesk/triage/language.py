@@ -190,17 +190,21 @@ _HINGLISH = frozenset(
         "sakta",
     ]
 )
-_WORD = re.compile(r"[a-z]+")
-_STRIP = re.compile(r"https?://\S+|[@#]\w+")
+_WORD = re.compile(r"https?://\S+|[@#]\w+|([a-z]+)")
 
 
 _SCRIPT_RX = tuple((lang, re.compile(f"[{chr(lo)}-{chr(hi)}]")) for lang, lo, hi in _SCRIPTS)
+_ANY_SCRIPT = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for _, lo, hi in _SCRIPTS) + "]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 
 
 def _script_language(text: str) -> str | None:
     """The Indian script most of the text is written in, if any dominates the Latin letters."""
-    counts = {lang: len(rx.findall(text)) for lang, rx in _SCRIPT_RX}
+    # Most non-ASCII posts are English with an emoji, a ₹ or curly quotes: one scan says so.
+    letters = "".join(_ANY_SCRIPT.findall(text))
+    if len(letters) < 2:
+        return None
+    counts = {lang: len(rx.findall(letters)) for lang, rx in _SCRIPT_RX}
     lang, n = max(counts.items(), key=lambda kv: kv[1])
     latin = len(_LATIN_LETTER.findall(text))
     if n >= max(2, latin // 4):
@@ -239,7 +243,8 @@ def detect(text: str) -> str:
         script = _script_language(text)
         if script is not None:
             return script
-    words = _WORD.findall(_STRIP.sub(" ", text.lower()))
+    # Latin words outside links, handles and hashtags (those match first and count for none).
+    words = [w for w in _WORD.findall(text.lower()) if w]
     if not words:
         return "und"
     hindi = sum(1 for w in words if w in _HINGLISH)

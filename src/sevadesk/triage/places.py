@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from sevadesk.domain.messages import Entity
-from sevadesk.triage.entities import RAIL_HINTS, overlaps
+from sevadesk.triage.entities import about_railways, overlaps
 from sevadesk.triage.text import WORD_CHARS, tokens
 
 REFERENCE = Path(__file__).with_name("reference")
@@ -208,7 +208,7 @@ class Gazetteer:
         if self._code_words.isdisjoint(_STATION_CODE.findall(text)):
             return []
         # `lowered` still has the handles: a railway handle (@RailMinIndia) is railway context.
-        if not any(hint in lowered for hint in RAIL_HINTS):
+        if not about_railways(lowered):
             return []
         bare = _NOT_CODES.sub(" ", text)
         upper = len(_UPPER.findall(bare))
