@@ -13,10 +13,13 @@ _LABEL = {"aadhaar": "[aadhaar]", "mobile": "[phone]", "email": "[email]"}
 
 
 def mask(text: str, entities: list[Entity]) -> str:
+    personal = [e for e in entities if e.kind in PERSONAL]
+    if not personal:
+        return text
     pieces: list[str] = []
     cursor = 0
-    for ent in sorted(entities, key=lambda e: e.start):
-        if ent.kind not in PERSONAL or ent.start < cursor:
+    for ent in sorted(personal, key=lambda e: e.start):
+        if ent.start < cursor:
             continue
         pieces.append(text[cursor : ent.start])
         pieces.append(_LABEL[ent.kind])

@@ -440,7 +440,9 @@ class ModelTriager:
     ) -> list[TriageResult]:
         flags = addressed if addressed is not None else [False] * len(texts)
         prepared = [self.prepare(t, a) for t, a in zip(texts, flags, strict=True)]
-        probs = self.model.probabilities([p.features for p in prepared])
+        # As Python floats: `_decide` reads each row a dozen times, and a NumPy scalar costs
+        # far more to index and compare than a float.
+        probs = self.model.probabilities([p.features for p in prepared]).tolist()
         results = [
             self._decide(text, prep, row)
             for text, prep, row in zip(texts, prepared, probs, strict=True)
