@@ -107,7 +107,11 @@ def _digits(value: str) -> str:
 
 def overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
     """Whether `span` shares a character with any of `taken` (one span, one entity)."""
-    return any(span[0] < end and start < span[1] for start, end in taken)
+    first, last = span
+    for start, end in taken:  # noqa: SIM110 (a loop: any() over a generator costs more)
+        if first < end and start < last:
+            return True
+    return False
 
 
 def extract(text: str) -> list[Entity]:
@@ -115,13 +119,13 @@ def extract(text: str) -> list[Entity]:
     found: list[Entity] = []
     taken: list[tuple[int, int]] = []
 
-    def claim(kind: str, value: str, start: int, end: int) -> None:
-        found.append(Entity(kind, value, start, end))
-        taken.append((start, end))
+    def claim(kind: str, value: str, span: tuple[int, int]) -> None:
+        found.append(Entity(kind, value, *span))
+        taken.append(span)
 
     if _may_hold_email(text):
         for m in _EMAIL.finditer(text):
-            claim("email", m.group(1), m.start(1), m.end(1))
+            claim("email", m.group(1), m.span(1))
     if not _HAS_DIGIT.search(text):
         return found  # every other entity has digits
     lowered = text.lower()
@@ -131,39 +135,42 @@ def extract(text: str) -> list[Entity]:
     if "fir" in lowered or "एफआईआर" in text:
         for m in _FIR.finditer(text):
             if not overlaps(m.span(1), links):
-                claim("fir", re.sub(r"\s", "", m.group(1)), m.start(1), m.end(1))
+                claim("fir", re.sub(r"\s", "", m.group(1)), m.span(1))
     for m in _AADHAAR.finditer(text):
         digits = _digits(m.group(1))
-        if len(digits) == 12 and verhoeff.is_valid(digits) and not overlaps(m.span(1), taken):
-            claim("aadhaar", digits, m.start(1), m.end(1))
+        span = m.span(1)
+        if len(digits) == 12 and verhoeff.is_valid(digits) and not overlaps(span, taken):
+            claim("aadhaar", digits, span)
     for m in _TEN.finditer(text):
-        if overlaps(m.span(1), taken) or overlaps(m.span(1), links):
+        span = m.span(1)
+        if overlaps(span, taken) or overlaps(span, links):
             continue
-        before = text[max(0, m.start(1) - 24) : m.start(1)]
-        if _PNR_CONTEXT.search(before) or m.group(1)[0] not in "6789":
-            claim("pnr", m.group(1), m.start(1), m.end(1))
+        number = m.group(1)
+        if number[0] not in "6789" or _PNR_CONTEXT.search(text, max(0, span[0] - 24), span[0]):
+            claim("pnr", number, span)
     for m in _MOBILE.finditer(text):
         if not overlaps(m.span(1), taken):
-            claim("mobile", _digits(m.group(1)), m.start(), m.end())
+            claim("mobile", _digits(m.group(1)), m.span())
     # Nothing below is personal data, so nothing below is looked for inside a link.
     taken.extend(links)
     for m in _VEHICLE.finditer(text):
-        if not overlaps(m.span(1), taken):
-            claim("vehicle", re.sub(r"[\s\-]", "", m.group(1)).upper(), m.start(1), m.end(1))
+        span = m.span(1)
+        if not overlaps(span, taken):
+            claim("vehicle", re.sub(r"[\s\-]", "", m.group(1)).upper(), span)
     rail: bool | None = None  # looked up at the first number that may be a train
     for m in _TRAIN.finditer(text):
-        if overlaps(m.span(1), taken):
+        span = m.span(1)
+        if overlaps(span, taken):
             continue
         if rail is None:
             rail = about_railways(lowered)
-        before = text[max(0, m.start(1) - 20) : m.start(1)]
-        if rail or _TRAIN_CONTEXT.search(before):
-            claim("train", m.group(1), m.start(1), m.end(1))
+        if rail or _TRAIN_CONTEXT.search(text, max(0, span[0] - 20), span[0]):
+            claim("train", m.group(1), span)
     for m in _PIN.finditer(text):
-        if overlaps(m.span(1), taken):
+        span = m.span(1)
+        if overlaps(span, taken):
             continue
-        before = text[max(0, m.start(1) - 16) : m.start(1)]
-        if _PIN_CONTEXT.search(before) or " " not in m.group(1):
-            claim("pin", _digits(m.group(1)), m.start(1), m.end(1))
+        if " " not in m.group(1) or _PIN_CONTEXT.search(text, max(0, span[0] - 16), span[0]):
+            claim("pin", _digits(m.group(1)), span)
     found.sort(key=lambda e: e.start)
     return found

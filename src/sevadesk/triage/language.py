@@ -230,9 +230,9 @@ _LINGUA_CODES = {"HINDI": "hi", "MARATHI": "mr"}
 def _devanagari_language(text: str) -> str:
     """Hindi or Marathi: lingua decides, with Marathi-only words as a cheap first check."""
     words = tokens(text)
-    if any(w in _MARATHI for w in words):
+    if not _MARATHI.isdisjoint(words):
         return "mr"
-    if sum(w in _HINDI for w in words) >= 2:
+    if sum(map(_HINDI.__contains__, words)) >= 2:
         return "hi"
     found = _devanagari_detector().detect_language_of(text)
     return _LINGUA_CODES.get(found.name, "hi") if found is not None else "hi"
@@ -244,10 +244,10 @@ def detect(text: str) -> str:
         if script is not None:
             return script
     # Latin words outside links, handles and hashtags (those match first and count for none).
-    words = [w for w in _WORD.findall(text.lower()) if w]
+    words = list(filter(None, _WORD.findall(text.lower())))
     if not words:
         return "und"
-    hindi = sum(1 for w in words if w in _HINGLISH)
+    hindi = sum(map(_HINGLISH.__contains__, words))
     # Two Hindi function words and at least a sixth of the words: romanised Hindi.
     if hindi >= 2 and hindi * 6 >= len(words):
         return "hi-Latn"
