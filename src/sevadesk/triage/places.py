@@ -167,12 +167,16 @@ class Gazetteer:
             for spelling in spellings:
                 self.names[tuple(tokens(spelling))] = ("district", district, None)
         self.state_of = state_of
-        # The lengths of the names each first word starts, longest first: most words start
-        # no name at all, and a word that does is tried only at lengths some name has.
-        lengths: dict[str, set[int]] = {}
+        # Most words start no name at all. A word that does is tried as a one-word name and
+        # at the lengths of the longer names its first two words start, longest first:
+        # common words ("of", "no", "a") start some long locality name, rarely with the
+        # word that follows them in a post.
+        self._starts = frozenset(key[0] for key in self.names)
+        lengths: dict[tuple[str, ...], set[int]] = {}
         for key in self.names:
-            lengths.setdefault(key[0], set()).add(len(key))
-        self._lengths = {word: sorted(ns, reverse=True) for word, ns in lengths.items()}
+            if len(key) > 1:
+                lengths.setdefault(key[:2], set()).add(len(key))
+        self._lengths = {pair: (*sorted(ns, reverse=True), 1) for pair, ns in lengths.items()}
         self.renamed: dict[str, str] = aliases.get("station_renames", {})
         for old, new in self.renamed.items():
             if old in self.stations:
@@ -235,14 +239,14 @@ class Gazetteer:
         """Districts and localities, longest name first at each word; a name's words start no
         other name."""
         found: list[Place] = []
-        lengths = self._lengths
-        if lengths.keys().isdisjoint(toks):
+        starts, lengths = self._starts, self._lengths
+        if starts.isdisjoint(toks):
             return found  # most posts name no place
         after = 0  # the first word not yet inside a name
-        for i in [i for i, tok in enumerate(toks) if tok in lengths]:
+        for i in [i for i, tok in enumerate(toks) if tok in starts]:
             if i < after:
                 continue
-            for n in lengths[toks[i]]:
+            for n in lengths.get(tuple(toks[i : i + 2]), (1,)):
                 if i + n > len(toks):
                     continue
                 hit = self.names.get(tuple(toks[i : i + n]))
