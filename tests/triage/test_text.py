@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from unittest.mock import patch
+
 from hypothesis import given
 from hypothesis import strategies as st
 
+from sevadesk.triage import text
 from sevadesk.triage.text import Lexicon, LexiconIndex, tokens
 
 LEXICONS = {
@@ -33,3 +36,16 @@ def test_a_phrase_needs_its_words_in_order() -> None:
     assert INDEX.hits(toks, " " + " ".join(toks) + " ") == set()
     toks = tokens("Matter forwarded to @drmljn")
     assert INDEX.hits(toks, " " + " ".join(toks) + " ") == {"official"}
+
+
+@given(st.lists(st.lists(st.sampled_from(WORDS), max_size=8), max_size=6))
+def test_the_index_answers_the_same_when_its_memory_of_tokens_fills_up(
+    messages: list[list[str]],
+) -> None:
+    """What the index remembers of each token is cleared when full; answers stay the same."""
+    with patch.object(text, "_MEMO_SIZE", 2):
+        forgetful = LexiconIndex(LEXICONS)
+        for toks in messages:
+            joined = " " + " ".join(toks) + " "
+            assert forgetful.hits(toks, joined) == LexiconIndex(LEXICONS).hits(toks, joined)
+            assert len(forgetful._memo) <= 2

@@ -65,11 +65,18 @@ class Lexicon:
         return len(self.words) + len(self.phrases) + len(self.stems)
 
 
+# Distinct tokens whose lexicon hits an index remembers: words follow Zipf's law, so most of a
+# post's tokens were seen in earlier posts. 100,000 entries take about 10 MB.
+_MEMO_SIZE = 100_000
+_NOTHING: tuple[frozenset[str], tuple[tuple[str, str], ...]] = (frozenset(), ())
+
+
 class LexiconIndex:
     """Many labelled lexicons matched in one pass over a message's tokens.
 
-    `hits(toks, joined)` returns the set of labels whose keywords occur: a few dict lookups per
-    distinct token, plus a substring test for each phrase that starts with one of them.
+    `hits(toks, joined)` returns the set of labels whose keywords occur: one dict lookup per
+    distinct token (what a token matches is worked out once and remembered), plus a
+    substring test for each phrase that starts with one of them.
     """
 
     def __init__(self, lexicons: dict[str, Iterable[str]]) -> None:
@@ -92,22 +99,35 @@ class LexiconIndex:
         self.phrases_by_head: dict[str, list[tuple[str, str]]] = {}
         for phrase, label in self.phrases:
             self.phrases_by_head.setdefault(phrase.split()[0], []).append((phrase, label))
+        self._memo: dict[str, tuple[frozenset[str], tuple[tuple[str, str], ...]]] = {}
 
     def hits(self, toks: list[str], joined: str) -> set[str]:
         found: set[str] = set()
-        words, by_head, phrases = self.words, self.stems_by_head, self.phrases_by_head
+        memo = self._memo
         for tok in set(toks):
-            labels = words.get(tok)
+            known = memo.get(tok)
+            if known is None:
+                known = self._token_hits(tok)
+                if len(memo) >= _MEMO_SIZE:
+                    memo.clear()  # a flood of new words (spam, a long tail) starts it afresh
+                memo[tok] = known
+            labels, starting = known
             if labels:
                 found |= labels
-            candidates = by_head.get(tok[:2])
-            if candidates:
-                for stem, labels in candidates:
-                    if tok.startswith(stem):
-                        found |= labels
-            starting = phrases.get(tok)
             if starting:
                 for phrase, label in starting:
                     if label not in found and phrase in joined:
                         found.add(label)
         return found
+
+    def _token_hits(self, tok: str) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+        """What one token says on its own: the labels of the words and stems it matches, and
+        the phrases that start with it (which depend on the words after it)."""
+        labels = set(self.words.get(tok, ()))
+        for stem, stem_labels in self.stems_by_head.get(tok[:2], ()):
+            if tok.startswith(stem):
+                labels |= stem_labels
+        starting = self.phrases_by_head.get(tok)
+        if not labels and not starting:
+            return _NOTHING  # most tokens: one shared entry
+        return frozenset(labels), tuple(starting or ())
