@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 import yaml
@@ -138,25 +140,32 @@ class Location:
 
 class Gazetteer:
     def __init__(self, reference: Path = REFERENCE) -> None:
-        def rows(name: str) -> list[dict[str, str]]:
-            # csv.reader and zip: about twice as fast as csv.DictReader over 130,000 rows.
-            with gzip.open(reference / name, "rt", encoding="utf-8") as fh:
-                reader = csv.reader(fh)
-                header = next(reader)
-                return [dict(zip(header, row, strict=True)) for row in reader]
+        def rows(name: str, *columns: str) -> list[tuple[str, ...]]:
+            # Tuples of the named columns: 98,000 localities load in half the time that
+            # csv.DictReader, or a dict per row, takes.
+            reader = csv.reader(
+                io.StringIO(gzip.decompress((reference / name).read_bytes()).decode())
+            )
+            header = next(reader)
+            pick = itemgetter(*(header.index(c) for c in columns))
+            return [pick(row) for row in reader]
 
-        self.pins = {r["pin"]: (r["district"], r["state"]) for r in rows("pins.csv.gz")}
-        self.stations = {r["code"]: (r["name"], r["zone"]) for r in rows("stations.csv.gz")}
+        self.pins = {pin: (d, st) for pin, d, st in rows("pins.csv.gz", "pin", "district", "state")}
+        self.stations = {
+            code: (name, zone)
+            for code, name, zone in rows("stations.csv.gz", "code", "name", "zone")
+        }
         self.station_names = {_key(name): code for code, (name, _) in self.stations.items()}
-        train_rows = rows("trains.csv.gz")
+        train_rows = rows("trains.csv.gz", "train", "name", "origin_code", "origin_zone")
         state_of = {d: s for d, s in self.pins.values()}
         self.names: dict[
             tuple[str, ...], tuple[str, str, str | None]
         ] = {}  # words → (kind, district, pin)
-        for r in rows("localities.csv.gz"):
-            district, _ = self.pins[r["pin"]]
+        pins = self.pins
+        for locality, pin in rows("localities.csv.gz", "locality", "pin"):
+            district, _ = pins[pin]
             # Stored already normalised (lower-case words, one space apart): split, not tokens.
-            self.names[tuple(r["locality"].split())] = ("locality", district, r["pin"])
+            self.names[tuple(locality.split())] = ("locality", district, pin)
         aliases = yaml.safe_load((reference / "aliases.yaml").read_text(encoding="utf-8"))
         for district, spellings in aliases["localities"].items():
             for spelling in spellings:
@@ -200,8 +209,8 @@ class Gazetteer:
         )
         # A train belongs to its origin station's zone (after the corrections above).
         self.trains = {
-            r["train"]: (r["name"], self.stations.get(r["origin_code"], ("", r["origin_zone"]))[1])
-            for r in train_rows
+            train: (name, self.stations.get(origin, ("", origin_zone))[1])
+            for train, name, origin, origin_zone in train_rows
         }
 
     def _codes(self, text: str, lowered: str) -> list[str]:
