@@ -196,6 +196,12 @@ _WORD = re.compile(r"https?://\S+|[@#]\w+|([a-z]+)")
 _SCRIPT_RX = tuple((lang, re.compile(f"[{chr(lo)}-{chr(hi)}]")) for lang, lo, hi in _SCRIPTS)
 _ANY_SCRIPT = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for _, lo, hi in _SCRIPTS) + "]")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
+# Each script's 128-code-point blocks (Urdu has two), with a pattern for a run of it alone.
+_BLOCK_OF = {
+    block: (lang, re.compile(f"[{chr(lo)}-{chr(hi)}]+"))
+    for lang, lo, hi in _SCRIPTS
+    for block in range(lo >> 7, (hi >> 7) + 1)
+}
 
 
 def _script_language(text: str) -> str | None:
@@ -204,8 +210,12 @@ def _script_language(text: str) -> str | None:
     letters = "".join(_ANY_SCRIPT.findall(text))
     if len(letters) < 2:
         return None
-    counts = {lang: len(rx.findall(letters)) for lang, rx in _SCRIPT_RX}
-    lang, n = max(counts.items(), key=lambda kv: kv[1])
+    lang, whole = _BLOCK_OF[ord(letters[0]) >> 7]
+    if whole.fullmatch(letters):
+        n = len(letters)  # the usual post: one script only
+    else:
+        counts = {lang: len(rx.findall(letters)) for lang, rx in _SCRIPT_RX}
+        lang, n = max(counts.items(), key=lambda kv: kv[1])
     latin = len(_LATIN_LETTER.findall(text))
     if n >= max(2, latin // 4):
         return _devanagari_language(text) if lang == "hi" else lang
