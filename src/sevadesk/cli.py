@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 from sevadesk import logs
 from sevadesk.config import Settings, get_settings
 from sevadesk.pipeline.batch import BatchSummary
-from sevadesk.routing.orgfile import OrgFileError, load_org_file
+from sevadesk.routing.orgfile import OrgFileError, OrgSpec, load_org_file
 from sevadesk.runtime import settle_heap
 from sevadesk.store.db import SchemaOutOfDate, make_engine, open_database, upgrade
 
@@ -73,18 +73,23 @@ def db_upgrade(database: DatabaseOpt = None) -> None:
     out.print("schema migrated to the newest version" if ran else "schema already up to date")
 
 
-@org_app.command("load")
-def org_load(path: Path, database: DatabaseOpt = None) -> None:
-    """Load or update the organisation from a YAML file."""
-    from sevadesk.store.org_repo import apply_org
-
+def _read_org_file(path: Path) -> OrgSpec:
+    """The organisation file at `path`, or exit 2 with each of its problems."""
     try:
-        spec = load_org_file(path)
+        return load_org_file(path)
     except OrgFileError as exc:
         err.print(f"[red]error:[/] {exc.source} is not a valid organisation file:")
         for problem in exc.problems:
             err.print(f"  {problem}")
         raise typer.Exit(2) from None
+
+
+@org_app.command("load")
+def org_load(path: Path, database: DatabaseOpt = None) -> None:
+    """Load or update the organisation from a YAML file."""
+    from sevadesk.store.org_repo import apply_org
+
+    spec = _read_org_file(path)
     from datetime import UTC, datetime
 
     from sevadesk.store.org_repo import record_config_change
@@ -413,13 +418,21 @@ def triage(
         Path | None, typer.Argument(help='JSONL of {"id", "text"}; standard input when absent.')
     ] = None,
     workers: Annotated[int | None, typer.Option(help="Processes (default: one per core).")] = None,
+    org: Annotated[
+        Path | None,
+        typer.Option(
+            help="An organisation file whose triage section (categories, rules, complaint "
+            "hashtags) applies; the shipped defaults when absent."
+        ),
+    ] = None,
 ) -> None:
     """Triage JSONL lines: one JSON result per input line, in input order."""
     from sevadesk.triage.jsonl import triage_stream
 
+    config = _read_org_file(org).triage_config() if org else None
     source = path.open("rb") if path else sys.stdin.buffer
     try:
-        for chunk in triage_stream(source, workers=workers):
+        for chunk in triage_stream(source, workers=workers, config=config):
             sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()
     finally:

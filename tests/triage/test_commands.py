@@ -73,6 +73,42 @@ def test_triage_stream_triages_with_the_config_of_each_call(workers: int) -> Non
     assert category(None) != "melas"
 
 
+def test_triage_applies_an_org_files_rules_and_complaint_hashtags(tmp_path: Path) -> None:
+    org = tmp_path / "org.yaml"
+    org.write_text(
+        """
+units: [{code: NR, name: Northern Railway, kind: zone, ticket_prefix: NR}]
+triage:
+  addressing_hashtags: [RailMadad]
+  rules: [{id: kumbh, keywords: [kumbh], category: melas, urgency: high}]
+""",
+        encoding="utf-8",
+    )
+    lines = [
+        {"id": 1, "text": "@RailMinIndia huge crowd for Kumbh, no space on platform 5"},
+        {"id": 2, "text": "AC not working in coach B2 of train 12004 since Delhi #RailMadad"},
+    ]
+    stdin = "".join(json.dumps(x) + "\n" for x in lines)
+    plain = [json.loads(x) for x in seva("triage", stdin=stdin).stdout.splitlines()]
+    with_org = seva("triage", "--org", str(org), stdin=stdin)
+    assert with_org.returncode == 0, with_org.stderr
+    kumbh, tagged = (json.loads(x) for x in with_org.stdout.splitlines())
+    assert (kumbh["category"], kumbh["urgency"]) == ("melas", "high")
+    assert plain[0]["category"] != "melas"
+    # The complaint hashtag addresses the desk as a handle would.
+    assert tagged["score"] > plain[1]["score"]
+
+
+def test_triage_reports_a_bad_org_file_and_triages_nothing(tmp_path: Path) -> None:
+    org = tmp_path / "org.yaml"
+    org.write_text("units: []\ntriage: {rules: [{id: x, category: melas}]}\n", encoding="utf-8")
+    result = seva("triage", "--org", str(org), stdin=json.dumps({"id": 1, "text": "hi"}) + "\n")
+    assert result.returncode == 2
+    assert "not a valid organisation file" in result.stderr
+    assert "triage.rules[0]: give keywords or a pattern" in result.stderr
+    assert result.stdout == ""
+
+
 def test_a_line_triage_fails_on_yields_its_error_and_the_rest_are_triaged() -> None:
     from sevadesk.triage.jsonl import triage_lines
     from sevadesk.triage.model_triager import ModelTriager

@@ -15,6 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sevadesk.triage.rules import TriageConfig
+
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
 _MINUTES = {"m": 1, "h": 60, "d": 24 * 60}
 
@@ -292,6 +294,12 @@ class OrgSpec(_Strict):
     sla_policies: list[SlaSpec] = Field(default_factory=list)
     users: list[UserSpec] = Field(default_factory=list)
     templates: list[TemplateSpec] = Field(default_factory=list)
+
+    def triage_config(self) -> TriageConfig:
+        """The triage settings this file gives, as the pipeline reads them once loaded."""
+        return TriageConfig.of(
+            self.triage.model_dump(exclude_none=True) if self.triage is not None else None
+        )
 
     def walk(self) -> Iterator[tuple[UnitSpec, UnitSpec | None, str]]:
         """Every unit with its parent and its key path, parents before children."""

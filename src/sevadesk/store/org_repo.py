@@ -262,13 +262,7 @@ def triage_config(conn: Connection) -> TriageConfig:
     value = conn.execute(
         select(t.org_settings.c.value).where(t.org_settings.c.key == "triage")
     ).scalar()
-    if not value:
-        return TriageConfig()
-    return TriageConfig(
-        categories=value.get("categories"),
-        rules=value.get("rules", []),
-        addressing_hashtags=value.get("addressing_hashtags", []),
-    )
+    return TriageConfig.of(value)
 
 
 def current_org_text(conn: Connection) -> str:

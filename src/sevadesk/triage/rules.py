@@ -74,6 +74,17 @@ class TriageConfig:
     # ModelTriager.prepare).
     addressing_hashtags: list[str] = field(default_factory=list)
 
+    @classmethod
+    def of(cls, value: dict[str, Any] | None) -> TriageConfig:
+        """From the org file's `triage` section as stored (JSON); the defaults when absent."""
+        if not value:
+            return cls()
+        return cls(
+            categories=value.get("categories"),
+            rules=value.get("rules", []),
+            addressing_hashtags=value.get("addressing_hashtags", []),
+        )
+
     def category_names(self) -> tuple[str, ...]:
         """Every category a ticket of this organisation can have: the taxonomy's (restricted to
         `categories` if set) and any an admin rule names, in that order."""
