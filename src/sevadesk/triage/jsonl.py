@@ -20,10 +20,11 @@ import orjson
 
 from sevadesk.domain.messages import TriageResult
 from sevadesk.triage.base import Triager, triage_each
+from sevadesk.triage.rules import TriageConfig
 
 CHUNK = 2000
 _triager: Triager | None = None
-_triager_config: Any = None
+_triager_config: TriageConfig | None = None
 
 
 def result_json(ident: Any, result: TriageResult) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def result_json(ident: Any, result: TriageResult) -> dict[str, Any]:
 def triage_lines(lines: list[bytes], triager: Triager) -> bytes:
     """One chunk: parse, triage the good lines in one batch, keep every line's place."""
     parsed: list[tuple[Any, str] | dict[str, Any]] = []
-    for number, raw in enumerate(lines):
+    for raw in lines:
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -58,7 +59,6 @@ def triage_lines(lines: list[bytes], triager: Triager) -> bytes:
             parsed.append({"id": obj.get("id"), "error": "missing or non-string 'text'"})
         else:
             parsed.append((obj.get("id"), obj["text"]))
-        del number
     good = [p for p in parsed if isinstance(p, tuple)]
     results = iter(triage_each(triager, [text for _, text in good]))
     out = []
@@ -76,7 +76,7 @@ def triage_lines(lines: list[bytes], triager: Triager) -> bytes:
     return b"\n".join(out) + b"\n" if out else b""
 
 
-def _init(config: Any) -> None:
+def _init(config: TriageConfig | None) -> None:
     """Build this process's triager, unless it was built before the fork."""
     global _triager, _triager_config
     if _triager is not None and _triager_config == config:
@@ -100,7 +100,7 @@ def _chunks(lines: Iterable[bytes]) -> Iterator[list[bytes]]:
 
 
 def triage_stream(
-    lines: Iterable[bytes], workers: int | None = None, config: Any = None
+    lines: Iterable[bytes], workers: int | None = None, config: TriageConfig | None = None
 ) -> Iterator[bytes]:
     """Output chunks in input order; `workers=1` runs in this process."""
     workers = workers or os.cpu_count() or 1

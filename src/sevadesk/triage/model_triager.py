@@ -415,8 +415,10 @@ class ModelTriager:
         # its handle; a direct message is addressed by definition, and so is a post with one
         # of the organisation's complaint hashtags, so each is read as one. (Only as the
         # model's input: a post with the hashtag can still be an official's reply.)
-        tagged = "#" in text and not self._addressing_hashtags.isdisjoint(
-            HASHTAG.findall(text.lower())
+        tagged = (
+            bool(self._addressing_hashtags)
+            and "#" in text
+            and not self._addressing_hashtags.isdisjoint(HASHTAG.findall(text.lower()))
         )
         seen = (
             f"{ADDRESSED_PREFIX}{text}"
