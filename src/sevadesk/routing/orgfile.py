@@ -295,11 +295,13 @@ class OrgSpec(_Strict):
     users: list[UserSpec] = Field(default_factory=list)
     templates: list[TemplateSpec] = Field(default_factory=list)
 
+    def triage_settings(self) -> dict[str, Any] | None:
+        """The `triage` section as the database stores it (JSON); None when there is none."""
+        return self.triage.model_dump(exclude_none=True) if self.triage is not None else None
+
     def triage_config(self) -> TriageConfig:
         """The triage settings this file gives, as the pipeline reads them once loaded."""
-        return TriageConfig.of(
-            self.triage.model_dump(exclude_none=True) if self.triage is not None else None
-        )
+        return TriageConfig.of(self.triage_settings())
 
     def walk(self) -> Iterator[tuple[UnitSpec, UnitSpec | None, str]]:
         """Every unit with its parent and its key path, parents before children."""

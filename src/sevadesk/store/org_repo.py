@@ -222,10 +222,10 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
     conn.execute(
         t.org_settings.insert().values(key="channels", value=spec.channels.model_dump(mode="json"))
     )
-    if spec.triage is not None:
-        value = spec.triage.model_dump(exclude_none=True)
+    triage = spec.triage_settings()
+    if triage is not None:
         conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "triage"))
-        conn.execute(t.org_settings.insert().values(key="triage", value=value))
+        conn.execute(t.org_settings.insert().values(key="triage", value=triage))
 
     return OrgLoadSummary(
         units=len(ids),
