@@ -514,11 +514,15 @@ def evaluate(
 def bench_triage(
     messages: Annotated[int, typer.Option(help="Messages to triage.")] = 200_000,
     workers: Annotated[int | None, typer.Option(help="Processes (default: one per core).")] = None,
+    command: Annotated[
+        bool,
+        typer.Option(help="Also time the whole `seva triage FILE` command, start-up included."),
+    ] = True,
 ) -> None:
     """Batch throughput of `seva triage` on this machine."""
     from sevadesk.bench.triage import run_triage_bench
 
-    result = run_triage_bench(messages=messages, workers=workers, console=out)
+    result = run_triage_bench(messages=messages, workers=workers, console=out, command=command)
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 

@@ -130,6 +130,14 @@ def test_a_line_triage_fails_on_yields_its_error_and_the_rest_are_triaged() -> N
     assert set(out[0]) == set(out[2]) == KEYS
 
 
+def test_bench_triage_streams_a_file_and_times_the_whole_command() -> None:
+    result = seva("bench", "triage", "--messages", "500", "--workers", "2")
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout.splitlines()[-1])
+    assert figures["messages"] == 500 and figures["workers"] == 2
+    assert figures["messages_per_second"] > 0 and figures["command_messages_per_second"] > 0
+
+
 def test_eval_prints_per_class_scores_and_confusion(tmp_path: Path) -> None:
     labelled = tmp_path / "gold.csv"
     labelled.write_text(
