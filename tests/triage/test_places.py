@@ -86,10 +86,69 @@ def test_everyday_words_are_not_places(text: str) -> None:
     assert places(text) == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Romanised Hindi: "went", "a guy", "a market"; a railway zone; a given name.
+        "Mahesh Yadav ka bag chori ho gaya coach S4 mein",
+        "train chali gayi aur banda wahi reh gaya",
+        "sabzi mandi ke paas light nahi hai",
+        "South Central Railway ki train late hai",
+        "Anand Kumar here, my refund not received",
+        "@IRCTC insect in puri served in 12802",
+        # us-airline-sentiment: Delhi's "East" and "South", Nagaland's Mon, Chhattisgarh's
+        # Korea and Gujarat's Dang, with no place word beside them.
+        "@united any plans of restating nonstop service between IAD and South Florida?",
+        "@united When are you coming back to @IFlyOAKland? You have a huge East Bay customer "
+        "base due to SFO and *I* miss you!",
+        "Driving to LA for a red eye Mon w kids",
+        "Trying to bk a tix to Asia. Your website &amp; customer service dont want my "
+        "business. Korea Air it is.",
+        "@united dang... I thought I was in a teleportation device! Ua514",
+    ],
+)
+def test_names_that_are_everyday_words_are_not_places_without_a_place_word(text: str) -> None:
+    assert places(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # evaluation/routing_holdout.csv, row 6.
+        ("@Uppolice illegal sand mining at night near Banda, trucks everywhere", "Banda"),
+        ("mera bag gaya se chori hua", "Gaya"),  # no capitals anywhere to go by
+        ("stuck in Puri since morning, no train", "Puri"),
+        ("@Uppolice जिला बस्ती में चोरी", "Basti"),
+        ("@DelhiPolice chain snatching in South Delhi", "South"),
+        ("Gaya district me light nahi", "Gaya"),
+    ],
+)
+def test_names_that_are_everyday_words_are_places_beside_a_place_word(
+    text: str, expected: str
+) -> None:
+    assert [v for kind, v, _ in places(text) if kind == "district"] == [expected]
+
+
+NEED_CONTEXT = sorted(" ".join(name) for name in gazetteer().need_context)
+
+
+@pytest.mark.parametrize("name", NEED_CONTEXT)
+def test_every_name_that_needs_a_place_word_is_found_with_one_and_only_then(name: str) -> None:
+    district = gazetteer().names[tuple(tokens(name))][1]
+    written = name.title() if name.isascii() else name
+    assert places(f"problem here {written} since morning") == []
+    assert places(f"problem in {written} since morning") == [("district", district, written)]
+    assert places(f"problem in {name} since morning".lower()) == [("district", district, name)]
+
+
 # Districts whose own name means them: an alias may send a name elsewhere ("Lakhimpur", a
 # district in Assam, means Lakhimpur Kheri to UP police; aliases.yaml).
+# Names that are also everyday words count only beside a place word (tested above).
 DISTRICTS = sorted(
-    d for d in gazetteer().state_of if gazetteer().names.get(tuple(tokens(d)), ("", ""))[1] == d
+    d
+    for d in gazetteer().state_of
+    if gazetteer().names.get(tuple(tokens(d)), ("", ""))[1] == d
+    and tuple(tokens(d)) not in gazetteer().need_context
 )
 
 

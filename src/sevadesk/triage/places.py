@@ -104,6 +104,18 @@ _HAS_RAILWAY_WORD = re.compile("|".join(sorted(_RAILWAY_WORDS)))
 _HAS_STATION_WORD = re.compile(r" jn|junction| jct|station| stn")
 
 
+# Words beside a place's name that say it is one (for the names in aliases.yaml's
+# `need_context`): "in Gaya", "near Banda", "जिला बस्ती"; "Gaya district", "Banda se", "Basti
+# mein". "of" is not one ("the price of puri").
+_PLACE_BEFORE = frozenset(
+    "in at from to near district dist distt zila zilla jila city जिला ज़िला जनपद".split()  # noqa: SIM905
+)
+_PLACE_AFTER = frozenset(
+    """district dist distt zila zilla jila jile zile city se mein me police station stn thana
+    जिला जिले ज़िला ज़िले जनपद में से पुलिस थाना""".split()  # noqa: SIM905
+)
+
+
 def _key(name: str) -> str:
     return re.sub(r"\b(?:jn|junction|jct)\b", "", " ".join(tokens(name))).strip()
 
@@ -176,6 +188,7 @@ class Gazetteer:
             for spelling in spellings:
                 self.names[tuple(tokens(spelling))] = ("district", district, None)
         self.state_of = state_of
+        self.need_context = frozenset(tuple(tokens(n)) for n in aliases.get("need_context", []))
         # Most words start no name at all. A word that does is tried as a one-word name and
         # at the lengths of the longer names its first two words start, longest first:
         # common words ("of", "no", "a") start some long locality name, rarely with the
@@ -244,9 +257,23 @@ class Gazetteer:
             said=said,
         )
 
-    def _names_in(self, toks: list[str]) -> list[Place]:
+    def _named_as_place(self, toks: list[str], i: int, n: int, text: str) -> bool:
+        """Whether the everyday word or given name at toks[i : i + n] is used as a place: a
+        place word beside it and, where the post uses capitals at all, a capital ("in Puri",
+        not "insect in puri")."""
+        before = toks[i - 1] if i else ""
+        after = toks[i + n] if i + n < len(toks) else ""
+        if before not in _PLACE_BEFORE and after not in _PLACE_AFTER:
+            return False
+        if text.islower() or text.isupper():
+            return True  # no capitals to go by, or nothing but
+        span = _span(text, text.lower(), " ".join(toks[i : i + n]))
+        return span is not None and not text[span[0]].islower()
+
+    def _names_in(self, toks: list[str], text: str) -> list[Place]:
         """Districts and localities, longest name first at each word; a name's words start no
-        other name."""
+        other name. An everyday word that is also a name (`need_context`) counts only where
+        the post uses it as a place."""
         found: list[Place] = []
         starts, lengths = self._starts, self._lengths
         if starts.isdisjoint(toks):
@@ -258,7 +285,10 @@ class Gazetteer:
             for n in lengths.get(tuple(toks[i : i + 2]), (1,)):
                 if i + n > len(toks):
                     continue
-                hit = self.names.get(tuple(toks[i : i + n]))
+                key = tuple(toks[i : i + n])
+                hit = self.names.get(key)
+                if hit and key in self.need_context and not self._named_as_place(toks, i, n, text):
+                    continue
                 if hit:
                     kind, district, _pin = hit
                     words = " ".join(toks[i : i + n])
@@ -320,7 +350,7 @@ class Gazetteer:
                         said=e.value,
                     )
                 )
-        names = self._names_in(toks)
+        names = self._names_in(toks, text)
         places += [p for p in names if p.kind == "district"] + [
             p for p in names if p.kind == "locality"
         ]
