@@ -80,6 +80,10 @@ def test_stations_and_districts_in_real_posts(
         "@AmericanAir stuck at the airport again, the future of this airline looks grim",
         "@RailMinIndia railway station par bahut bheed hai, AC kharab hai, karwai karo",
         "#IndianRailways I am aware that trains are late in fog",
+        # One-word post offices named like English words and given names (Saver, Anwar):
+        # us-airline-sentiment and twcs-customer-support-sample.
+        "@AmericanAir switched to AA direct flight. Award is saver level.",
+        "we has respond you via DM, see you there! - Anwar",
     ],
 )
 def test_everyday_words_are_not_places(text: str) -> None:
