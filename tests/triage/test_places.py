@@ -100,6 +100,9 @@ def test_everyday_words_are_not_places(text: str) -> None:
         "South Central Railway ki train late hai",
         "Anand Kumar here, my refund not received",
         "@IRCTC insect in puri served in 12802",
+        # Part of a longer name.
+        "trains from North India are always late",
+        "travelling in Puri Express coach S4, no water",
         # us-airline-sentiment: Delhi's "East" and "South", Nagaland's Mon, Chhattisgarh's
         # Korea and Gujarat's Dang, with no place word beside them.
         "@united any plans of restating nonstop service between IAD and South Florida?",
@@ -125,6 +128,9 @@ def test_names_that_are_everyday_words_are_not_places_without_a_place_word(text:
         ("@Uppolice जिला बस्ती में चोरी", "Basti"),
         ("@DelhiPolice chain snatching in South Delhi", "South"),
         ("Gaya district me light nahi", "Gaya"),
+        ("Chain snatching in Banda Police ne kuch nahi kiya", "Banda"),
+        # Mumbai, not Delhi's South district.
+        ("stuck in South Mumbai since morning", "Mumbai"),
     ],
 )
 def test_names_that_are_everyday_words_are_places_beside_a_place_word(

@@ -115,6 +115,8 @@ _PLACE_AFTER = frozenset(
     जिला जिले ज़िला ज़िले जनपद में से पुलिस थाना""".split()  # noqa: SIM905
 )
 
+_NEXT_WORD = re.compile(r"[ \t]+(\w+)")
+
 
 def _key(name: str) -> str:
     return re.sub(r"\b(?:jn|junction|jct)\b", "", " ".join(tokens(name))).strip()
@@ -260,7 +262,7 @@ class Gazetteer:
     def _named_as_place(self, toks: list[str], i: int, n: int, text: str) -> bool:
         """Whether the everyday word or given name at toks[i : i + n] is used as a place: a
         place word beside it and, where the post uses capitals at all, a capital ("in Puri",
-        not "insect in puri")."""
+        not "insect in puri") and no capitalised word after it."""
         before = toks[i - 1] if i else ""
         after = toks[i + n] if i + n < len(toks) else ""
         if before not in _PLACE_BEFORE and after not in _PLACE_AFTER:
@@ -268,7 +270,16 @@ class Gazetteer:
         if text.islower() or text.isupper():
             return True  # no capitals to go by, or nothing but
         span = _span(text, text.lower(), " ".join(toks[i : i + n]))
-        return span is not None and not text[span[0]].islower()
+        if span is None or text[span[0]].islower():
+            return False
+        # A capitalised word next makes it part of another name: "North India", "South
+        # Mumbai", "Puri Express" (but "Gaya District", "Banda Police").
+        follows = _NEXT_WORD.match(text, span[1])
+        return not (
+            follows
+            and follows.group(1)[0].isupper()
+            and follows.group(1).lower() not in _PLACE_AFTER
+        )
 
     def _names_in(self, toks: list[str], text: str) -> list[Place]:
         """Districts and localities, longest name first at each word; a name's words start no
