@@ -106,10 +106,23 @@ def pins_and_localities() -> None:
         ["pin", "district", "state"],
         [[pin, *counts.most_common(1)[0][0]] for pin, counts in sorted(by_pin.items())],
     )
+    # A post office called "Odisha", "Madhya" or "Bharath" is a village; in a post the word
+    # means the state or the country.
+    states = {norm(state) for counts in by_pin.values() for (_, state) in counts}
+    not_places = {w for state in states for w in state.split()} | {
+        "india",
+        "bharat",
+        "bharath",
+        "hindustan",
+    }
     unique = [
         [loc, next(iter(d.values()))]
         for loc, d in sorted(places.items())
-        if len(d) == 1 and len(loc) >= 5 and next(iter(d.values())) in by_pin and not generic(loc)
+        if len(d) == 1
+        and len(loc) >= 5
+        and next(iter(d.values())) in by_pin
+        and not generic(loc)
+        and loc not in not_places
     ]
     write("localities.csv.gz", ["locality", "pin"], unique)
 

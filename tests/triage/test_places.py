@@ -86,6 +86,15 @@ def test_stations_and_districts_in_real_posts(
         "board) JE Exam???",
         "@RailMinIndia chain snatching in the train, SSP GRP ne FIR nahi likhi",
         "@RailMinIndia refund for PNR 4512345678 not credited to my SBI account, status was CNF",
+        # Parties, news agencies and auditors (indian-railways-tweets-llm-labeled, rows 183,
+        # 805, 1522), and a state that is also a post office's name (row 513).
+        "After Railway Budget merged with Union budget by BJP govt, no accountability. "
+        "@RailMinIndia means not only Vande Bharat.",
+        "Indian Railways successfully completed 180 kmph speed trial of new design Vistadome "
+        "tourist coach. (Photo: ANI)",
+        "Some Facts about #IndianRailways According to CAG Report 1.Just don't eat that food",
+        "The cleanliness level of East coast railway. In frame is Odisha Sampark kranti "
+        "express (12819)- coach S7 @RailMinIndia @EastCoastRail",
         # One-word post offices named like English words and given names (Saver, Anwar):
         # us-airline-sentiment and twcs-customer-support-sample.
         "@AmericanAir switched to AA direct flight. Award is saver level.",
