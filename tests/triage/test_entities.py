@@ -152,3 +152,26 @@ links = st.builds(
 def test_no_pnr_train_or_pin_is_read_inside_a_link(before: str, link: str, after: str) -> None:
     text = f"{before} train {link} {after}"
     assert not [e for e in extract(text) if e.kind in ("pnr", "train", "pin")]
+
+
+def test_numbers_in_a_handle_are_not_the_posts_pin_vehicle_or_train() -> None:
+    # From indian-railways-tweets-llm-labeled: handles read as PIN 122123 and vehicle SK230668.
+    post = "@TNRA_RailNews @vanandca @pgt122123 @gmsecr @sk230668 train 12951 coach B4 dirty"
+    assert kinds(post) == {"train": ["12951"]}
+    # A phone number in a handle is still personal data.
+    assert kinds("train late, call @ravi9876543210") == {"mobile": ["9876543210"]}
+
+
+handles = st.builds(
+    "@{}{}".format,
+    st.from_regex(r"[A-Za-z_]{0,6}", fullmatch=True),
+    st.from_regex(r"[0-5][0-9]{4,9}|(?:UP|MH|DL)[0-9]{2}[A-Z]{2}[0-9]{4}", fullmatch=True),
+)
+
+
+@given(filler, handles, filler)
+def test_no_pnr_train_pin_or_vehicle_is_read_inside_a_handle(
+    before: str, handle: str, after: str
+) -> None:
+    text = f"{before} train {handle} {after}"
+    assert not [e for e in extract(text) if e.kind in ("pnr", "train", "pin", "vehicle")]

@@ -87,6 +87,8 @@ _FIR = re.compile(
 # PNR, train or PIN. Mobile, Aadhaar and email are still found inside one ("wa.me/91…"):
 # masking errs on the side of hiding.
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
+# Nor inside a handle: "@pgt122123" names an account, not PIN 122123 ("@sk230668" no vehicle).
+_HANDLE = re.compile(r"(?<![\w.+-])@\w+")
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
 
 
@@ -129,12 +131,14 @@ def extract(text: str) -> list[Entity]:
     if not _HAS_DIGIT.search(text):
         return found  # every other entity has digits
     lowered = text.lower()
-    links = (
+    elsewhere = (  # links and handles
         [m.span() for m in _URL.finditer(text)] if "http" in lowered or "www." in lowered else []
     )
+    if "@" in text:
+        elsewhere += [m.span() for m in _HANDLE.finditer(text)]
     if "fir" in lowered or "एफआईआर" in text:
         for m in _FIR.finditer(text):
-            if not overlaps(m.span(1), links):
+            if not overlaps(m.span(1), elsewhere):
                 claim("fir", re.sub(r"\s", "", m.group(1)), m.span(1))
     for m in _AADHAAR.finditer(text):
         digits = _digits(m.group(1))
@@ -143,7 +147,7 @@ def extract(text: str) -> list[Entity]:
             claim("aadhaar", digits, span)
     for m in _TEN.finditer(text):
         span = m.span(1)
-        if overlaps(span, taken) or overlaps(span, links):
+        if overlaps(span, taken) or overlaps(span, elsewhere):
             continue
         number = m.group(1)
         if number[0] not in "6789" or _PNR_CONTEXT.search(text, max(0, span[0] - 24), span[0]):
@@ -151,8 +155,8 @@ def extract(text: str) -> list[Entity]:
     for m in _MOBILE.finditer(text):
         if not overlaps(m.span(1), taken):
             claim("mobile", _digits(m.group(1)), m.span())
-    # Nothing below is personal data, so nothing below is looked for inside a link.
-    taken.extend(links)
+    # Nothing below is personal data, so nothing below is looked for inside a link or handle.
+    taken.extend(elsewhere)
     for m in _VEHICLE.finditer(text):
         span = m.span(1)
         if not overlaps(span, taken):
