@@ -120,6 +120,32 @@ def test_pnr_and_train_numbers_survive_masking(
     assert pnr in masked and train in masked
 
 
+@given(
+    filler,
+    st.from_regex(r"[1-8][0-9]{9}", fullmatch=True),
+    st.sampled_from([(3, "-"), (3, " "), (5, " "), (5, "-")]),
+    st.sampled_from(["PNR ", "pnr-", "PNR No. ", "PNR: ", "पीएनआर "]),
+    filler,
+)
+def test_a_pnr_written_in_parts_is_a_pnr_and_survives_masking(
+    before: str, pnr: str, split: tuple[int, str], said: str, after: str
+) -> None:
+    """As a ticket prints it ("861-9415968") or in halves, after the word PNR."""
+    at, sep = split
+    written = pnr[:at] + sep + pnr[at:]
+    text = f"{before} {said}{written} {after}"
+    assert kinds(text) == {"pnr": [pnr]}
+    assert written in mask(text, extract(text))
+
+
+def test_pnrs_written_in_parts_by_real_passengers() -> None:
+    # indian-railways-tweets-llm-labeled and the helpdesk tweets.
+    assert kinds("PNR no 630 9296478 is a cancelled ticket.") == {"pnr": ["6309296478"]}
+    assert kinds("Kindly take action My pnr-81130 54810") == {"pnr": ["8113054810"]}
+    # Without the word PNR, two halves starting 6-9 are a phone number.
+    assert kinds("call me 81130 54810") == {"mobile": ["8113054810"]}
+
+
 @given(st.text(max_size=300))
 def test_extraction_never_crashes_and_spans_point_at_their_text(text: str) -> None:
     for e in extract(text):

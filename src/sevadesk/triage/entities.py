@@ -22,6 +22,11 @@ _PNR_CONTEXT = re.compile(
     r"(?:pnr|पीएनआर)\s*(?:no\.?|number|num|#|:|-|नंबर|संख्या)?\s*[:\-#]?\s*$", re.I
 )
 _TEN = re.compile(r"(?=\d)" + _NOT_DIGIT_BEFORE + r"(\d{10})" + _NOT_DIGIT_AFTER)
+# After "PNR", ten digits split as a ticket prints them ("PNR No. 861-9415968") or in halves
+# ("pnr-81130 54810"); the railway tweets hold four such, two of them read as a phone before.
+_PNR_SPLIT = re.compile(
+    r"(?=\d)" + _NOT_DIGIT_BEFORE + r"(\d{3}[\s\-]\d{7}|\d{5}[\s\-]\d{5})" + _NOT_DIGIT_AFTER
+)
 _MOBILE = re.compile(
     r"(?=[+\d])"
     + _NOT_DIGIT_BEFORE
@@ -145,6 +150,15 @@ def extract(text: str) -> list[Entity]:
         span = m.span(1)
         if len(digits) == 12 and verhoeff.is_valid(digits) and not overlaps(span, taken):
             claim("aadhaar", digits, span)
+    if "pnr" in lowered or "पीएनआर" in text:
+        for m in _PNR_SPLIT.finditer(text):
+            span = m.span(1)
+            if (
+                not overlaps(span, taken)
+                and not overlaps(span, elsewhere)
+                and _PNR_CONTEXT.search(text, max(0, span[0] - 24), span[0])
+            ):
+                claim("pnr", _digits(m.group(1)), span)
     for m in _TEN.finditer(text):
         span = m.span(1)
         if overlaps(span, taken) or overlaps(span, elsewhere):
