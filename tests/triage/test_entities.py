@@ -184,6 +184,8 @@ def test_numbers_in_a_handle_are_not_the_posts_pin_vehicle_or_train() -> None:
     # From indian-railways-tweets-llm-labeled: handles read as PIN 122123 and vehicle SK230668.
     post = "@TNRA_RailNews @vanandca @pgt122123 @gmsecr @sk230668 train 12951 coach B4 dirty"
     assert kinds(post) == {"train": ["12951"]}
+    # twcs-customer-support-sample: a handle after a dot (".@" makes a reply public).
+    assert kinds(".@116072 You guys really have awful customer service.") == {}
     # A phone number in a handle is still personal data.
     assert kinds("train late, call @ravi9876543210") == {"mobile": ["9876543210"]}
 
@@ -195,9 +197,9 @@ handles = st.builds(
 )
 
 
-@given(filler, handles, filler)
+@given(filler, st.sampled_from([" ", " .", "("]), handles, filler)
 def test_no_pnr_train_pin_or_vehicle_is_read_inside_a_handle(
-    before: str, handle: str, after: str
+    before: str, opening: str, handle: str, after: str
 ) -> None:
-    text = f"{before} train {handle} {after}"
+    text = f"{before} train{opening}{handle} {after}"
     assert not [e for e in extract(text) if e.kind in ("pnr", "train", "pin", "vehicle")]
