@@ -425,6 +425,15 @@ def triage(
             "hashtags) applies; the shipped defaults when absent."
         ),
     ] = None,
+    addressed: Annotated[
+        bool,
+        typer.Option(
+            "--addressed",
+            help="The texts were sent to the agency itself (direct messages, a form, posts "
+            "whose handles were removed): read each as addressed to it unless its line says "
+            '"addressed": false.',
+        ),
+    ] = False,
 ) -> None:
     """Triage JSONL lines: one JSON result per input line, in input order."""
     from sevadesk.triage.jsonl import triage_stream
@@ -432,7 +441,7 @@ def triage(
     config = _read_org_file(org).triage_config() if org else None
     source = path.open("rb") if path else sys.stdin.buffer
     try:
-        for chunk in triage_stream(source, workers=workers, config=config):
+        for chunk in triage_stream(source, workers=workers, config=config, addressed=addressed):
             sys.stdout.buffer.write(chunk)
         sys.stdout.buffer.flush()
     finally:

@@ -130,6 +130,30 @@ def test_a_line_triage_fails_on_yields_its_error_and_the_rest_are_triaged() -> N
     assert set(out[0]) == set(out[2]) == KEYS
 
 
+def test_triage_reads_a_text_sent_to_the_agency_as_addressed_to_it() -> None:
+    """A complaint that names no handle is read as a public post about the agency unless its
+    line, or --addressed, says it was sent to the agency (a DM, a form)."""
+    text = "coach B4 has no water"
+    lines = [
+        json.dumps({"id": 1, "text": text}),
+        json.dumps({"id": 2, "text": text, "addressed": True}),
+        json.dumps({"id": 3, "text": text, "addressed": "yes"}),
+    ]
+    result = seva("triage", "--workers", "2", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    out = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [o["actionable"] for o in out[:2]] == [False, True]
+    assert out[1]["kind"] == "grievance" and out[1]["category"] == "water"
+    assert out[2] == {"id": 3, "error": "'addressed' must be true or false"}
+
+    lines = [
+        json.dumps({"id": 1, "text": text}),
+        json.dumps({"id": 2, "text": text, "addressed": False}),
+    ]
+    result = seva("triage", "--addressed", "--workers", "1", stdin="\n".join(lines) + "\n")
+    assert [json.loads(x)["actionable"] for x in result.stdout.splitlines()] == [True, False]
+
+
 def test_bench_triage_streams_a_file_and_times_the_whole_command() -> None:
     result = seva("bench", "triage", "--messages", "500", "--workers", "2")
     assert result.returncode == 0, result.stderr

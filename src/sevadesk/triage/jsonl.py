@@ -1,10 +1,14 @@
 """`seva triage`: JSONL in, JSONL out, in input order, using every core.
 
-Input lines are `{"id": ..., "text": ...}`; each output line is
-`{"id", "language", "actionable", "score", "kind", "category", "urgency", "entities",
-"masked_text"}`. A line that cannot be read yields `{"id": null, "error": "..."}` (with the
-id when it could be read) and the run goes on; so does a line that triage fails on (a bug),
-with its error.
+Input lines are `{"id": ..., "text": ...}`, optionally with `"addressed": true` for a text
+sent to the agency itself (a direct message, a form, a post whose handles an export removed):
+the model reads it as a public post that mentions the agency's handle, as the pipeline does
+for WhatsApp messages. `addressed` is false by default (a public post says whom it addresses
+by its handles); `seva triage --addressed` makes it true for every line that does not say.
+Each output line is `{"id", "language", "actionable", "score", "kind", "category", "urgency",
+"entities", "masked_text"}`. A line that cannot be read yields `{"id": null, "error": "..."}`
+(with the id when it could be read) and the run goes on; so does a line that triage fails on
+(a bug), with its error.
 """
 
 from __future__ import annotations
@@ -44,9 +48,10 @@ def result_json(ident: Any, result: TriageResult) -> dict[str, Any]:
     }
 
 
-def triage_lines(lines: list[bytes], triager: Triager) -> bytes:
-    """One chunk: parse, triage the good lines in one batch, keep every line's place."""
-    parsed: list[tuple[Any, str] | dict[str, Any]] = []
+def triage_lines(lines: list[bytes], triager: Triager, addressed: bool = False) -> bytes:
+    """One chunk: parse, triage the good lines in one batch, keep every line's place.
+    `addressed`: the default for lines without an "addressed" field."""
+    parsed: list[tuple[Any, str, bool] | dict[str, Any]] = []
     for raw in lines:
         try:
             obj = orjson.loads(raw)
@@ -57,10 +62,14 @@ def triage_lines(lines: list[bytes], triager: Triager) -> bytes:
             parsed.append({"id": None, "error": "expected an object with id and text"})
         elif not isinstance(obj.get("text"), str):
             parsed.append({"id": obj.get("id"), "error": "missing or non-string 'text'"})
+        elif not isinstance(obj.get("addressed", addressed), bool):
+            parsed.append({"id": obj.get("id"), "error": "'addressed' must be true or false"})
         else:
-            parsed.append((obj.get("id"), obj["text"]))
+            parsed.append((obj.get("id"), obj["text"], obj.get("addressed", addressed)))
     good = [p for p in parsed if isinstance(p, tuple)]
-    results = iter(triage_each(triager, [text for _, text in good]))
+    results = iter(
+        triage_each(triager, [text for _, text, _ in good], [flag for _, _, flag in good])
+    )
     out = []
     for p in parsed:
         if isinstance(p, tuple):
@@ -88,9 +97,9 @@ def _init(config: TriageConfig | None) -> None:
     _triager.triage_batch(["ट्रेन में पानी नहीं है, कृपया मदद करें", "coach B4 has no water"])
 
 
-def _work(lines: list[bytes]) -> bytes:
+def _work(lines: list[bytes], addressed: bool) -> bytes:
     assert _triager is not None
-    return triage_lines(lines, _triager)
+    return triage_lines(lines, _triager, addressed)
 
 
 def _chunks(lines: Iterable[bytes]) -> Iterator[list[bytes]]:
@@ -100,14 +109,18 @@ def _chunks(lines: Iterable[bytes]) -> Iterator[list[bytes]]:
 
 
 def triage_stream(
-    lines: Iterable[bytes], workers: int | None = None, config: TriageConfig | None = None
+    lines: Iterable[bytes],
+    workers: int | None = None,
+    config: TriageConfig | None = None,
+    addressed: bool = False,
 ) -> Iterator[bytes]:
-    """Output chunks in input order; `workers=1` runs in this process."""
+    """Output chunks in input order; `workers=1` runs in this process. `addressed`: the
+    default for lines without an "addressed" field (see the module docstring)."""
     workers = workers or os.cpu_count() or 1
     if workers == 1:
         _init(config)
         for chunk in _chunks(lines):
-            yield _work(chunk)
+            yield _work(chunk, addressed)
         return
     # The triager and its place reference data (130,000 rows) are built once here and
     # shared by the forked workers, which start at once instead of each loading them.
@@ -119,7 +132,7 @@ def triage_stream(
         # map() keeps order; a bounded window of chunks keeps memory flat on huge inputs.
         pending: list[Any] = []
         for chunk in _chunks(lines):
-            pending.append(pool.submit(_work, chunk))
+            pending.append(pool.submit(_work, chunk, addressed))
             if len(pending) >= workers * 2:
                 yield pending.pop(0).result()
         for future in pending:
