@@ -504,15 +504,26 @@ def train(
 def evaluate(
     path: Annotated[
         Path,
-        typer.Argument(help="Labelled CSV or JSONL: text plus actionable, kind and/or urgency."),
+        typer.Argument(
+            help="Labelled CSV or JSONL: text plus actionable, kind and/or urgency (and, "
+            "optionally, addressed)."
+        ),
     ],
+    addressed: Annotated[
+        bool,
+        typer.Option(
+            "--addressed",
+            help="The texts were sent to the agency itself (as in seva triage --addressed), "
+            "unless a row's addressed column says otherwise.",
+        ),
+    ] = False,
 ) -> None:
     """Precision, recall and F1 per class, macro-F1 and confusion matrices on a labelled file."""
     from sevadesk.triage.default import default_triager
     from sevadesk.triage.labelled import LabelledFileError, evaluate_file
 
     try:
-        text = evaluate_file(path, default_triager())
+        text = evaluate_file(path, default_triager(), addressed=addressed)
     except LabelledFileError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None

@@ -179,6 +179,24 @@ def test_eval_prints_per_class_scores_and_confusion(tmp_path: Path) -> None:
     assert header.split() == ["actionable", "not"]
 
 
+def test_eval_reads_the_addressed_column_and_flag(tmp_path: Path) -> None:
+    labelled = tmp_path / "gold.csv"
+    labelled.write_text(
+        "text,actionable,addressed\n"
+        '"coach B4 has no water",true,\n'
+        '"coach B4 has no water",true,1\n'
+        '"Street light not working in sector 15 for two weeks",true,\n'
+    )
+    plain = seva("eval", str(labelled))
+    assert plain.returncode == 0, plain.stderr
+    assert "actionable (n=3, accuracy 0.333" in plain.stdout  # only the row marked addressed
+    flagged = seva("eval", "--addressed", str(labelled))
+    assert "actionable (n=3, accuracy 1.000" in flagged.stdout
+    labelled.write_text('text,actionable,addressed\n"coach B4 has no water",true,maybe\n')
+    bad = seva("eval", str(labelled))
+    assert bad.returncode == 2 and f"{labelled}:2: addressed must be" in bad.stderr
+
+
 def test_eval_names_the_line_of_a_bad_label(tmp_path: Path) -> None:
     labelled = tmp_path / "gold.jsonl"
     labelled.write_text(

@@ -46,7 +46,7 @@ def read_labelled(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def _actionable(value: Any, where: str) -> bool:
+def _flag(value: Any, name: str, where: str) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -54,12 +54,24 @@ def _actionable(value: Any, where: str) -> bool:
         return True
     if text in _FALSE:
         return False
-    raise LabelledFileError(f"{where}: actionable must be true/false or 1/0, got {value!r}")
+    raise LabelledFileError(f"{where}: {name} must be true/false or 1/0, got {value!r}")
 
 
-def evaluate_file(path: Path, triager: Triager) -> str:
+def _actionable(value: Any, where: str) -> bool:
+    return _flag(value, "actionable", where)
+
+
+def evaluate_file(path: Path, triager: Triager, addressed: bool = False) -> str:
+    """`addressed`: whether a text was sent to the agency itself, for rows whose optional
+    `addressed` column or field is empty (see `seva triage`)."""
     rows = read_labelled(path)
-    results = triager.triage_batch([r["text"] for r in rows])
+    flags = [
+        addressed
+        if r.get("addressed") in (None, "")
+        else _flag(r["addressed"], "addressed", f"{path}:{r['_line']}")
+        for r in rows
+    ]
+    results = triager.triage_batch([r["text"] for r in rows], flags)
     sections = []
     if any(r.get("actionable") not in (None, "") for r in rows):
         pairs = [
