@@ -162,15 +162,19 @@ def test_bench_triage_streams_a_file_and_times_the_whole_command() -> None:
     assert figures["messages_per_second"] > 0 and figures["command_messages_per_second"] > 0
 
 
+def seva_eval(labelled: Path, csv_text: str, *options: str) -> subprocess.CompletedProcess[str]:
+    labelled.write_text(csv_text)
+    return seva("eval", *options, str(labelled))
+
+
 def test_eval_prints_per_class_scores_and_confusion(tmp_path: Path) -> None:
-    labelled = tmp_path / "gold.csv"
-    labelled.write_text(
+    result = seva_eval(
+        tmp_path / "gold.csv",
         "text,actionable,kind\n"
         '"@RailMinIndia toilet choked in S3 of 12004, PNR 4512345678",true,grievance\n'
         '"Great job @RailMinIndia, thank you",false,feedback\n'
-        '"@RailMinIndia passenger unconscious in B1 of 12951, need doctor",1,sos\n'
+        '"@RailMinIndia passenger unconscious in B1 of 12951, need doctor",1,sos\n',
     )
-    result = seva("eval", str(labelled))
     assert result.returncode == 0, result.stderr
     assert "actionable (n=3" in result.stdout
     assert "kind (n=3" in result.stdout and "confusion" in result.stdout
@@ -181,19 +185,17 @@ def test_eval_prints_per_class_scores_and_confusion(tmp_path: Path) -> None:
 
 def test_eval_reads_the_addressed_column_and_flag(tmp_path: Path) -> None:
     labelled = tmp_path / "gold.csv"
-    labelled.write_text(
+    rows = (
         "text,actionable,addressed\n"
         '"coach B4 has no water",true,\n'
         '"coach B4 has no water",true,1\n'
         '"Street light not working in sector 15 for two weeks",true,\n'
     )
-    plain = seva("eval", str(labelled))
+    plain = seva_eval(labelled, rows)
     assert plain.returncode == 0, plain.stderr
     assert "actionable (n=3, accuracy 0.333" in plain.stdout  # only the row marked addressed
-    flagged = seva("eval", "--addressed", str(labelled))
-    assert "actionable (n=3, accuracy 1.000" in flagged.stdout
-    labelled.write_text('text,actionable,addressed\n"coach B4 has no water",true,maybe\n')
-    bad = seva("eval", str(labelled))
+    assert "actionable (n=3, accuracy 1.000" in seva_eval(labelled, rows, "--addressed").stdout
+    bad = seva_eval(labelled, 'text,actionable,addressed\n"coach B4 has no water",true,maybe\n')
     assert bad.returncode == 2 and f"{labelled}:2: addressed must be" in bad.stderr
 
 
