@@ -1,4 +1,9 @@
-"""The `seva` command: thin wrappers that parse arguments, call the package and print."""
+"""The `seva` command: thin wrappers that parse arguments, call the package and print.
+
+Each command imports what it needs when it runs: the database layer and the settings
+(SQLAlchemy, Alembic, pydantic) took 0.4 s to import, which `seva triage`, the help pages and
+any command that touches no database would pay on every start.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,21 @@ import sys
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Engine
 
-from sevadesk import logs
-from sevadesk.config import Settings, get_settings
-from sevadesk.pipeline.batch import BatchSummary
-from sevadesk.routing.orgfile import OrgFileError, OrgSpec, load_org_file
 from sevadesk.runtime import settle_heap
-from sevadesk.store.db import SchemaOutOfDate, make_engine, open_database, upgrade
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from sevadesk.config import Settings
+    from sevadesk.routing.orgfile import OrgSpec
 
 app = typer.Typer(
     help="sevadesk: a grievance desk for public agencies on X and WhatsApp.",
@@ -50,6 +55,9 @@ DatabaseOpt = Annotated[
 
 
 def _settings(database: str | None) -> Settings:
+    from sevadesk import logs
+    from sevadesk.config import get_settings
+
     settings = get_settings()
     logs.configure(settings.log_level)
     if database:
@@ -58,6 +66,8 @@ def _settings(database: str | None) -> Settings:
 
 
 def _engine(settings: Settings) -> Engine:
+    from sevadesk.store.db import SchemaOutOfDate, open_database
+
     try:
         return open_database(settings.database_url)
     except SchemaOutOfDate as exc:
@@ -68,6 +78,8 @@ def _engine(settings: Settings) -> Engine:
 @db_app.command("upgrade")
 def db_upgrade(database: DatabaseOpt = None) -> None:
     """Create the schema or migrate it to the newest version."""
+    from sevadesk.store.db import make_engine, upgrade
+
     settings = _settings(database)
     ran = upgrade(make_engine(settings.database_url))
     out.print("schema migrated to the newest version" if ran else "schema already up to date")
@@ -75,6 +87,8 @@ def db_upgrade(database: DatabaseOpt = None) -> None:
 
 def _read_org_file(path: Path) -> OrgSpec:
     """The organisation file at `path`, or exit 2 with each of its problems."""
+    from sevadesk.routing.orgfile import OrgFileError, load_org_file
+
     try:
         return load_org_file(path)
     except OrgFileError as exc:
@@ -134,6 +148,7 @@ def ingest(
     database: DatabaseOpt = None,
 ) -> None:
     """Ingest X v2 stream payloads: journal, triage, route and open or thread tickets."""
+    from sevadesk.pipeline.batch import BatchSummary
     from sevadesk.pipeline.runner import Pipeline
     from sevadesk.routing.router import NoDefaultUnit
 
@@ -674,6 +689,7 @@ def bench_ingest(
 ) -> None:
     """End-to-end posts/s from journal to tickets (keyword baseline triage unless --triage model)."""
     from sevadesk.bench.ingest import run_ingest_bench
+    from sevadesk.store.db import SchemaOutOfDate
 
     if triage not in ("baseline", "model"):
         err.print("[red]error:[/] --triage is baseline or model")
