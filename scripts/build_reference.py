@@ -71,7 +71,12 @@ COMMON_ZIPF = 3.5
 COMMON_ZIPF_ONE_WORD = 3.0
 ROMANISED_HINDI = frozenset(
     """chale chali ganda ghatiya kachra kahan kalse karke karne karta karwai kharab khidki
-    kitna ladki mahanga mohalla paisa rakha rasta rehta rehti sardi tikat""".split()  # noqa: SIM905
+    kitna ladki mahanga mohalla paisa rakha rasta rehta rehti sardi tikat
+    ghanta ghante udhar idhar magar lekin neeche andar bahar saath jaldi bahut bheed gaadi
+    paani khana subah shaam aadmi aurat bachcha ladka rupaye jagah sheher shahar bijli
+    pankha toota khula badbu machchar bimar dawai madad sahayata shikayat kijiye dijiye
+    bhejo chahiye zaroor poora sabhi kitne kaise kyun yahan wahan purana accha zyada jyada
+    thoda bilkul dhanyavad shukriya namaste bhaiya mummy""".split()  # noqa: SIM905
 )
 
 

@@ -80,6 +80,8 @@ def test_stations_and_districts_in_real_posts(
         "@AmericanAir stuck at the airport again, the future of this airline looks grim",
         "@RailMinIndia railway station par bahut bheed hai, AC kharab hai, karwai karo",
         "#IndianRailways I am aware that trains are late in fog",
+        # Romanised Hindi everyday words that are post offices' names (ghanta, udhar, magar).
+        "@RailMinIndia train ek ghanta late hai, udhar koi nahi aaya magar ticket checker aaya",
         # Acronyms that are also station codes, in railway posts (indian-railways-tweets-llm-labeled, row 1222;
         # the other two written by the team).
         "Sir why final year engineering students are not eligible for RRB(Railway recruitment "
