@@ -23,7 +23,7 @@ _PNR_CONTEXT = re.compile(
 )
 _TEN = re.compile(r"(?=\d)" + _NOT_DIGIT_BEFORE + r"(\d{10})" + _NOT_DIGIT_AFTER)
 # After "PNR", ten digits split as a ticket prints them ("PNR No. 861-9415968") or in halves
-# ("pnr-81130 54810"); the railway tweets hold four such, two of them read as a phone before.
+# ("pnr-81130 54810"); the railway tweets hold four such: three were lost, one read as a phone.
 _PNR_SPLIT = re.compile(
     r"(?=\d)" + _NOT_DIGIT_BEFORE + r"(\d{3}[\s\-]\d{7}|\d{5}[\s\-]\d{5})" + _NOT_DIGIT_AFTER
 )
