@@ -29,7 +29,13 @@ from sevadesk.config import get_settings
 from sevadesk.triage import datasets
 from sevadesk.triage.base import ACTIONABLE_KINDS
 from sevadesk.triage.model_triager import ModelTriager
-from sevadesk.triage.training import AIRLINE_CAP, EVALUATION_LABELS, fit, fold_of
+from sevadesk.triage.training import (
+    AIRLINE_CAP,
+    EVALUATION_LABELS,
+    fit,
+    fold_of,
+    training_rows,
+)
 
 FOLDS = 4
 C = 0.5
@@ -56,9 +62,7 @@ def main() -> None:
     parser.add_argument("--shares", default="0.25,0.5,0.75,1")
     args = parser.parse_args()
     data = args.data_dir or get_settings().data_dir
-    railway = [e for e in datasets.railway_llm(data) if e.split == "train"]
-    airline = [e for e in datasets.airline(data) if e.split == "train"]
-    random.Random(13).shuffle(airline)  # the same shuffle as training.train
+    railway, airline = training_rows(data)
     extra = airline[:AIRLINE_CAP] + list(datasets.seed())
     test = list(datasets.railway_test(data, EVALUATION_LABELS / "railway_test_labels.yaml"))
     for share in (float(x) for x in args.shares.split(",")):

@@ -10,7 +10,6 @@ cap (rows 6,000-8,000 after the training shuffle: another domain, never trained 
 from __future__ import annotations
 
 import argparse
-import random
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from sevadesk.triage import datasets
 from sevadesk.triage.base import ACTIONABLE_KINDS
 from sevadesk.triage.linear import LinearModel
 from sevadesk.triage.model_triager import ModelTriager
-from sevadesk.triage.training import cross_validate, fit
+from sevadesk.triage.training import cross_validate, fit, training_rows
 
 FOLDS = 4
 
@@ -49,9 +48,7 @@ def main() -> None:
     parser.add_argument("--cs", default="0.5")
     args = parser.parse_args()
     data = args.data_dir or get_settings().data_dir
-    railway = [e for e in datasets.railway_llm(data) if e.split == "train"]
-    airline = [e for e in datasets.airline(data) if e.split == "train"]
-    random.Random(13).shuffle(airline)  # the same shuffle as training.train
+    railway, airline = training_rows(data)
     seed = list(datasets.seed())
     validation = airline[6000:8000]
     for cap in (int(x) for x in args.caps.split(",")):

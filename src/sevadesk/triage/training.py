@@ -299,6 +299,17 @@ def _evaluate_categories(
     return out
 
 
+def training_rows(
+    data_dir: Path, seed: int = 13
+) -> tuple[list[datasets.Example], list[datasets.Example]]:
+    """The railway train split, and the airline train rows in the order training takes them
+    (the first AIRLINE_CAP are trained on): what `train` and the validation scripts share."""
+    railway = [e for e in datasets.railway_llm(data_dir) if e.split == "train"]
+    airline = [e for e in datasets.airline(data_dir) if e.split == "train"]
+    random.Random(seed).shuffle(airline)
+    return railway, airline
+
+
 def train(
     data_dir: Path,
     engine: Engine | None = None,
@@ -313,13 +324,8 @@ def train(
     fold; about 5 s in all here), for figures per language on more posts than the test
     sets hold; 0 skips it."""
     started = time.perf_counter()
-    railway = list(datasets.railway_llm(data_dir))
-    air = list(datasets.airline(data_dir))
-    rng = random.Random(seed)
-    air_train = [e for e in air if e.split == "train"]
-    rng.shuffle(air_train)
+    railway_train, air_train = training_rows(data_dir, seed)
     agents, agents_categories = corrections(engine) if engine is not None else ([], [])
-    railway_train = [e for e in railway if e.split == "train"]
     extra = (
         air_train[:airline_cap]
         + (list(datasets.customer_support(data_dir)) if customer_support else [])
@@ -335,7 +341,7 @@ def train(
         "helpdesk-2024": list(
             datasets.helpdesk_2024(data_dir, labels / "helpdesk_2024_labels.yaml")
         ),
-        "airline-test": [e for e in air if e.split == "test"],
+        "airline-test": [e for e in datasets.airline(data_dir) if e.split == "test"],
         "helpdesk-2017": list(
             datasets.helpdesk_2017(data_dir, labels / "helpdesk_2017_labels.yaml")
         ),
