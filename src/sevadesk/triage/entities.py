@@ -147,9 +147,20 @@ def extract(text: str) -> list[Entity]:
     links = (
         [m.span() for m in _URL.finditer(text)] if "http" in lowered or "www." in lowered else []
     )
+
+    def free(span: tuple[int, int]) -> bool:
+        """Whether a number that is not personal data may be read here: not claimed, not in a
+        link, not in a handle. (Personal data is looked for everywhere: masking errs on the
+        side of hiding.)"""
+        return (
+            not overlaps(span, taken)
+            and not overlaps(span, links)
+            and not _in_handle(text, span[0])
+        )
+
     if "fir" in lowered or "एफआईआर" in text:
         for m in _FIR.finditer(text):
-            if not overlaps(m.span(1), links) and not _in_handle(text, m.start(1)):
+            if free(m.span(1)):
                 claim("fir", re.sub(r"\s", "", m.group(1)), m.span(1))
     for m in _AADHAAR.finditer(text):
         digits = _digits(m.group(1))
@@ -159,7 +170,7 @@ def extract(text: str) -> list[Entity]:
     pnr = False
     for m in _TEN.finditer(text):
         span = m.span(1)
-        if overlaps(span, taken) or overlaps(span, links) or _in_handle(text, span[0]):
+        if not free(span):
             continue
         number = m.group(1)
         if number[0] not in "6789" or _PNR_CONTEXT.search(text, max(0, span[0] - 24), span[0]):
@@ -168,25 +179,19 @@ def extract(text: str) -> list[Entity]:
     if not pnr and ("pnr" in lowered or "पीएनआर" in text):
         for m in _PNR_SPLIT.finditer(text):
             span = m.span(1)
-            if (
-                not overlaps(span, taken)
-                and not overlaps(span, links)
-                and _PNR_CONTEXT.search(text, max(0, span[0] - 24), span[0])
-            ):
+            if free(span) and _PNR_CONTEXT.search(text, max(0, span[0] - 24), span[0]):
                 claim("pnr", _digits(m.group(1)), span)
     for m in _MOBILE.finditer(text):
         if not overlaps(m.span(1), taken):
             claim("mobile", _digits(m.group(1)), m.span())
-    # Nothing below is personal data, so nothing below is looked for inside a link or handle.
-    taken.extend(links)
     for m in _VEHICLE.finditer(text):
         span = m.span(1)
-        if not overlaps(span, taken) and not _in_handle(text, span[0]):
+        if free(span):
             claim("vehicle", re.sub(r"[\s\-]", "", m.group(1)).upper(), span)
     rail: bool | None = None  # looked up at the first number that may be a train
     for m in _TRAIN.finditer(text):
         span = m.span(1)
-        if overlaps(span, taken) or _in_handle(text, span[0]):
+        if not free(span):
             continue
         if rail is None:
             rail = about_railways(lowered)
@@ -194,7 +199,7 @@ def extract(text: str) -> list[Entity]:
             claim("train", m.group(1), span)
     for m in _PIN.finditer(text):
         span = m.span(1)
-        if overlaps(span, taken) or _in_handle(text, span[0]):
+        if not free(span):
             continue
         if " " not in m.group(1) or _PIN_CONTEXT.search(text, max(0, span[0] - 16), span[0]):
             claim("pin", _digits(m.group(1)), span)
