@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from sevadesk.config import get_settings
+from sevadesk.domain.messages import TriageResult
+from sevadesk.triage.labelled import LabelledFileError, evaluate_file
 from sevadesk.triage.rules import TriageConfig
 from sevadesk.triage.training import train
 
@@ -207,6 +209,28 @@ def test_eval_names_the_line_of_a_bad_label(tmp_path: Path) -> None:
     result = seva("eval", str(labelled))
     assert result.returncode == 2
     assert f"{labelled}:2" in result.stderr
+
+
+class _MustNotRun:
+    version = "never"
+
+    def triage_batch(self, texts: object, addressed: object = None) -> list[TriageResult]:
+        raise AssertionError("triaged a file whose labels are bad")
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        'text,actionable\n"fine",true\n"bad",maybe\n',
+        'text,actionable,addressed\n"fine",true,\n"bad",true,perhaps\n',
+        'text,note\n"fine",x\n"also fine",y\n',
+    ],
+)
+def test_eval_reports_bad_labels_before_it_triages_anything(tmp_path: Path, rows: str) -> None:
+    labelled = tmp_path / "gold.csv"
+    labelled.write_text(rows)
+    with pytest.raises(LabelledFileError, match=str(labelled)):
+        evaluate_file(labelled, _MustNotRun())
 
 
 @pytest.mark.skipif(not get_settings().data_dir.is_dir(), reason="../shared/data not found")

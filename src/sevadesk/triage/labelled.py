@@ -57,56 +57,52 @@ def _flag(value: Any, name: str, where: str) -> bool:
     raise LabelledFileError(f"{where}: {name} must be true/false or 1/0, got {value!r}")
 
 
-def _actionable(value: Any, where: str) -> bool:
-    return _flag(value, "actionable", where)
-
-
 def evaluate_file(path: Path, triager: Triager, addressed: bool = False) -> str:
     """`addressed`: whether a text was sent to the agency itself, for rows whose optional
-    `addressed` column or field is empty (see `seva triage`)."""
+    `addressed` column or field is empty (see `seva triage`). Every label is read, and a bad
+    one reported with its line, before anything is triaged."""
     rows = read_labelled(path)
-    flags = [
-        addressed
-        if r.get("addressed") in (None, "")
-        else _flag(r["addressed"], "addressed", f"{path}:{r['_line']}")
-        for r in rows
+
+    def flag(r: dict[str, Any], name: str, default: bool | None) -> bool | None:
+        value = r.get(name)
+        return default if value in (None, "") else _flag(value, name, f"{path}:{r['_line']}")
+
+    flags = [bool(flag(r, "addressed", addressed)) for r in rows]
+    gold = [flag(r, "actionable", None) for r in rows]
+    fields = [
+        f for f in ("kind", "urgency", "category") if any(r.get(f) not in (None, "") for r in rows)
     ]
+    if all(g is None for g in gold) and not fields:
+        raise LabelledFileError(f"{path}: no label columns (actionable, kind, urgency or category)")
     results = triager.triage_batch([r["text"] for r in rows], flags)
+    # (gold, predicted, language) for the rows labelled actionable or not
+    scored = [
+        (
+            "actionable" if g else "not",
+            "actionable" if res.actionable else "not",
+            res.language,
+        )
+        for g, res in zip(gold, results, strict=True)
+        if g is not None
+    ]
     sections = []
-    if any(r.get("actionable") not in (None, "") for r in rows):
-        pairs = [
-            (
-                "actionable" if _actionable(r["actionable"], f"{path}:{r['_line']}") else "not",
-                "actionable" if res.actionable else "not",
-            )
-            for r, res in zip(rows, results, strict=True)
-            if r.get("actionable") not in (None, "")
-        ]
+    if scored:
         sections.append(
             render(
                 "actionable",
-                report([g for g, _ in pairs], [p for _, p in pairs], ["actionable", "not"]),
+                report([g for g, _, _ in scored], [p for _, p, _ in scored], ["actionable", "not"]),
             )
         )
-    for field in ("kind", "urgency", "category"):
+    for field in fields:
         pairs = [
             (str(r[field]), str(getattr(res, field)))
             for r, res in zip(rows, results, strict=True)
             if r.get(field) not in (None, "")
         ]
-        if pairs:
-            sections.append(render(field, report([g for g, _ in pairs], [p for _, p in pairs])))
-    if not sections:
-        raise LabelledFileError(f"{path}: no label columns (actionable, kind, urgency or category)")
+        sections.append(render(field, report([g for g, _ in pairs], [p for _, p in pairs])))
     langs: dict[str, list[tuple[str, str]]] = {}
-    for r, res in zip(rows, results, strict=True):
-        if r.get("actionable") not in (None, ""):
-            langs.setdefault(res.language, []).append(
-                (
-                    "actionable" if _actionable(r["actionable"], "") else "not",
-                    "actionable" if res.actionable else "not",
-                )
-            )
+    for g, p, language in scored:
+        langs.setdefault(language, []).append((g, p))
     for lang in sorted(langs):
         if lang in ("en", "hi", "hi-Latn"):
             pairs = langs[lang]
