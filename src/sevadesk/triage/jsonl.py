@@ -62,10 +62,10 @@ def triage_lines(lines: list[bytes], triager: Triager, addressed: bool = False) 
             parsed.append({"id": None, "error": "expected an object with id and text"})
         elif not isinstance(obj.get("text"), str):
             parsed.append({"id": obj.get("id"), "error": "missing or non-string 'text'"})
-        elif not isinstance(obj.get("addressed", addressed), bool):
+        elif not isinstance(flag := obj.get("addressed", addressed), bool):
             parsed.append({"id": obj.get("id"), "error": "'addressed' must be true or false"})
         else:
-            parsed.append((obj.get("id"), obj["text"], obj.get("addressed", addressed)))
+            parsed.append((obj.get("id"), obj["text"], flag))
     good = [p for p in parsed if isinstance(p, tuple)]
     results = iter(
         triage_each(triager, [text for _, text, _ in good], [flag for _, _, flag in good])
