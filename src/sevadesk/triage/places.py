@@ -379,23 +379,24 @@ class Gazetteer:
                     continue
                 key = tuple(toks[i : i + n])
                 hit = self.names.get(key)
-                if hit and key in self.need_context and not self._named_as_place(toks, i, n, text):
+                if not hit or (
+                    key in self.need_context and not self._named_as_place(toks, i, n, text)
+                ):
                     continue
-                if hit:
-                    kind, district, _pin = hit
-                    words = " ".join(toks[i : i + n])
-                    found.append(
-                        Place(
-                            kind,
-                            words,
-                            district,
-                            self.state_of.get(district),
-                            evidence=f"{kind} {words!r} → {district}",
-                            said=words,
-                        )
+                kind, district, _pin = hit
+                words = " ".join(key)
+                found.append(
+                    Place(
+                        kind,
+                        words,
+                        district,
+                        self.state_of.get(district),
+                        evidence=f"{kind} {words!r} → {district}",
+                        said=words,
                     )
-                    after = i + n
-                    break
+                )
+                after = i + n
+                break
         return found
 
     def resolve(
