@@ -324,6 +324,27 @@ def cmd_settle(args: argparse.Namespace) -> None:
     print(out.relative_to(ROOT), n)
 
 
+def cmd_check(args: argparse.Namespace) -> None:
+    """Validate annotator output files against their batch: every item labelled once."""
+    for name in args.files:
+        path = Path(name)
+        labelled = [ref for ref, *_ in _read_output(path)]
+        batch = WORK / args.reading / (path.stem + ".jsonl")
+        if not batch.exists():
+            print(f"{path}: no batch {batch.relative_to(ROOT)} to check against")
+            continue
+        wanted = [
+            json.loads(line)["ref"] for line in batch.read_text(encoding="utf-8").splitlines()
+        ]
+        missing = [r for r in wanted if r not in set(labelled)]
+        extra = [r for r in labelled if r not in set(wanted)]
+        twice = [r for r, n in Counter(labelled).items() if n > 1]
+        print(
+            f"{path}: {len(labelled)} labels; missing {missing[:10]}{'...' if len(missing) > 10 else ''}"
+            f" ({len(missing)}), not in batch {extra[:5]} ({len(extra)}), twice {twice[:5]} ({len(twice)})"
+        )
+
+
 def cmd_status(args: argparse.Namespace) -> None:
     for name in ("first", "second", "settled"):
         labels = reading(name)
@@ -346,6 +367,9 @@ def main() -> None:
     s.add_argument("--size", type=int, default=300)
     for name in ("compile", "agreement", "settle", "status"):
         sub.add_parser(name)
+    c = sub.add_parser("check", help="validate annotator output files")
+    c.add_argument("files", nargs="+")
+    c.add_argument("--reading", default="first", choices=["first", "second", "settle"])
     args = parser.parse_args()
     globals()[f"cmd_{args.command}"](args)
 
