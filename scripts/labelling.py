@@ -26,6 +26,7 @@ import csv
 import hashlib
 import json
 import random
+import re
 import sys
 import zlib
 from collections import Counter, defaultdict
@@ -345,6 +346,104 @@ def cmd_check(args: argparse.Namespace) -> None:
         )
 
 
+# Words that make a post worth reading for the SOS set (candidates only: every candidate is
+# read and labelled by a person; a keyword never decides a label).
+_SOS_CUES = re.compile(
+    r"accident|injur|dead|died|death|kill|murder|rape|molest|harass|stalk|follow(ing|ed) (me|us|her)"
+    r"|drunk|drink|alcohol|smok|fight|beat|assault|attack|threat|knife|weapon|gun|fire|smoke"
+    r"|stole|stolen|theft|thief|snatch|rob|loot|dacoit|missing|kidnap|lost my|unconscious"
+    r"|faint|blood|bleed|ambulance|doctor|medical|hospital|emergenc|help me|save|danger|unsafe"
+    r"|scared|afraid|stranded|stuck|flood|collapse|electrocut|live wire|manhole|suicide|compensat"
+    r"|ex.gratia|condolence|mar ja|maar|marr|chor|madad|bachao|khatra|darr|dar lag|police"
+    r"|चोर|मदद|बचाओ|दुर्घटना|हादसा|मौत|आग|पुलिस|लापता|छेड़",
+    re.IGNORECASE,
+)
+RAILWAY = "indian-railways-tweets-llm-labeled/twitter_indian_railway_combined_data.csv"
+HELPDESK_2017 = "indian-railways-helpdesk-tweets/tweets_formatted_data.csv"
+HELPDESK_2024 = "indian-railways-helpdesk-tweets/raw_data.csv"
+BENGALURU = "bengaluru-civic-complaints/civic_complaints.csv"
+SENTIMIX = "sentimix-hinglish/sentimix_hinglish_all.csv"
+
+
+def _other_sets() -> Iterator[tuple[str, str, bool]]:
+    """(ref, text, labelled sos by the team before) for the sets outside the relabelling."""
+    import yaml
+
+    def kinds(*files: Path) -> dict[int, str]:
+        out: dict[int, str] = {}
+        for f in files:
+            spec = yaml.safe_load(f.read_text(encoding="utf-8"))
+            for kind, ids in spec.items():
+                if isinstance(ids, list):
+                    out.update({int(i): kind for i in ids})
+        return out
+
+    seed = ROOT / "src" / "sevadesk" / "triage" / "seed"
+    railway = kinds(
+        *sorted(seed.glob("railway_train_*.yaml")), ROOT / "evaluation" / "railway_test_labels.yaml"
+    )
+    with (DATA / RAILWAY).open(encoding="utf-8-sig") as fh:
+        for row in csv.DictReader(fh):
+            yield (
+                f"railway:{row['index']}",
+                row["text"].strip(),
+                railway.get(int(row["index"])) == "sos",
+            )
+    h17 = kinds(ROOT / "evaluation" / "helpdesk_2017_labels.yaml")
+    with (DATA / HELPDESK_2017).open(encoding="utf-8", errors="replace") as fh:
+        for number, row in enumerate(csv.reader(fh)):
+            yield f"helpdesk-2017:{number}", row[1].strip(), h17.get(number) == "sos"
+    h24 = kinds(ROOT / "evaluation" / "helpdesk_2024_labels.yaml")
+    with (DATA / HELPDESK_2024).open(encoding="utf-8", errors="replace") as fh:
+        for number, row in enumerate(csv.DictReader(fh)):
+            yield f"helpdesk-2024:{number}", row["text"].strip(), h24.get(number) == "sos"
+    with (DATA / BENGALURU).open(encoding="utf-8") as fh:
+        for number, row in enumerate(csv.DictReader(fh)):
+            yield f"bengaluru:{number}", row["description"].strip(), False
+    with (DATA / SENTIMIX).open(encoding="utf-8") as fh:
+        for number, row in enumerate(csv.DictReader(fh)):
+            yield f"sentimix:{number}", row["text"].strip(), False
+
+
+def cmd_sos_candidates(args: argparse.Namespace) -> None:
+    """Posts to read for the SOS set: every post a reading called sos or a hard negative, the
+    team's earlier SOS labels, and posts of the other sets with an SOS cue. Written in two
+    shuffled copies of batches, for two independent readings."""
+    labelled = reading("first") | reading("second")
+    everything = {i.ref: i for i in items()}
+    seen: set[str] = set()
+    chosen: list[tuple[str, str]] = []
+    for ref, lab in labelled.items():
+        item = everything.get(ref)
+        if item is None or norm(item.text) in seen:
+            continue
+        if lab["kind"] == "sos" or lab["sos_type"]:
+            seen.add(norm(item.text))
+            chosen.append((item.ref, item.text))
+    per_set: Counter[str] = Counter()
+    others = list(_other_sets())
+    random.Random("sos-cap").shuffle(others)  # the cap takes a random sample, not the first rows
+    for ref, text, was_sos in others:
+        name = ref.split(":")[0]
+        if norm(text) in seen or not text:
+            continue
+        if was_sos or (_SOS_CUES.search(text) and per_set[name] < args.cap):
+            seen.add(norm(text))
+            per_set[name] += 1
+            chosen.append((ref, text))
+    random.Random("sos").shuffle(chosen)
+    folder = WORK / "sos"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("*.jsonl"):
+        old.unlink()
+    for start in range(0, len(chosen), args.size):
+        path = folder / f"sos-{start // args.size + 1:02d}.jsonl"
+        with path.open("w", encoding="utf-8") as fh:
+            for ref, text in chosen[start : start + args.size]:
+                fh.write(json.dumps({"ref": ref, "text": text}, ensure_ascii=False) + "\n")
+    print(len(chosen), "candidates;", dict(Counter(r.split(":")[0] for r, _ in chosen)))
+
+
 def cmd_status(args: argparse.Namespace) -> None:
     for name in ("first", "second", "settled"):
         labels = reading(name)
@@ -367,11 +466,14 @@ def main() -> None:
     s.add_argument("--size", type=int, default=300)
     for name in ("compile", "agreement", "settle", "status"):
         sub.add_parser(name)
+    sc = sub.add_parser("sos-candidates")
+    sc.add_argument("--cap", type=int, default=250, help="keyword candidates per other set")
+    sc.add_argument("--size", type=int, default=300)
     c = sub.add_parser("check", help="validate annotator output files")
     c.add_argument("files", nargs="+")
-    c.add_argument("--reading", default="first", choices=["first", "second", "settle"])
+    c.add_argument("--reading", default="first", choices=["first", "second", "settle", "sos"])
     args = parser.parse_args()
-    globals()[f"cmd_{args.command}"](args)
+    globals()[f"cmd_{args.command.replace('-', '_')}"](args)
 
 
 if __name__ == "__main__":
