@@ -276,6 +276,103 @@ def cmd_compile(args: argparse.Namespace) -> None:
             print(out.relative_to(ROOT), len(by_row))
 
 
+def _all_texts() -> dict[str, str]:
+    texts = {i.ref: i.text for i in items()}
+    texts.update({ref: text for ref, text, _ in _other_sets()})
+    return texts
+
+
+SOS_SET = LABELS / "sos-set"
+
+
+def cmd_compile_sos(args: argparse.Namespace) -> None:
+    """The SOS set's readings (`build/labelling/out/sos/<reader>/`, and the settling of their
+    disagreements in `out/sos-settled/`) into `evaluation/labels/sos-set/<reader>.tsv`."""
+    texts = _all_texts()
+    SOS_SET.mkdir(parents=True, exist_ok=True)
+    for kind in ("sos", "sos-settled"):
+        folder = WORK / "out" / kind
+        if not folder.exists():
+            continue
+        for reader_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+            lines = []
+            for path in sorted(reader_dir.glob("*.tsv")):
+                for ref, k, lang, sos_type in _read_output(path):
+                    if ref not in texts:
+                        raise SystemExit(f"{path}: {ref} is not a candidate")
+                    lines.append([ref, fingerprint(texts[ref]), k, lang, sos_type, reader_dir.name])
+            name = "settled" if kind == "sos-settled" else reader_dir.name
+            out = SOS_SET / f"{name}.tsv"
+            with out.open("w", encoding="utf-8") as fh:
+                fh.write(f"# SOS set, reading {name}, rule docs/decisions/0002\n")
+                fh.write("ref\tfp\tkind\tlanguage\tsos_type\treader\n")
+                for line in sorted(lines):
+                    fh.write("\t".join(line) + "\n")
+            print(out.relative_to(ROOT), len(lines))
+
+
+def sos_reading(name: str) -> dict[str, dict[str, str]]:
+    path = SOS_SET / f"{name}.tsv"
+    if not path.exists():
+        return {}
+    with path.open(encoding="utf-8") as fh:
+        return {
+            r["ref"]: r
+            for r in csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t")
+        }
+
+
+def _sos_class(label: dict[str, str]) -> str:
+    if label["kind"] == "sos":
+        return "sos"
+    return "negative" if label["sos_type"] else "neither"
+
+
+def cmd_agreement_sos(args: argparse.Namespace) -> None:
+    """Agreement of two SOS-set readings; writes the disagreements to settle."""
+    a, b = sos_reading(args.first), sos_reading(args.second)
+    both = sorted(set(a) & set(b))
+    classes = [(_sos_class(a[r]), _sos_class(b[r])) for r in both]
+    sos = [(x == "sos", y == "sos") for x, y in classes]
+    print(f"{len(both)} posts read twice")
+    print(
+        f"sos or not: agreement {sum(x == y for x, y in sos) / len(sos):.3f}, kappa {kappa(sos):.3f}"
+    )
+    print(
+        f"sos / negative / neither: agreement {sum(x == y for x, y in classes) / len(classes):.3f},"
+        f" kappa {kappa(classes):.3f}"
+    )
+    types = [
+        (a[r]["sos_type"], b[r]["sos_type"]) for r in both if a[r]["kind"] == b[r]["kind"] == "sos"
+    ]
+    if types:
+        print(
+            f"type, where both say sos ({len(types)}): agreement "
+            f"{sum(x == y for x, y in types) / len(types):.3f}, kappa {kappa(types):.3f}"
+        )
+    texts = _all_texts()
+    folder = WORK / "sos-settle"
+    folder.mkdir(parents=True, exist_ok=True)
+    n = 0
+    with (folder / "disagreements.jsonl").open("w", encoding="utf-8") as fh:
+        for r in both:
+            x, y = a[r], b[r]
+            if (_sos_class(x), x["sos_type"], x["kind"]) != (
+                _sos_class(y),
+                y["sos_type"],
+                y["kind"],
+            ):
+                readings = [{k: v[k] for k in ("kind", "language", "sos_type")} for v in (x, y)]
+                fh.write(
+                    json.dumps(
+                        {"ref": r, "text": texts[r], "readings": readings}, ensure_ascii=False
+                    )
+                    + "\n"
+                )
+                n += 1
+    print(f"{n} disagreements -> build/labelling/sos-settle/disagreements.jsonl")
+
+
 def kappa(pairs: list[tuple[str, str]]) -> float:
     n = len(pairs)
     if not n:
@@ -464,14 +561,19 @@ def main() -> None:
     s.add_argument("--share", type=int, default=11, help="percent of each source")
     s.add_argument("--minimum", type=int, default=150)
     s.add_argument("--size", type=int, default=300)
-    for name in ("compile", "agreement", "settle", "status"):
+    for name in ("compile", "agreement", "settle", "status", "compile-sos"):
         sub.add_parser(name)
+    ag = sub.add_parser("agreement-sos")
+    ag.add_argument("--first", default="ann-j")
+    ag.add_argument("--second", default="ann-k")
     sc = sub.add_parser("sos-candidates")
     sc.add_argument("--cap", type=int, default=250, help="keyword candidates per other set")
     sc.add_argument("--size", type=int, default=300)
     c = sub.add_parser("check", help="validate annotator output files")
     c.add_argument("files", nargs="+")
-    c.add_argument("--reading", default="first", choices=["first", "second", "settle", "sos"])
+    c.add_argument(
+        "--reading", default="first", choices=["first", "second", "settle", "sos", "sos-settle"]
+    )
     args = parser.parse_args()
     globals()[f"cmd_{args.command.replace('-', '_')}"](args)
 
