@@ -290,7 +290,7 @@ def cmd_compile_sos(args: argparse.Namespace) -> None:
     disagreements in `out/sos-settled/`) into `evaluation/labels/sos-set/<reader>.tsv`."""
     texts = _all_texts()
     SOS_SET.mkdir(parents=True, exist_ok=True)
-    for kind in ("sos", "sos-settled"):
+    for kind in ("sos", "sos-settled", "weak"):
         folder = WORK / "out" / kind
         if not folder.exists():
             continue
@@ -302,9 +302,10 @@ def cmd_compile_sos(args: argparse.Namespace) -> None:
                         raise SystemExit(f"{path}: {ref} is not a candidate")
                     lines.append([ref, fingerprint(texts[ref]), k, lang, sos_type, reader_dir.name])
             name = "settled" if kind == "sos-settled" else reader_dir.name
-            out = SOS_SET / f"{name}.tsv"
+            out = (LABELS / "weak-sample" if kind == "weak" else SOS_SET) / f"{name}.tsv"
+            out.parent.mkdir(parents=True, exist_ok=True)
             with out.open("w", encoding="utf-8") as fh:
-                fh.write(f"# SOS set, reading {name}, rule docs/decisions/0002\n")
+                fh.write(f"# {kind} reading {name}, rule docs/decisions/0002\n")
                 fh.write("ref\tfp\tkind\tlanguage\tsos_type\treader\n")
                 for line in sorted(lines):
                     fh.write("\t".join(line) + "\n")
@@ -572,7 +573,9 @@ def main() -> None:
     c = sub.add_parser("check", help="validate annotator output files")
     c.add_argument("files", nargs="+")
     c.add_argument(
-        "--reading", default="first", choices=["first", "second", "settle", "sos", "sos-settle"]
+        "--reading",
+        default="first",
+        choices=["first", "second", "settle", "sos", "sos-settle", "weak"],
     )
     args = parser.parse_args()
     globals()[f"cmd_{args.command.replace('-', '_')}"](args)
