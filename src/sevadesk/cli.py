@@ -214,19 +214,87 @@ def ingest(
 def user_token(
     username: str,
     label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, help="Days the token is valid (default SEVA_TOKEN_TTL_DAYS)."),
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the user's tokens (never the tokens themselves).")
+    ] = False,
+    revoke: Annotated[
+        str | None, typer.Option(help="Revoke the token with this id (as --list shows), or all.")
+    ] = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """Issue an API token for a user (printed once; only its digest is stored)."""
-    from sevadesk.store.users_repo import UnknownUser, issue_token
+    """Issue an API token for a user (printed once; only its digest is stored), list a user's
+    tokens, or revoke one. Issuing and revoking are recorded in the accounts' history."""
+    from datetime import UTC, datetime, timedelta
 
-    engine = _engine(_settings(database))
+    from sevadesk.store.users_repo import (
+        UnknownToken,
+        UnknownUser,
+        issue_token,
+        list_tokens,
+        revoke_all_tokens,
+        revoke_token,
+    )
+
+    settings = _settings(database)
+    engine = _engine(settings)
+    now = datetime.now(UTC)
     try:
         with engine.begin() as conn:
-            token = issue_token(conn, username, label)
-    except UnknownUser as exc:
+            if list_:
+                _print_tokens(list_tokens(conn, username), now)
+                return
+            if revoke == "all":
+                out.print(f"revoked {revoke_all_tokens(conn, username, now, 'cli')} token(s)")
+                return
+            if revoke is not None:
+                revoke_token(conn, revoke.lower(), now, "cli", username)
+                out.print(f"revoked token {revoke}")
+                return
+            ttl = timedelta(days=days or settings.token_ttl_days)
+            token = issue_token(conn, username, label, ttl, now, "cli")
+    except (UnknownUser, UnknownToken) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
+    err.print(f"valid until {now + ttl:%Y-%m-%d %H:%M} UTC")
     out.print(token)
+
+
+def _print_tokens(tokens: list[dict[str, object]], now: object) -> None:
+    table = Table(title="API tokens")
+    for column in ("id", "label", "created", "expires", "state"):
+        table.add_column(column)
+    for tok in tokens:
+        state = (
+            "revoked" if tok["revoked_at"] else ("expired" if tok["expires_at"] <= now else "live")  # type: ignore[operator]
+        )
+        table.add_row(
+            str(tok["id"]),
+            str(tok["label"]),
+            f"{tok['created_at']:%Y-%m-%d %H:%M}",
+            f"{tok['expires_at']:%Y-%m-%d %H:%M}",
+            state,
+        )
+    out.print(table)
+
+
+@user_app.command("unlock")
+def user_unlock(
+    username: Annotated[str, typer.Argument(help="The account, or address:IP for an address.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Lift a sign-in lock (after too many failed sign-ins) and forget its failures."""
+    from datetime import UTC, datetime
+
+    from sevadesk.store.sign_in_repo import ACCOUNT, ADDRESS, unlock
+
+    scope, key = (ADDRESS, username[8:]) if username.startswith("address:") else (ACCOUNT, username)
+    with _engine(_settings(database)).begin() as conn:
+        lifted = unlock(conn, scope, key, "cli", datetime.now(UTC))
+    out.print(f"unlocked {username}" if lifted else f"{username} was not locked")
 
 
 @app.command()
