@@ -25,10 +25,12 @@ from sevadesk.tickets.queries import BadCursor, BadFilter, TicketNotFound, recen
 from sevadesk.web import open311, public, webhooks
 from sevadesk.web.api import account, tickets
 from sevadesk.web.deps import ReadConn
+from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
 from sevadesk.web.ui import admin, desk, reports
 from sevadesk.web.ui.session import BadCsrf, LoginRequired
 
+MAX_BODY = 1024 * 1024  # API bodies and desk forms: a reply is at most a few thousand characters
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "ui" / "templates"))
 
 # Domain errors → HTTP status; the message is the reason shown to the caller.
@@ -67,8 +69,13 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
         version=__version__,
         description="Grievance desk API: tickets from citizens' posts, routed to the right office.",
         docs_url="/api/docs",
+        redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        # Counted as the body streams in (and refused up front when Content-Length says so);
+        # webhooks, Open311 and the admin upload set their own limits.
+        max_body_size=MAX_BODY,
     )
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
     app.state.settings = settings
