@@ -77,12 +77,50 @@ def _engine(settings: Settings) -> Engine:
 
 @db_app.command("upgrade")
 def db_upgrade(database: DatabaseOpt = None) -> None:
-    """Create the schema or migrate it to the newest version."""
-    from sevadesk.store.db import make_engine, upgrade
+    """Create the schema or migrate it to the newest version.
+
+    Runs as SEVA_MIGRATE_DATABASE_URL (the tables' owner) when it is set; if SEVA_DATABASE_URL
+    names another PostgreSQL user, that role is then granted what the application needs and
+    no more (created if missing): it cannot truncate or alter the audit trail."""
+    from sevadesk.store.db import application_role, make_engine, upgrade
 
     settings = _settings(database)
-    ran = upgrade(make_engine(settings.database_url))
+    migrate_url = settings.migrate_database_url or settings.database_url
+    engine = make_engine(migrate_url)
+    ran = upgrade(engine)
     out.print("schema migrated to the newest version" if ran else "schema already up to date")
+    role = application_role(migrate_url, settings.database_url)
+    if role is not None:
+        _grant(engine, *role)
+
+
+def _grant(engine: Engine, role: str, password: str | None = None) -> None:
+    from sevadesk.store.db import grant
+    from sevadesk.store.roles import RoleError
+
+    try:
+        grant(engine, role, password)
+    except RoleError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    out.print(f"granted {role} the application's rights (rows only; the audit trail append-only)")
+
+
+@db_app.command("grant")
+def db_grant(
+    role: Annotated[str, typer.Argument(help="The PostgreSQL role the application connects as.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Grant ROLE the application's rights on the schema, as SEVA_MIGRATE_DATABASE_URL (or
+    the database URL); `seva db upgrade` does this itself for SEVA_DATABASE_URL's user."""
+    from sevadesk.store.db import make_engine
+
+    settings = _settings(database)
+    engine = make_engine(settings.migrate_database_url or settings.database_url)
+    if engine.dialect.name != "postgresql":
+        err.print("[red]error:[/] roles are PostgreSQL's; SQLite guards the audit trail itself")
+        raise typer.Exit(2)
+    _grant(engine, role)
 
 
 def _read_org_file(path: Path) -> OrgSpec:
