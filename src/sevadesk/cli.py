@@ -350,7 +350,13 @@ def serve(
     application = create_app(settings, _engine(settings))
     settle_heap()
     uvicorn.run(
-        application, host=host or settings.host, port=port or settings.port, log_level="warning"
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="warning",
+        # Only these proxies' X-Forwarded-For/-Proto count (sign-in throttling, HSTS).
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

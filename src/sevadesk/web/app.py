@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -27,6 +28,7 @@ from sevadesk.web.api import account, tickets
 from sevadesk.web.deps import ReadConn
 from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
+from sevadesk.web.malformed import RefuseNulInUrl, validation_failed
 from sevadesk.web.ui import admin, desk, reports
 from sevadesk.web.ui.session import BadCsrf, LoginRequired
 
@@ -75,7 +77,9 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
         # webhooks, Open311 and the admin upload set their own limits.
         max_body_size=MAX_BODY,
     )
+    app.add_middleware(RefuseNulInUrl)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
     app.state.settings = settings

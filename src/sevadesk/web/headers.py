@@ -22,7 +22,7 @@ DOCS_POLICY = (
     "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
     "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-DOCS_PATHS = frozenset({"/api/docs", "/api/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset({"/api/docs", "/docs/oauth2-redirect"})
 
 
 class SecurityHeaders:

@@ -22,6 +22,7 @@ from sevadesk.store import tables as t
 from sevadesk.store.credentials import token_digest
 from sevadesk.tickets.queries import public_tickets
 from sevadesk.web.filing import file_request, taxonomy
+from sevadesk.web.malformed import plain_fields
 
 # A request is a dozen short fields (description up to 4,000 characters): 256 KiB is ample.
 MAX_BODY = 256 * 1024
@@ -89,8 +90,12 @@ async def _fields(request: Request) -> dict[str, Any]:
             raise GeoReportError(400, f"body is not JSON: {exc}") from exc
         if not isinstance(form, dict):
             raise GeoReportError(400, "body must be an object of GeoReport fields")
-        return form
-    return dict(await request.form())
+    else:
+        form = dict(await request.form())
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if problem := plain_fields(fields):
+        raise GeoReportError(400, problem)
+    return form
 
 
 def _text(value: Any) -> str:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, select
 
@@ -16,12 +16,14 @@ from sevadesk.store.users_repo import Actor, issue_token, revoke_token
 from sevadesk.tickets.actions import retry_dead_reply
 from sevadesk.tickets.queries import accountability, my_queue, outbox_entries
 from sevadesk.web.deps import CurrentActor, CurrentClock, Problem, ReadConn, WriteConn
+from sevadesk.web.malformed import TextBody
 from sevadesk.web.sign_in import SignInFailed, SignInLocked, sign_in
 
 router = APIRouter(tags=["account"])
+MAX_ID = 2**63 - 1  # ids are 64-bit: a larger one is no id (and would overflow the query)
 
 
-class Credentials(BaseModel):
+class Credentials(TextBody):
     username: str = Field(max_length=200)
     password: str = Field(max_length=1024)
 
@@ -104,15 +106,21 @@ def units(conn: ReadConn, who: CurrentActor) -> list[dict[str, Any]]:
 
 @router.get("/outbox")
 def outbox(
-    conn: ReadConn, who: CurrentActor, status: str = "dead", limit: int = 100
+    conn: ReadConn,
+    who: CurrentActor,
+    status: Annotated[str, Query(max_length=16)] = "dead",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[dict[str, Any]]:
     """Replies by delivery state (default: dead letters, with the channel's error)."""
-    return outbox_entries(conn, who, status, min(limit, 500))
+    return outbox_entries(conn, who, status, limit)
 
 
 @router.post("/outbox/{outbox_id}/retry")
 def retry_outbox(
-    outbox_id: int, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+    outbox_id: Annotated[int, Path(ge=1, le=MAX_ID)],
+    conn: WriteConn,
+    who: CurrentActor,
+    clock: CurrentClock,
 ) -> dict[str, Any]:
     return retry_dead_reply(conn, who, outbox_id, clock.now())
 

@@ -18,6 +18,7 @@ from sevadesk.tickets.queries import (
     ticket_detail,
 )
 from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
+from sevadesk.web.malformed import TextBody
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -29,7 +30,7 @@ class TicketPage(BaseModel):
     )
 
 
-class ReplyIn(BaseModel):
+class ReplyIn(TextBody):
     body: str = Field(min_length=1, max_length=actions.MAX_REPLY_CHARS)
     idempotency_key: str | None = Field(
         default=None,
@@ -44,32 +45,32 @@ class ReplyIn(BaseModel):
     )
 
 
-class IdentityIn(BaseModel):
+class IdentityIn(TextBody):
     channel: str = Field(description="x or whatsapp")
     external_user_id: str = Field(
         min_length=1, max_length=64, description="X user id, or WhatsApp number in digits"
     )
 
 
-class StatusIn(BaseModel):
+class StatusIn(TextBody):
     status: TicketStatus
     note: str | None = Field(default=None, max_length=2000)
 
 
-class CategoryIn(BaseModel):
+class CategoryIn(TextBody):
     category: str = Field(
         min_length=1, max_length=40, description="One of the organisation's categories"
     )
 
 
-class AssignIn(BaseModel):
+class AssignIn(TextBody):
     username: str | None = Field(default=None, description="An officer by name; null to unassign")
     position: str | None = Field(
         default=None, description="A post of the ticket's unit (preferred)"
     )
 
 
-class TransferIn(BaseModel):
+class TransferIn(TextBody):
     unit: str
     reason: str = Field(min_length=1, max_length=500)
 
@@ -143,7 +144,7 @@ def post_assign(
     return actions.assign(conn, who, ref, body.username, clock.now())
 
 
-class NoteIn(BaseModel):
+class NoteIn(TextBody):
     note: str = Field(min_length=1, max_length=2000)
 
 
@@ -178,7 +179,7 @@ def post_transfer(
     return actions.transfer(conn, who, ref, body.unit, body.reason, clock.now())
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(TextBody):
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -201,7 +202,7 @@ def post_identity(
 incidents = APIRouter(prefix="/incidents", tags=["incidents"])
 
 
-class IncidentReplyIn(BaseModel):
+class IncidentReplyIn(TextBody):
     body: str = Field(min_length=1, max_length=actions.MAX_REPLY_CHARS)
     idempotency_key: str = Field(
         min_length=1, max_length=60, description="Retrying with the same key queues nothing new."

@@ -46,6 +46,7 @@ from sevadesk.tickets.queries import (
     list_tickets,
     ticket_detail,
 )
+from sevadesk.web.malformed import plain_fields
 from sevadesk.web.sign_in import SignInFailed, SignInLocked, sign_in
 from sevadesk.web.ui.i18n import translator
 from sevadesk.web.ui.session import (
@@ -61,6 +62,9 @@ from sevadesk.web.ui.session import (
 router = APIRouter(prefix="/desk", include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 FILTERS = ("queue", "status", "category", "urgency", "language", "channel", "label", "q", "sort")
+# As the API's incident replies allow: each citizen's entry adds to the key, and the outbox
+# keeps 100 characters of it.
+MAX_KEY = 60
 _ACTION_ERRORS = (
     actions.InvalidRequest,
     IllegalTransition,
@@ -390,6 +394,10 @@ async def _act(
     check_csrf(user, form)
 
     def run() -> str | None:
+        if problem := plain_fields(form):
+            return problem
+        if len(form.get("key", "")) > MAX_KEY:
+            return f"the idempotency key is longer than {MAX_KEY} characters"
         try:
             with request.app.state.engine.begin() as conn:
                 do(conn, form, request.app.state.clock.now())
