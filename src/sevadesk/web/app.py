@@ -25,7 +25,7 @@ from sevadesk.tickets.actions import InvalidRequest, MustTransfer, ReadOnlyRole
 from sevadesk.tickets.queries import BadCursor, BadFilter, TicketNotFound, recent_public
 from sevadesk.web import open311, public, webhooks
 from sevadesk.web.api import account, tickets
-from sevadesk.web.deps import ReadConn
+from sevadesk.web.deps import Problem, ReadConn
 from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
 from sevadesk.web.malformed import RefuseNulInUrl, validation_failed
@@ -48,6 +48,28 @@ _ERROR_STATUS: dict[type[Exception], int] = {
     OutOfScope: 403,
     ReadOnlyRole: 403,
 }
+
+
+def _refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The refusals a group of routes may answer, documented once (every one has a reason)."""
+    reasons = {
+        400: "A malformed request: the reason says what.",
+        401: "No valid token (missing, unknown, revoked or expired), or no valid signature.",
+        403: "Out of the caller's scope, a read-only role, or a forged signature.",
+        404: "No such ticket, incident or entry in the caller's scope.",
+        409: "An illegal status change: the allowed ones are listed.",
+        413: "The body is larger than this route takes.",
+        415: "The body is not application/json.",
+        422: "A field is missing or invalid (each is named), or the domain refuses the change.",
+        429: "Too many failed sign-ins: Retry-After says when to try again.",
+        503: "The channel's secret is not configured.",
+    }
+    return {code: {"model": Problem, "description": reasons[code]} for code in codes}
+
+
+API_REFUSALS = _refusals(400, 401, 403, 404, 409, 413, 422)
+WEBHOOK_REFUSALS = _refusals(400, 401, 403, 413, 415, 422, 503)
+OPEN311_REFUSALS = _refusals(400, 403, 404, 413)
 
 
 def _error_handler(status: int):  # type: ignore[no-untyped-def]
@@ -86,14 +108,14 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     for exc_type, status in _ERROR_STATUS.items():
         app.add_exception_handler(exc_type, _error_handler(status))
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=API_REFUSALS)
     api.include_router(tickets.router)
     api.include_router(tickets.incidents)
     api.include_router(tickets.transfers)
     api.include_router(account.router)
     app.include_router(api)
-    app.include_router(webhooks.router)
-    app.include_router(open311.router)
+    app.include_router(webhooks.router, responses=WEBHOOK_REFUSALS)
+    app.include_router(open311.router, responses=OPEN311_REFUSALS)
     app.include_router(public.router)
     app.include_router(desk.router)
     app.include_router(reports.router)

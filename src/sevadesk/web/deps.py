@@ -44,10 +44,16 @@ def write_conn(db: Annotated[Engine, Depends(engine)]) -> Iterator[Connection]:
         conn.commit()
 
 
+class FieldProblem(BaseModel):
+    loc: list[str]
+    msg: str
+    type: str
+
+
 class Problem(BaseModel):
     """Every refusal: `detail` says why (a validation error lists each field instead)."""
 
-    detail: str
+    detail: str | list[FieldProblem]
     error: str | None = None
 
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sevadesk.domain.status import TicketStatus
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import (
+    BadFilter,
     TicketFilter,
     incident_detail,
     incoming_transfers,
@@ -87,15 +88,34 @@ def get_tickets(
     priority: Annotated[str | None, Query(pattern="^p[1-4]$")] = None,
     kind: str | None = None,
     language: str | None = None,
-    since: datetime | None = None,
+    since: Annotated[
+        str | None,
+        Query(
+            description="ISO 8601 date-time with a time zone, e.g. 2026-11-20T09:00:00Z",
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> TicketPage:
     flt = TicketFilter(
-        unit, status.value if status else None, category, priority, kind, language, since
+        unit, status.value if status else None, category, priority, kind, language, _since(since)
     )
     items, next_cursor = list_tickets(conn, who, flt, limit, cursor)
     return TicketPage(items=items, next_cursor=next_cursor)
+
+
+def _since(value: str | None) -> datetime | None:
+    # A date-time, not a number: pydantic would read "0.5" as half a second after 1970.
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadFilter(f"since {value[:40]!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise BadFilter("since needs a time zone, e.g. 2026-11-20T09:00:00Z")
+    return moment
 
 
 @router.get("/{ref}")
