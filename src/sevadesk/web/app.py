@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
 
 from sevadesk import __version__
@@ -67,9 +68,24 @@ def _refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": Problem, "description": reasons[code]} for code in codes}
 
 
+class GeoReportProblem(BaseModel):
+    """GeoReport v2's error: a list of these, in JSON or XML."""
+
+    code: int
+    description: str
+
+
 API_REFUSALS = _refusals(400, 401, 403, 404, 409, 413, 422)
 WEBHOOK_REFUSALS = _refusals(400, 401, 403, 413, 415, 422, 503)
-OPEN311_REFUSALS = _refusals(400, 403, 404, 413)
+OPEN311_REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": list[GeoReportProblem], "description": reason}
+    for code, reason in (
+        (400, "A malformed request (GeoReport's error list says why)."),
+        (403, "The api_key is not valid."),
+        (404, "No such service code or service request."),
+        (413, "The body is larger than 256 KiB."),
+    )
+}
 
 
 def _error_handler(status: int):  # type: ignore[no-untyped-def]
