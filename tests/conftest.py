@@ -110,12 +110,21 @@ def pipeline(org_engine: Engine, settings: Settings, clock: FrozenClock) -> Pipe
 
 @pytest.fixture(autouse=True, scope="session")
 def _hash_each_password_once() -> Iterator[None]:
-    """argon2 is slow on purpose; tests load the same users many times, so hash each once."""
+    """argon2 is slow on purpose (64 MiB, t=3: most of a second on a busy two-core machine).
+    Tests hash with light parameters instead, and each password once; a test of timing puts
+    the real parameters back (tests/web/test_accounts.py), and one checks them."""
     from functools import lru_cache
 
+    from argon2 import PasswordHasher
+
+    import sevadesk.store.credentials as credentials
     import sevadesk.store.org_repo as org_repo
 
-    original = org_repo.hash_password
+    real_hasher, original = credentials._hasher, org_repo.hash_password
+    credentials._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    credentials._stand_in_hash.cache_clear()
     org_repo.hash_password = lru_cache(maxsize=None)(original)  # type: ignore[assignment]
     yield
     org_repo.hash_password = original  # type: ignore[assignment]
+    credentials._hasher = real_hasher
+    credentials._stand_in_hash.cache_clear()

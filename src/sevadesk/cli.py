@@ -77,12 +77,50 @@ def _engine(settings: Settings) -> Engine:
 
 @db_app.command("upgrade")
 def db_upgrade(database: DatabaseOpt = None) -> None:
-    """Create the schema or migrate it to the newest version."""
-    from sevadesk.store.db import make_engine, upgrade
+    """Create the schema or migrate it to the newest version.
+
+    Runs as SEVA_MIGRATE_DATABASE_URL (the tables' owner) when it is set; if SEVA_DATABASE_URL
+    names another PostgreSQL user, that role is then granted what the application needs and
+    no more (created if missing): it cannot truncate or alter the audit trail."""
+    from sevadesk.store.db import application_role, make_engine, upgrade
 
     settings = _settings(database)
-    ran = upgrade(make_engine(settings.database_url))
+    migrate_url = settings.migrate_database_url or settings.database_url
+    engine = make_engine(migrate_url)
+    ran = upgrade(engine)
     out.print("schema migrated to the newest version" if ran else "schema already up to date")
+    role = application_role(migrate_url, settings.database_url)
+    if role is not None:
+        _grant(engine, *role)
+
+
+def _grant(engine: Engine, role: str, password: str | None = None) -> None:
+    from sevadesk.store.db import grant
+    from sevadesk.store.roles import RoleError
+
+    try:
+        grant(engine, role, password)
+    except RoleError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    out.print(f"granted {role} the application's rights (rows only; the audit trail append-only)")
+
+
+@db_app.command("grant")
+def db_grant(
+    role: Annotated[str, typer.Argument(help="The PostgreSQL role the application connects as.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Grant ROLE the application's rights on the schema, as SEVA_MIGRATE_DATABASE_URL (or
+    the database URL); `seva db upgrade` does this itself for SEVA_DATABASE_URL's user."""
+    from sevadesk.store.db import make_engine
+
+    settings = _settings(database)
+    engine = make_engine(settings.migrate_database_url or settings.database_url)
+    if engine.dialect.name != "postgresql":
+        err.print("[red]error:[/] roles are PostgreSQL's; SQLite guards the audit trail itself")
+        raise typer.Exit(2)
+    _grant(engine, role)
 
 
 def _read_org_file(path: Path) -> OrgSpec:
@@ -214,19 +252,87 @@ def ingest(
 def user_token(
     username: str,
     label: Annotated[str, typer.Option(help="What the token is for.")] = "cli",
+    days: Annotated[
+        int | None,
+        typer.Option(min=1, help="Days the token is valid (default SEVA_TOKEN_TTL_DAYS)."),
+    ] = None,
+    list_: Annotated[
+        bool, typer.Option("--list", help="List the user's tokens (never the tokens themselves).")
+    ] = False,
+    revoke: Annotated[
+        str | None, typer.Option(help="Revoke the token with this id (as --list shows), or all.")
+    ] = None,
     database: DatabaseOpt = None,
 ) -> None:
-    """Issue an API token for a user (printed once; only its digest is stored)."""
-    from sevadesk.store.users_repo import UnknownUser, issue_token
+    """Issue an API token for a user (printed once; only its digest is stored), list a user's
+    tokens, or revoke one. Issuing and revoking are recorded in the accounts' history."""
+    from datetime import UTC, datetime, timedelta
 
-    engine = _engine(_settings(database))
+    from sevadesk.store.users_repo import (
+        UnknownToken,
+        UnknownUser,
+        issue_token,
+        list_tokens,
+        revoke_all_tokens,
+        revoke_token,
+    )
+
+    settings = _settings(database)
+    engine = _engine(settings)
+    now = datetime.now(UTC)
     try:
         with engine.begin() as conn:
-            token = issue_token(conn, username, label)
-    except UnknownUser as exc:
+            if list_:
+                _print_tokens(list_tokens(conn, username), now)
+                return
+            if revoke == "all":
+                out.print(f"revoked {revoke_all_tokens(conn, username, now, 'cli')} token(s)")
+                return
+            if revoke is not None:
+                revoke_token(conn, revoke.lower(), now, "cli", username)
+                out.print(f"revoked token {revoke}")
+                return
+            ttl = timedelta(days=days or settings.token_ttl_days)
+            token = issue_token(conn, username, label, ttl, now, "cli")
+    except (UnknownUser, UnknownToken) as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
+    err.print(f"valid until {now + ttl:%Y-%m-%d %H:%M} UTC")
     out.print(token)
+
+
+def _print_tokens(tokens: list[dict[str, object]], now: object) -> None:
+    table = Table(title="API tokens")
+    for column in ("id", "label", "created", "expires", "state"):
+        table.add_column(column)
+    for tok in tokens:
+        state = (
+            "revoked" if tok["revoked_at"] else ("expired" if tok["expires_at"] <= now else "live")  # type: ignore[operator]
+        )
+        table.add_row(
+            str(tok["id"]),
+            str(tok["label"]),
+            f"{tok['created_at']:%Y-%m-%d %H:%M}",
+            f"{tok['expires_at']:%Y-%m-%d %H:%M}",
+            state,
+        )
+    out.print(table)
+
+
+@user_app.command("unlock")
+def user_unlock(
+    username: Annotated[str, typer.Argument(help="The account, or address:IP for an address.")],
+    database: DatabaseOpt = None,
+) -> None:
+    """Lift a sign-in lock (after too many failed sign-ins) and forget its failures."""
+    from datetime import UTC, datetime
+
+    from sevadesk.store.sign_in_repo import ACCOUNT, ADDRESS, unlock
+
+    scope, key = (ADDRESS, username[8:]) if username.startswith("address:") else (ACCOUNT, username)
+    with _engine(_settings(database)).begin() as conn:
+        lifted = unlock(conn, scope, key, "cli", datetime.now(UTC))
+    out.print(f"unlocked {username}" if lifted else f"{username} was not locked")
 
 
 @app.command()
@@ -244,7 +350,13 @@ def serve(
     application = create_app(settings, _engine(settings))
     settle_heap()
     uvicorn.run(
-        application, host=host or settings.host, port=port or settings.port, log_level="warning"
+        application,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="warning",
+        # Only these proxies' X-Forwarded-For/-Proto count (sign-in throttling, HSTS).
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

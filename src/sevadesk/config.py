@@ -28,6 +28,10 @@ class Settings(BaseSettings):
         default="sqlite:///seva.db",
         description="SQLAlchemy URL; sqlite:///file.db (default) or postgresql+psycopg://...",
     )
+    # `seva db upgrade` connects with this URL (the tables' owner) and grants the role of
+    # database_url what the application needs and no more (PostgreSQL; see docs/operations.md).
+    # Empty: migrations use database_url.
+    migrate_database_url: str = ""
     data_dir: Path = Field(default_factory=_default_data_dir)
     # A citizen's new post within this many minutes of their last post on an open ticket
     # is treated as a follow-up of that ticket rather than a new problem.
@@ -42,6 +46,26 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Where citizens read a ticket's public status; replies too long for a post link here.
     public_url: str = "http://127.0.0.1:8000"
+    # Proxies whose X-Forwarded-For/-Proto uvicorn believes (comma-separated, or "*"): the
+    # client address the sign-in throttle counts, and whether a request came over HTTPS.
+    forwarded_allow_ips: str = "127.0.0.1"
+    hsts_seconds: int = 365 * 24 * 3600  # Strict-Transport-Security on HTTPS answers; 0: off
+
+    # Accounts. API tokens expire: those of `seva user token` after token_ttl_days (its
+    # --days overrides), those of a password sign-in at POST /api/v1/auth/token sooner.
+    token_ttl_days: int = 30
+    login_token_ttl_hours: int = 12
+    # Sign-in throttling, per account and per client address, kept in the database so every
+    # process sees it: after the free failures each further one locks for twice as long as
+    # the last, from lockout_base_seconds up to lockout_max_seconds. A success clears the
+    # account's count; an address's count is forgotten a day after its last failure.
+    login_free_failures: int = 5
+    login_address_free_failures: int = 20
+    login_lockout_base_seconds: int = 60
+    login_lockout_max_seconds: int = 3600
+    # argon2id (64 MiB, t=3, p=4) takes both cores of a small server for ~0.1 s: at most this
+    # many verifications run at once, the rest wait without holding a request thread.
+    password_checks_at_once: int = 2
 
     # X API v2. The base URL is configurable so tests and the demo can use a local server.
     x_api_base_url: str = "https://api.x.com"

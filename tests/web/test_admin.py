@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Iterator
 
@@ -13,6 +12,7 @@ from sevadesk.config import Settings
 from sevadesk.store import tables as t
 from sevadesk.web.app import create_app
 from tests.conftest import TEST_ORG
+from tests.web.signin import sign_in
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -23,13 +23,6 @@ with warnings.catch_warnings():
 def client(org_engine: Engine, settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings, org_engine)) as c:
         yield c
-
-
-def sign_in(client: TestClient, username: str, password: str) -> str:
-    client.post("/desk/login", data={"username": username, "password": password})
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get("/desk").text)
-    assert match
-    return match.group(1)
 
 
 def changes(engine: Engine) -> int:

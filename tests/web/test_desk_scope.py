@@ -14,6 +14,7 @@ from sevadesk.pipeline.runner import Pipeline
 from sevadesk.store import tables as t
 from sevadesk.web.app import create_app
 from tests.factories import lines, tweet
+from tests.web.signin import sign_in
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -24,17 +25,6 @@ with warnings.catch_warnings():
 def client(org_engine: Engine, settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings, org_engine)) as c:
         yield c
-
-
-def sign_in(client: TestClient, username: str, password: str) -> str:
-    answer = client.post(
-        "/desk/login", data={"username": username, "password": password}, follow_redirects=False
-    )
-    assert answer.status_code == 303 and answer.headers["location"] == "/desk"
-    page = client.get("/desk")
-    match = re.search(r'name="csrf" value="([^"]+)"', page.text)
-    assert match
-    return match.group(1)
 
 
 @pytest.fixture

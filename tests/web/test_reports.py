@@ -23,6 +23,7 @@ from sevadesk.store.users_repo import actor_by_username
 from sevadesk.tickets.actions import change_status, queue_reply
 from sevadesk.web.app import create_app
 from tests.factories import lines, tweet
+from tests.web.signin import sign_in
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -108,13 +109,6 @@ def test_one_duration_is_its_own_median_bucket(duration: float) -> None:
 def client(org_engine: Engine, settings: Settings, clock: FrozenClock) -> Iterator[TestClient]:
     with TestClient(create_app(settings, org_engine, clock)) as c:
         yield c
-
-
-def sign_in(client: TestClient, username: str, password: str) -> str:
-    client.post("/desk/login", data={"username": username, "password": password})
-    match = re.search(r'name="csrf" value="([^"]+)"', client.get("/desk").text)
-    assert match
-    return match.group(1)
 
 
 def figure(page: str, key: str, column: str = "today") -> str:

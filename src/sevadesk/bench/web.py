@@ -176,7 +176,12 @@ def run_web_bench(
     with TestClient(create_app(settings, engine)) as client:
         for username, home in (("admin", "SEVA"), ("lucknow.police", "UPP-LUCKNOW")):
             client.cookies.clear()
-            client.post("/desk/login", data={"username": username, "password": DEMO_PASSWORD})
+            form = client.get("/desk/login").text  # the sign-in form's own CSRF token
+            csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+            client.post(
+                "/desk/login",
+                data={"username": username, "password": DEMO_PASSWORD, "csrf": csrf},
+            )
             pages = {
                 "inbox": lambda: "/desk",
                 "inbox unassigned": lambda: "/desk?queue=unassigned",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,13 +16,22 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+@lru_cache(maxsize=1)
+def _stand_in_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
-    if not password_hash:
-        return False
+    """Whether `password` matches. Without a hash to check (no such user, or no password
+    set) a stand-in hash with the same parameters is checked and False returned, so that the
+    answer takes as long as for a real user: timing tells nothing of who exists."""
     try:
-        return _hasher.verify(password_hash, password)
+        # surrogatepass: a lone surrogate from a form is checked (and fails), not a crash.
+        secret = password.encode("utf-8", "surrogatepass")
+        matched = _hasher.verify(password_hash or _stand_in_hash(), secret)
     except (VerificationError, InvalidHashError):
         return False
+    return matched and bool(password_hash)
 
 
 def new_token() -> str:

@@ -12,6 +12,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from sevadesk.store.roles import audit_guard, grant_application_role
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -45,7 +47,9 @@ def _json_dumps(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, guarded: bool = False) -> Engine:
+    """An engine on `url`. `guarded` (the application's SQLite engine, not the one that
+    migrates) refuses schema changes and audit rewrites on every connection (store/roles.py)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
@@ -55,6 +59,8 @@ def make_engine(url: str) -> Engine:
             url, connect_args={"check_same_thread": False}, json_serializer=_json_dumps
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        if guarded:
+            event.listen(engine, "connect", audit_guard)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     if parsed.drivername == "postgresql":
@@ -88,15 +94,35 @@ def upgrade(engine: Engine) -> bool:
     return True
 
 
+def application_role(migrate_url: str, app_url: str) -> tuple[str, str | None] | None:
+    """The role (and password) the application connects as, when it is not the migrating
+    one; None when both URLs name the same user (or the database is not PostgreSQL)."""
+    migrate, app = make_url(migrate_url), make_url(app_url)
+    if app.get_backend_name() != "postgresql" or not app.username:
+        return None
+    if app.username == migrate.username:
+        return None
+    return app.username, app.password
+
+
+def grant(engine: Engine, role: str, password: str | None = None) -> None:
+    """Grant `role` the application's rights on this schema (PostgreSQL; see store/roles.py)."""
+    with engine.begin() as conn:
+        grant_application_role(conn, role, password)
+
+
 class SchemaOutOfDate(RuntimeError):
     """PostgreSQL is not migrated automatically: several workers could race to do it."""
 
 
 def open_database(url: str) -> Engine:
-    """An engine on a schema at head: SQLite is migrated on first use, PostgreSQL is checked."""
-    engine = make_engine(url)
+    """The application's engine on a schema at head: SQLite is migrated on first use (by an
+    engine of its own; the one returned cannot change the schema), PostgreSQL is checked."""
+    engine = make_engine(url, guarded=True)
     if engine.dialect.name == "sqlite":
-        upgrade(engine)
+        migrating = make_engine(url)
+        upgrade(migrating)
+        migrating.dispose()
     elif current_revision(engine) != head_revision(engine):
         raise SchemaOutOfDate(
             f"the database schema is at {current_revision(engine) or 'nothing'}, the code needs "

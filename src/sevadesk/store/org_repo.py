@@ -272,11 +272,10 @@ def current_org_text(conn: Connection) -> str:
     return value or ""
 
 
-def record_config_change(conn: Connection, actor: str, text: str, now: datetime) -> str:
-    """Store the loaded text with its diff against the previous one; returns the diff."""
+def config_diff(previous: str, text: str) -> tuple[str, str]:
+    """The unified diff from `previous` to `text`, and its one-line summary."""
     import difflib
 
-    previous = current_org_text(conn)
     diff = "".join(
         difflib.unified_diff(
             previous.splitlines(keepends=True),
@@ -291,9 +290,29 @@ def record_config_change(conn: Connection, actor: str, text: str, now: datetime)
     removed = sum(
         1 for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")
     )
+    return diff, f"+{added} −{removed} lines"
+
+
+def stored_org_text(conn: Connection, text: str) -> str:
+    """The org file as the history keeps it: each plain-text password replaced by the hash
+    that `apply_org` stored for its user (the caller applies the file first, in the same
+    transaction), so the text shows no secret and still loads to the same users."""
+    from sevadesk.routing.org_secrets import redact_passwords
+
+    hashes = dict(conn.execute(select(t.users.c.username, t.users.c.password_hash)).all())
+
+    def hash_of(username: str, password: str) -> str:
+        return hashes.get(username) or hash_password(password)
+
+    return redact_passwords(text, hash_of)
+
+
+def record_config_change(conn: Connection, actor: str, text: str, now: datetime) -> str:
+    """Store the loaded text (passwords hashed) with its diff against the previous one;
+    returns the diff."""
+    text = stored_org_text(conn, text)
+    diff, summary = config_diff(current_org_text(conn), text)
     conn.execute(
-        t.config_changes.insert().values(
-            at=now, actor=actor, summary=f"+{added} −{removed} lines", diff=diff, text=text
-        )
+        t.config_changes.insert().values(at=now, actor=actor, summary=summary, diff=diff, text=text)
     )
     return diff

@@ -246,6 +246,32 @@ api_tokens = Table(
     Column("label", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_api_tokens_user_id", "user_id"),
+)
+
+# Failed sign-ins per account (the username tried) and per client address; a run of them
+# locks further attempts until `locked_until` (domain/sign_in.py has the arithmetic).
+sign_in_failures = Table(
+    "sign_in_failures",
+    metadata,
+    Column("scope", String(8), primary_key=True),  # account | address
+    Column("key", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_failure_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime),
+)
+
+# Append-only audit of accounts: tokens issued and revoked, sign-ins locked and unlocked.
+account_events = Table(
+    "account_events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(64), nullable=False),  # 'cli', 'system' or 'user:<username>'
+    Column("action", String(32), nullable=False),
+    Column("subject", String(100), nullable=False),  # a username, or address:<ip>
+    Column("detail", Text),
 )
 
 reply_templates = Table(

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import Engine, text
 
 from sevadesk import __version__
@@ -24,11 +26,14 @@ from sevadesk.tickets.actions import InvalidRequest, MustTransfer, ReadOnlyRole
 from sevadesk.tickets.queries import BadCursor, BadFilter, TicketNotFound, recent_public
 from sevadesk.web import open311, public, webhooks
 from sevadesk.web.api import account, tickets
-from sevadesk.web.deps import ReadConn
+from sevadesk.web.deps import Problem, ReadConn
+from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
+from sevadesk.web.malformed import RefuseNulInUrl, validation_failed
 from sevadesk.web.ui import admin, desk, reports
 from sevadesk.web.ui.session import BadCsrf, LoginRequired
 
+MAX_BODY = 1024 * 1024  # API bodies and desk forms: a reply is at most a few thousand characters
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "ui" / "templates"))
 
 # Domain errors → HTTP status; the message is the reason shown to the caller.
@@ -43,6 +48,43 @@ _ERROR_STATUS: dict[type[Exception], int] = {
     BadFilter: 400,
     OutOfScope: 403,
     ReadOnlyRole: 403,
+}
+
+
+def _refusals(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The refusals a group of routes may answer, documented once (every one has a reason)."""
+    reasons = {
+        400: "A malformed request: the reason says what.",
+        401: "No valid token (missing, unknown, revoked or expired), or no valid signature.",
+        403: "Out of the caller's scope, a read-only role, or a forged signature.",
+        404: "No such ticket, incident or entry in the caller's scope.",
+        409: "An illegal status change: the allowed ones are listed.",
+        413: "The body is larger than this route takes.",
+        415: "The body is not application/json.",
+        422: "A field is missing or invalid (each is named), or the domain refuses the change.",
+        429: "Too many failed sign-ins: Retry-After says when to try again.",
+        503: "The channel's secret is not configured.",
+    }
+    return {code: {"model": Problem, "description": reasons[code]} for code in codes}
+
+
+class GeoReportProblem(BaseModel):
+    """GeoReport v2's error: a list of these, in JSON or XML."""
+
+    code: int
+    description: str
+
+
+API_REFUSALS = _refusals(400, 401, 403, 404, 409, 413, 422)
+WEBHOOK_REFUSALS = _refusals(400, 401, 403, 413, 415, 422, 503)
+OPEN311_REFUSALS: dict[int | str, dict[str, Any]] = {
+    code: {"model": list[GeoReportProblem], "description": reason}
+    for code, reason in (
+        (400, "A malformed request (GeoReport's error list says why)."),
+        (403, "The api_key is not valid."),
+        (404, "No such service code or service request."),
+        (413, "The body is larger than 256 KiB."),
+    )
 }
 
 
@@ -67,22 +109,29 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
         version=__version__,
         description="Grievance desk API: tickets from citizens' posts, routed to the right office.",
         docs_url="/api/docs",
+        redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        # Counted as the body streams in (and refused up front when Content-Length says so);
+        # webhooks, Open311 and the admin upload set their own limits.
+        max_body_size=MAX_BODY,
     )
+    app.add_middleware(RefuseNulInUrl)
+    app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
+    app.add_exception_handler(RequestValidationError, validation_failed)
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
     app.state.settings = settings
     for exc_type, status in _ERROR_STATUS.items():
         app.add_exception_handler(exc_type, _error_handler(status))
 
-    api = APIRouter(prefix="/api/v1")
+    api = APIRouter(prefix="/api/v1", responses=API_REFUSALS)
     api.include_router(tickets.router)
     api.include_router(tickets.incidents)
     api.include_router(tickets.transfers)
     api.include_router(account.router)
     app.include_router(api)
-    app.include_router(webhooks.router)
-    app.include_router(open311.router)
+    app.include_router(webhooks.router, responses=WEBHOOK_REFUSALS)
+    app.include_router(open311.router, responses=OPEN311_REFUSALS)
     app.include_router(public.router)
     app.include_router(desk.router)
     app.include_router(reports.router)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlalchemy import Connection, Engine
 
 from sevadesk.domain.clock import Clock
-from sevadesk.store.users_repo import Actor, actor_for_token
+from sevadesk.store.users_repo import Actor, actor_for_token, token_expiry
 
 _bearer = HTTPBearer(
     auto_error=False, description="A token from POST /api/v1/auth/token or `seva user token`."
@@ -42,8 +44,22 @@ def write_conn(db: Annotated[Engine, Depends(engine)]) -> Iterator[Connection]:
         conn.commit()
 
 
+class FieldProblem(BaseModel):
+    loc: list[str]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """Every refusal: `detail` says why (a validation error lists each field instead)."""
+
+    detail: str | list[FieldProblem]
+    error: str | None = None
+
+
 def actor(
     db: Annotated[Engine, Depends(engine)],
+    now: Annotated[Clock, Depends(clock)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -51,10 +67,16 @@ def actor(
             401, "send Authorization: Bearer <token>", headers={"WWW-Authenticate": "Bearer"}
         )
     with db.connect() as conn:
-        found = actor_for_token(conn, credentials.credentials)
+        found = actor_for_token(conn, credentials.credentials, now.now())
+        expired = found is None and _past(token_expiry(conn, credentials.credentials), now)
     if found is None:
-        raise HTTPException(401, "unknown or revoked token", headers={"WWW-Authenticate": "Bearer"})
+        reason = "token expired: get a new one" if expired else "unknown or revoked token"
+        raise HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})
     return found
+
+
+def _past(moment: datetime | None, now: Clock) -> bool:
+    return moment is not None and moment <= now.now()
 
 
 # Both release the connection when the handler returns, not after the response is sent.

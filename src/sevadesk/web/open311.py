@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
@@ -21,8 +22,11 @@ from sevadesk.store import tables as t
 from sevadesk.store.credentials import token_digest
 from sevadesk.tickets.queries import public_tickets
 from sevadesk.web.filing import file_request, taxonomy
+from sevadesk.web.malformed import plain_fields
 
-router = APIRouter(prefix="/open311/v2", tags=["open311"])
+# A request is a dozen short fields (description up to 4,000 characters): 256 KiB is ample.
+MAX_BODY = 256 * 1024
+router = APIRouter(prefix="/open311/v2", tags=["open311"], max_body_size=MAX_BODY)
 
 _OPEN = ["new", "assigned", "in_progress", "awaiting_citizen"]
 _CLOSED = ["resolved", "closed", "rejected", "merged"]
@@ -58,15 +62,15 @@ def get_services(request: Request, fmt: str) -> Response:
 @router.post("/requests.{fmt}")
 async def post_request(request: Request, fmt: str) -> Response:
     _format(fmt)
-    if request.headers.get("content-type", "").startswith("application/json"):
-        form = await request.json()
-        if not isinstance(form, dict):
-            raise GeoReportError(400, "body must be an object of GeoReport fields")
-    else:
-        form = dict(await request.form())
+    # A key in the query string is checked before a byte of the body is read; one in the body
+    # is checked as soon as the (size-limited) body is parsed, before anything else is done.
+    key = request.query_params.get("api_key")
+    client = await run_in_threadpool(_client, request, key) if key else None
+    form = await _fields(request)
+    if client is None:
+        client = await run_in_threadpool(_client, request, _text(form.get("api_key")))
 
     def file() -> tuple[str | None, dict[str, Any]]:
-        client = _client(request, str(form.get("api_key") or ""))
         payload = request_payload(client, form, taxonomy(request.app.state.engine))
         return file_request(request, payload, f"open311:{client}"), payload
 
@@ -75,6 +79,27 @@ async def post_request(request: Request, fmt: str) -> Response:
     if ref is None:
         row = {"token": payload["id"], "service_notice": "received; not opened as a ticket"}
     return _answer(fmt, "service_requests", "request", [row], 201)
+
+
+async def _fields(request: Request) -> dict[str, Any]:
+    """The request's fields, from a JSON object or a form."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            form = orjson.loads(await request.body())
+        except orjson.JSONDecodeError as exc:
+            raise GeoReportError(400, f"body is not JSON: {exc}") from exc
+        if not isinstance(form, dict):
+            raise GeoReportError(400, "body must be an object of GeoReport fields")
+    else:
+        form = dict(await request.form())
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    if problem := plain_fields(fields):
+        raise GeoReportError(400, problem)
+    return form
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _client(request: Request, api_key: str) -> str:

@@ -20,6 +20,7 @@ from sevadesk.channels.open311.georeport import GeoReportError, request_payload
 from sevadesk.reports.figures import Period, public_offices
 from sevadesk.tickets.queries import public_tickets
 from sevadesk.web.filing import file_request, taxonomy
+from sevadesk.web.malformed import plain_fields
 from sevadesk.web.ui.i18n import translator
 from sevadesk.web.ui.session import language
 
@@ -55,10 +56,14 @@ def complaint_form(request: Request) -> Response:
 async def file_complaint(request: Request) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not cookie or not hmac.compare_digest(cookie, form.get("csrf", "")):
+    # Bytes: compare_digest refuses str with non-ASCII characters (a forged token may have them).
+    sent = form.get("csrf", "").encode("utf-8", "surrogatepass")
+    if not cookie or not hmac.compare_digest(cookie.encode("utf-8", "surrogatepass"), sent):
         return await run_in_threadpool(
             _form_page, request, "The form expired; please submit it again.", form, 403
         )
+    if problem := plain_fields(form):
+        return await run_in_threadpool(_form_page, request, f"Not sent: {problem}.", {}, 400)
     address = ", ".join(
         p for p in (form.get("address", "").strip(), form.get("pin", "").strip()) if p
     )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sevadesk.domain.status import TicketStatus
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import (
+    BadFilter,
     TicketFilter,
     incident_detail,
     incoming_transfers,
@@ -18,6 +19,7 @@ from sevadesk.tickets.queries import (
     ticket_detail,
 )
 from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
+from sevadesk.web.malformed import TextBody
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -29,7 +31,7 @@ class TicketPage(BaseModel):
     )
 
 
-class ReplyIn(BaseModel):
+class ReplyIn(TextBody):
     body: str = Field(min_length=1, max_length=actions.MAX_REPLY_CHARS)
     idempotency_key: str | None = Field(
         default=None,
@@ -44,32 +46,32 @@ class ReplyIn(BaseModel):
     )
 
 
-class IdentityIn(BaseModel):
+class IdentityIn(TextBody):
     channel: str = Field(description="x or whatsapp")
     external_user_id: str = Field(
         min_length=1, max_length=64, description="X user id, or WhatsApp number in digits"
     )
 
 
-class StatusIn(BaseModel):
+class StatusIn(TextBody):
     status: TicketStatus
     note: str | None = Field(default=None, max_length=2000)
 
 
-class CategoryIn(BaseModel):
+class CategoryIn(TextBody):
     category: str = Field(
         min_length=1, max_length=40, description="One of the organisation's categories"
     )
 
 
-class AssignIn(BaseModel):
+class AssignIn(TextBody):
     username: str | None = Field(default=None, description="An officer by name; null to unassign")
     position: str | None = Field(
         default=None, description="A post of the ticket's unit (preferred)"
     )
 
 
-class TransferIn(BaseModel):
+class TransferIn(TextBody):
     unit: str
     reason: str = Field(min_length=1, max_length=500)
 
@@ -86,15 +88,34 @@ def get_tickets(
     priority: Annotated[str | None, Query(pattern="^p[1-4]$")] = None,
     kind: str | None = None,
     language: str | None = None,
-    since: datetime | None = None,
+    since: Annotated[
+        str | None,
+        Query(
+            description="ISO 8601 date-time with a time zone, e.g. 2026-11-20T09:00:00Z",
+            json_schema_extra={"format": "date-time"},
+        ),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ) -> TicketPage:
     flt = TicketFilter(
-        unit, status.value if status else None, category, priority, kind, language, since
+        unit, status.value if status else None, category, priority, kind, language, _since(since)
     )
     items, next_cursor = list_tickets(conn, who, flt, limit, cursor)
     return TicketPage(items=items, next_cursor=next_cursor)
+
+
+def _since(value: str | None) -> datetime | None:
+    # A date-time, not a number: pydantic would read "0.5" as half a second after 1970.
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BadFilter(f"since {value[:40]!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise BadFilter("since needs a time zone, e.g. 2026-11-20T09:00:00Z")
+    return moment
 
 
 @router.get("/{ref}")
@@ -143,7 +164,7 @@ def post_assign(
     return actions.assign(conn, who, ref, body.username, clock.now())
 
 
-class NoteIn(BaseModel):
+class NoteIn(TextBody):
     note: str = Field(min_length=1, max_length=2000)
 
 
@@ -178,7 +199,7 @@ def post_transfer(
     return actions.transfer(conn, who, ref, body.unit, body.reason, clock.now())
 
 
-class ReasonIn(BaseModel):
+class ReasonIn(TextBody):
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -201,7 +222,7 @@ def post_identity(
 incidents = APIRouter(prefix="/incidents", tags=["incidents"])
 
 
-class IncidentReplyIn(BaseModel):
+class IncidentReplyIn(TextBody):
     body: str = Field(min_length=1, max_length=actions.MAX_REPLY_CHARS)
     idempotency_key: str = Field(
         min_length=1, max_length=60, description="Retrying with the same key queues nothing new."

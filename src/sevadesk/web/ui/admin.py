@@ -5,21 +5,28 @@ then applied and recorded (who, when, the diff) in the configuration history."""
 from __future__ import annotations
 
 import difflib
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
+from sevadesk.routing.org_secrets import redact_passwords
 from sevadesk.routing.orgfile import OrgFileError, parse_org_text
+from sevadesk.store import account_events, sign_in_repo
 from sevadesk.store import tables as t
 from sevadesk.store.org_repo import apply_org, current_org_text, record_config_change
+from sevadesk.store.users_repo import UnknownToken, list_tokens, revoke_token
 from sevadesk.web.ui.desk import TEMPLATES
 from sevadesk.web.ui.session import CurrentDeskUser, DeskUser, check_csrf
 
-router = APIRouter(prefix="/desk/admin", include_in_schema=False)
 MAX_UPLOAD = 5 * 1024 * 1024
+# The upload, the form around it and its multipart framing.
+router = APIRouter(
+    prefix="/desk/admin", include_in_schema=False, max_body_size=MAX_UPLOAD + 1024 * 1024
+)
 
 
 def _allowed(user: DeskUser) -> bool:
@@ -30,6 +37,7 @@ def _allowed(user: DeskUser) -> bool:
 def _page(request: Request, user: DeskUser, status: int = 200, **context: Any) -> Response:
     if not _allowed(user):
         return HTMLResponse("Only an administrator of the whole organisation may change it.", 403)
+    now = request.app.state.clock.now()
     with request.app.state.engine.connect() as conn:
         history = conn.execute(
             select(t.config_changes.c.at, t.config_changes.c.actor, t.config_changes.c.summary)
@@ -37,6 +45,9 @@ def _page(request: Request, user: DeskUser, status: int = 200, **context: Any) -
             .limit(10)
         ).all()
         current = current_org_text(conn)
+        tokens = [k for k in list_tokens(conn) if k["revoked_at"] is None and k["expires_at"] > now]
+        locks = sign_in_repo.locks(conn, now)
+        events = account_events.recent(conn)
     return TEMPLATES.TemplateResponse(
         request,
         "admin.html",
@@ -45,6 +56,9 @@ def _page(request: Request, user: DeskUser, status: int = 200, **context: Any) -
             "user": user,
             "lang": user.lang,
             "history": history,
+            "tokens": tokens,
+            "locks": locks,
+            "account_events": events,
             "text": context.pop("text", current),
             **context,
         },
@@ -83,9 +97,11 @@ async def preview(request: Request, user: CurrentDeskUser) -> Response:
     def diff() -> Response:
         with request.app.state.engine.connect() as conn:
             current = current_org_text(conn)
+        # A password typed into the file is shown as what the history will keep instead.
+        shown = redact_passwords(text, lambda _user, _password: "<hashed when applied>")
         lines = list(
             difflib.unified_diff(
-                current.splitlines(), text.splitlines(), "current", "new", lineterm=""
+                current.splitlines(), shown.splitlines(), "current", "new", lineterm=""
             )
         )
         return _page(request, user, text=text, diff=lines, ready=True)
@@ -114,6 +130,49 @@ async def apply(request: Request, user: CurrentDeskUser) -> Response:
             f"Applied: {summary.units} units, {summary.users} users, {summary.sla_policies} SLA "
             f"policies, {summary.templates} templates."
         )
-        return _page(request, user, text=text, applied=done)
+        return _page(request, user, applied=done)  # the text as stored: passwords hashed
 
     return await run_in_threadpool(run)
+
+
+async def _account_action(request: Request, user: DeskUser, do: Any) -> Response:
+    form = {k: str(v) for k, v in (await request.form()).items()}
+    check_csrf(user, form)
+    if not _allowed(user):
+        return HTMLResponse("Only an administrator of the whole organisation may change it.", 403)
+
+    def run() -> Response:
+        try:
+            with request.app.state.engine.begin() as conn:
+                done = do(conn, form, request.app.state.clock.now())
+        except UnknownToken as exc:
+            return _page(request, user, 404, account_done=str(exc))
+        return _page(request, user, account_done=done)
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/tokens/revoke", response_class=HTMLResponse)
+async def revoke(request: Request, user: CurrentDeskUser) -> Response:
+    """Revoke an API token by its listed id (audited)."""
+
+    def do(conn: Connection, form: dict[str, str], now: datetime) -> str:
+        owner = revoke_token(conn, form.get("token", "").lower(), now, user.actor.label)
+        return f"Revoked {owner}'s token {form.get('token', '')}."
+
+    return await _account_action(request, user, do)
+
+
+@router.post("/unlock", response_class=HTMLResponse)
+async def unlock(request: Request, user: CurrentDeskUser) -> Response:
+    """Lift a sign-in lock of an account or an address (audited)."""
+
+    def do(conn: Connection, form: dict[str, str], now: datetime) -> str:
+        scope = form.get("scope", "")
+        key = form.get("key", "")
+        if scope not in (sign_in_repo.ACCOUNT, sign_in_repo.ADDRESS):
+            return "Nothing to unlock."
+        lifted = sign_in_repo.unlock(conn, scope, key, user.actor.label, now)
+        return f"Unlocked {key}." if lifted else f"{key} was not locked."
+
+    return await _account_action(request, user, do)

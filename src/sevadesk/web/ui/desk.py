@@ -9,15 +9,17 @@ the same whichever door an officer uses.
 from __future__ import annotations
 
 import asyncio
+import hmac
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
+from typing import Annotated, Any
+from urllib.parse import urlencode, urlsplit
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import (
     HTMLResponse,
@@ -33,7 +35,7 @@ from sevadesk.channels.x.text import weighted_length
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
 from sevadesk.store import tables as t
 from sevadesk.store.org_repo import triage_config
-from sevadesk.store.users_repo import Actor, actor_for_password, close_session, open_session
+from sevadesk.store.users_repo import Actor, close_session, open_session
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import (
     QUEUES,
@@ -44,6 +46,8 @@ from sevadesk.tickets.queries import (
     list_tickets,
     ticket_detail,
 )
+from sevadesk.web.malformed import plain_fields
+from sevadesk.web.sign_in import SignInFailed, SignInLocked, sign_in
 from sevadesk.web.ui.i18n import translator
 from sevadesk.web.ui.session import (
     COOKIE,
@@ -58,6 +62,9 @@ from sevadesk.web.ui.session import (
 router = APIRouter(prefix="/desk", include_in_schema=False)
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 FILTERS = ("queue", "status", "category", "urgency", "language", "channel", "label", "q", "sort")
+# As the API's incident replies allow: each citizen's entry adds to the key, and the outbox
+# keeps 100 characters of it.
+MAX_KEY = 60
 _ACTION_ERRORS = (
     actions.InvalidRequest,
     IllegalTransition,
@@ -75,33 +82,74 @@ def _secure(request: Request) -> bool:
 # Sign-in -----------------------------------------------------------------------------------
 
 
-@router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, error: str | None = None) -> Response:
+# The sign-in form carries a token of its own (there is no session yet to hold one): a random
+# value in a SameSite=Strict cookie that the form echoes. A page of another site can post the
+# form but cannot read the cookie, so it cannot sign a victim's browser in to an account of
+# its choosing; browsers that say where a post came from (Origin, Sec-Fetch-Site) are also
+# held to this site.
+LOGIN_COOKIE = "seva_login"
+
+
+def _login_page(
+    request: Request, message: str | None = None, status: int = 200, username: str = ""
+) -> Response:
     t_ = translator(language(request))
-    return TEMPLATES.TemplateResponse(
+    token = secrets.token_urlsafe(24)
+    response = TEMPLATES.TemplateResponse(
         request,
         "login.html",
-        {"t": t_, "error": t_("bad_login") if error else None, "lang": language(request)},
+        {"t": t_, "error": message, "lang": language(request), "csrf": token, "username": username},
+        status_code=status,
     )
+    response.set_cookie(
+        LOGIN_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=_secure(request),
+        max_age=3600,
+        path="/desk/login",
+    )
+    return response
+
+
+def _from_this_site(request: Request, form_token: str) -> bool:
+    origin = request.headers.get("origin")
+    if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+        return False
+    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        return False
+    cookie = request.cookies.get(LOGIN_COOKIE, "")
+    return bool(cookie) and hmac.compare_digest(cookie.encode(), form_token.encode())
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, error: str | None = None) -> Response:
+    return _login_page(request, translator(language(request))("bad_login") if error else None)
 
 
 @router.post("/login")
 async def login(request: Request) -> Response:
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
+    t_ = translator(language(request))
+    if not _from_this_site(request, str(form.get("csrf", ""))):
+        return await run_in_threadpool(_login_page, request, t_("login_refused"), 403, username)
 
-    def check() -> tuple[str, str] | None:
-        engine, now = request.app.state.engine, request.app.state.clock.now()
-        with engine.connect() as conn:
-            actor = actor_for_password(conn, username, password)
-        if actor is None:
-            return None
-        with engine.begin() as conn:
-            return open_session(conn, actor.id, now, SESSION_TTL)
+    def open_desk_session(conn: Connection, actor: Actor) -> tuple[str, str]:
+        return open_session(conn, actor.id, request.app.state.clock.now(), SESSION_TTL)
 
-    opened = await run_in_threadpool(check)
-    if opened is None:
+    try:
+        opened = await sign_in(request, username, password, open_desk_session)
+    except SignInFailed:
         return RedirectResponse("/desk/login?error=1", status_code=303)
+    except SignInLocked as lock:
+        now = request.app.state.clock.now()
+        wait = lock.retry_after(now)
+        message = t_("login_locked").format(time=f"{lock.until:%H:%M}", minutes=-(-wait // 60))
+        response = await run_in_threadpool(_login_page, request, message, 429, username)
+        response.headers["retry-after"] = str(wait)
+        return response
     response = RedirectResponse("/desk", status_code=303)
     response.set_cookie(
         COOKIE,
@@ -111,6 +159,7 @@ async def login(request: Request) -> Response:
         secure=_secure(request),
         max_age=int(SESSION_TTL.total_seconds()),
     )
+    response.delete_cookie(LOGIN_COOKIE, path="/desk/login")
     return response
 
 
@@ -129,9 +178,35 @@ async def logout(request: Request, user: CurrentDeskUser) -> Response:
     return response
 
 
+def _local_path(target: str | None, request: Request) -> str | None:
+    """`target` as a path on this site, or None: a relative path (not `//host` or `/\\host`,
+    which browsers read as another site), or a URL of this very origin."""
+    if not target:
+        return None
+    url = urlsplit(target)
+    if url.scheme or url.netloc:
+        here = request.url
+        if (url.scheme, url.netloc) != (here.scheme, here.netloc):
+            return None
+    path = url.path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return None
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):  # browsers drop some of these
+        return None
+    return path + (f"?{url.query}" if url.query else "")
+
+
 @router.get("/lang/{lang}")
-def switch_language(lang: str, request: Request) -> Response:
-    response = RedirectResponse(request.headers.get("referer") or "/desk", status_code=303)
+def switch_language(
+    lang: str, request: Request, next_page: Annotated[str | None, Query(alias="next")] = None
+) -> Response:
+    """Back to the page the switch was clicked on (`next`, else the Referer), on this site only."""
+    back = (
+        _local_path(next_page, request)
+        or _local_path(request.headers.get("referer"), request)
+        or "/desk"
+    )
+    response = RedirectResponse(back, status_code=303)
     response.set_cookie(LANG_COOKIE, lang if lang in ("en", "hi") else "en", samesite="lax")
     return response
 
@@ -319,6 +394,10 @@ async def _act(
     check_csrf(user, form)
 
     def run() -> str | None:
+        if problem := plain_fields(form):
+            return problem
+        if len(form.get("key", "")) > MAX_KEY:
+            return f"the idempotency key is longer than {MAX_KEY} characters"
         try:
             with request.app.state.engine.begin() as conn:
                 do(conn, form, request.app.state.clock.now())
