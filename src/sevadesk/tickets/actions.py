@@ -20,9 +20,10 @@ from sevadesk.store.notifications_repo import notify_supervisors
 from sevadesk.store.org_repo import triage_config
 from sevadesk.store.users_repo import Actor, actor_by_username
 from sevadesk.tickets.public_safety import PUBLIC_CHANNELS, public_reply_problems
-from sevadesk.tickets.queries import TicketNotFound, ticket_row
+from sevadesk.tickets.queries import TicketNotFound, incident_detail, ticket_row
 
 MAX_REPLY_CHARS = 4096
+_OPEN_STATUSES = ("new", "assigned", "in_progress", "awaiting_citizen")
 
 
 class ReadOnlyRole(PermissionError):
@@ -658,28 +659,13 @@ def queue_reply(
 def reply_to_incident(
     conn: Connection, actor: Actor, ref: str, body: str, idempotency_key: str, now: datetime
 ) -> dict[str, Any]:
-    """One reply for a mass incident, delivered to every citizen whose ticket is linked to it
-    (one outbox entry per ticket; the key makes a retried request harmless)."""
-    i, c = t.incidents.c, t.tickets.c
-    incident = conn.execute(
-        select(i.id, i.ref, t.units.c.path)
-        .join(t.units, t.units.c.id == i.unit_id)
-        .where(i.ref == ref)
-    ).first()
-    if incident is None or not incident.path.startswith(actor.scope_path):
-        raise TicketNotFound(f"no incident {ref}")
+    """One reply for a mass incident, delivered to every citizen whose open ticket is linked
+    to it and inside the actor's scope (one outbox entry per ticket; the key makes a retried
+    request harmless). Tickets of the incident in other offices are theirs to answer."""
+    incident = incident_detail(conn, actor, ref)
     if not actor.can_write():
         raise ReadOnlyRole(f"role {actor.role} can read incidents but not reply")
-    refs = (
-        conn.execute(
-            select(c.ref).where(
-                c.incident_id == incident.id,
-                c.status.in_(["new", "assigned", "in_progress", "awaiting_citizen"]),
-            )
-        )
-        .scalars()
-        .all()
-    )
+    refs = [tk["ref"] for tk in incident["tickets"] if tk["status"] in _OPEN_STATUSES]
     created = 0
     for ticket_ref in refs:
         _entry, made = queue_reply(

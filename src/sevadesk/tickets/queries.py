@@ -394,15 +394,22 @@ def my_queue(
 
 
 def incident_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
+    """A mass incident as the actor may see it: only its tickets inside their scope.
+
+    An incident spans whichever offices its citizens' posts were routed to (a train robbed
+    between two districts, a campaign copied across the state), and belongs to the unit of
+    its first ticket only for the record. Each office sees, counts and answers its own part;
+    a supervisor whose scope covers every part sees the whole. Visible when one of its
+    tickets is in scope, or the incident's own unit is."""
+    from sevadesk.routing.incidents import incident_title
+
     i = t.incidents.c
     row = conn.execute(
         select(
             i.id,
             i.ref,
             i.key,
-            i.title,
             i.status,
-            i.ticket_count,
             i.first_seen,
             i.last_seen,
             t.units.c.code.label("unit"),
@@ -411,15 +418,31 @@ def incident_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
         .join(t.units, t.units.c.id == i.unit_id)
         .where(i.ref == ref)
     ).first()
-    if row is None or not row.path.startswith(actor.scope_path):
+    if row is None:
         raise TicketNotFound(f"no incident {ref}")
-    data = dict(row._mapping)
-    data.pop("path")
     tickets = conn.execute(
-        _base().where(t.tickets.c.incident_id == data.pop("id")).order_by(t.tickets.c.id)
+        _base()
+        .where(
+            t.tickets.c.incident_id == row.id,
+            t.units.c.path.startswith(actor.scope_path, autoescape=True),
+        )
+        .order_by(t.tickets.c.id)
     ).all()
-    data["tickets"] = [_row(r) for r in tickets]
-    return data
+    own = row.path.startswith(actor.scope_path)
+    if not tickets and not own:
+        raise TicketNotFound(f"no incident {ref}")
+    opened = [tk.opened_at for tk in tickets]
+    return {
+        "ref": row.ref,
+        "key": row.key,
+        "title": incident_title(row.key, len(tickets)),
+        "status": row.status,
+        "ticket_count": len(tickets),
+        "first_seen": min(opened, default=row.first_seen),
+        "last_seen": max(opened, default=row.last_seen),
+        "unit": row.unit if own else None,
+        "tickets": [_row(tk) for tk in tickets],
+    }
 
 
 def incoming_transfers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
