@@ -431,3 +431,30 @@ def test_an_unanswered_transfer_is_deemed_accepted_at_its_deadline(
         client.get(f"/api/v1/tickets/{ref}", headers=auth(org_engine, "knp.agent")).json()["unit"]
         == "UPP-KANPUR"
     )
+
+
+def test_an_identity_links_only_citizens_the_officer_holds_every_ticket_of(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    lko, knp = auth(org_engine, "lko.agent"), auth(org_engine, "knp.agent")
+    number = {"channel": "whatsapp", "external_user_id": "919876500011"}
+    lucknow, kanpur = tickets["UPP-LUCKNOW"], tickets["UPP-KANPUR"]
+    linked = client.post(f"/api/v1/tickets/{lucknow}/identities", headers=lko, json=number)
+    assert linked.status_code == 200
+
+    def citizens() -> dict[str, int]:
+        with org_engine.connect() as conn:
+            return dict(conn.execute(select(t.tickets.c.ref, t.tickets.c.citizen_id)).all())
+
+    before = citizens()
+    # Kanpur's officer gives the same number for Kanpur's citizen: merging the two would make
+    # Lucknow's ticket Kanpur's citizen's, and send Kanpur's private replies to that number.
+    refused = client.post(f"/api/v1/tickets/{kanpur}/identities", headers=knp, json=number)
+    assert refused.status_code == 403 and "outside your scope" in refused.json()["detail"]
+    assert "UPP-LUCKNOW" not in refused.text and citizens() == before
+    # An officer over both districts may merge them.
+    upp = auth(org_engine, "admin")
+    merged = client.post(f"/api/v1/tickets/{kanpur}/identities", headers=upp, json=number)
+    assert merged.json()["merged"] is True
+    after = citizens()
+    assert after[lucknow] == after[kanpur] == before[kanpur]

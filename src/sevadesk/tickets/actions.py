@@ -733,6 +733,8 @@ def link_identity(
     other = conn.execute(
         select(ci.citizen_id).where(ci.channel == channel, ci.external_user_id == external_user_id)
     ).scalar()
+    if other is not None and other != citizen:
+        _check_citizen_in_scope(conn, actor, other)
     merged = None
     if other is None:
         conn.execute(
@@ -756,6 +758,26 @@ def link_identity(
         {"channel": channel, "merged_citizen": merged},
     )
     return {"ref": ref, "channel": channel, "merged": merged is not None}
+
+
+def _check_citizen_in_scope(conn: Connection, actor: Actor, citizen_id: int) -> None:
+    """Merging citizen records rewrites every ticket of both: the actor must hold them all.
+    The refusal does not say which office holds the others."""
+    c = t.tickets.c
+    elsewhere = conn.execute(
+        select(c.id)
+        .join(t.units, t.units.c.id == c.unit_id)
+        .where(
+            c.citizen_id == citizen_id,
+            ~t.units.c.path.startswith(actor.scope_path, autoescape=True),
+        )
+        .limit(1)
+    ).first()
+    if elsewhere is not None:
+        raise OutOfScope(
+            "that identity belongs to a citizen with tickets outside your scope; an officer"
+            " whose scope covers both can link them"
+        )
 
 
 def add_note(conn: Connection, actor: Actor, ref: str, note: str, now: datetime) -> dict[str, Any]:
