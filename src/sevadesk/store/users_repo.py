@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, select, update
 
+from sevadesk.domain.units import depth
 from sevadesk.store import tables as t
 from sevadesk.store.credentials import new_token, token_digest, verify_password
 
@@ -33,6 +34,11 @@ class Actor:
 
     def can_write(self) -> bool:
         return self.role in ("agent", "supervisor", "admin")
+
+    @property
+    def covers_deployment(self) -> bool:
+        """The user's unit is the top of the tree: their scope is every office."""
+        return depth(self.scope_path) <= 1
 
 
 def _actor_query():  # type: ignore[no-untyped-def]
