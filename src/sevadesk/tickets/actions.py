@@ -20,7 +20,12 @@ from sevadesk.store.notifications_repo import notify_supervisors
 from sevadesk.store.org_repo import triage_config
 from sevadesk.store.users_repo import Actor, actor_by_username
 from sevadesk.tickets.public_safety import PUBLIC_CHANNELS, public_reply_problems
-from sevadesk.tickets.queries import TicketNotFound, incident_detail, ticket_row
+from sevadesk.tickets.queries import (
+    TicketNotFound,
+    incident_detail,
+    organisation_path,
+    ticket_row,
+)
 
 MAX_REPLY_CHARS = 4096
 _OPEN_STATUSES = ("new", "assigned", "in_progress", "awaiting_citizen")
@@ -242,10 +247,14 @@ def transfer(
     if ticket["status"] not in ("new", "assigned", "in_progress", "awaiting_citizen"):
         raise InvalidRequest(f"a {ticket['status']} ticket cannot be transferred")
     target = conn.execute(
-        select(t.units.c.id, t.units.c.code).where(t.units.c.code == unit_code)
+        select(t.units.c.id, t.units.c.code, t.units.c.path).where(t.units.c.code == unit_code)
     ).first()
     if target is None:
         raise UnknownUnit(f"no unit {unit_code!r}")
+    if not target.path.startswith(organisation_path(conn, actor.scope_path)):
+        raise OutOfScope(
+            f"{unit_code} is not an office of your organisation: transfers go to its own offices"
+        )
     if target.id == ticket["unit_id"]:
         raise InvalidRequest(f"the ticket is already with {unit_code}")
     o = t.transfer_offers.c

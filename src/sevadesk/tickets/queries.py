@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, func, literal_column, select, table
 from sqlalchemy import column as sql_column
 
+from sevadesk.domain.units import ancestor_paths
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import Actor
 
@@ -445,6 +446,65 @@ def incident_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
     }
 
 
+def organisation_path(conn: Connection, path: str) -> str:
+    """The organisation the unit at `path` belongs to: the highest unit above it reached
+    without crossing a change of ticket prefix (each agency numbers its own tickets, RLY-…,
+    UPP-…; the deployment above them has its own). The top unit's organisation is all."""
+    chain = ancestor_paths(path)
+    u = t.units.c
+    prefixes = dict(conn.execute(select(u.path, u.ticket_prefix).where(u.path.in_(chain))).all())
+    own, top = prefixes.get(path), path
+    for above in reversed(chain[:-1]):
+        if prefixes.get(above) != own:
+            break
+        top = above
+    return top
+
+
+def transfer_targets(conn: Connection, actor: Actor, unit_id: int) -> list[dict[str, Any]]:
+    """The offices a ticket of unit `unit_id` may be offered to by the actor: every other
+    unit of the actor's organisation (transfers go to other offices, never other agencies)."""
+    u = t.units.c
+    org = organisation_path(conn, actor.scope_path)
+    rows = conn.execute(
+        select(u.code, u.name)
+        .where(u.path.startswith(org, autoescape=True), u.id != unit_id)
+        .order_by(u.path)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def assignable_users(conn: Connection, unit_path: str) -> list[str]:
+    """Officers who may work a ticket of the unit at `unit_path`: those inside it and those
+    whose scope covers it (the rule `actions.assign` checks), never another office's."""
+    u, un = t.users.c, t.units.c
+    rows = conn.execute(
+        select(u.username)
+        .join(t.units, un.id == u.unit_id)
+        .where(
+            u.active.is_(True),
+            u.role.in_(["agent", "supervisor"]),
+            un.path.in_(ancestor_paths(unit_path)) | un.path.startswith(unit_path, autoescape=True),
+        )
+        .order_by(u.username)
+    )
+    return list(rows.scalars())
+
+
+def reply_templates(conn: Connection, unit_path: str) -> list[Any]:
+    """Templates for a ticket of the unit at `unit_path`: the shared ones and those of the
+    unit and the units above it."""
+    rt, un = t.reply_templates.c, t.units.c
+    mine = select(un.id).where(un.path.in_(ancestor_paths(unit_path)))
+    return list(
+        conn.execute(
+            select(rt.code, rt.language, rt.body)
+            .where(rt.unit_id.is_(None) | rt.unit_id.in_(mine))
+            .order_by(rt.code, rt.language)
+        ).all()
+    )
+
+
 def incoming_transfers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
     o, c, u = t.transfer_offers.c, t.tickets.c, t.units.c
     source = t.units.alias("source")
@@ -570,7 +630,7 @@ def outbox_entries(
         )
         .join(t.tickets, c.id == o.ticket_id)
         .join(t.units, t.units.c.id == c.unit_id)
-        .where(o.status == status, t.units.c.path.startswith(actor.scope_path))
+        .where(o.status == status, t.units.c.path.startswith(actor.scope_path, autoescape=True))
         .order_by(o.id.desc())
         .limit(limit)
     )
