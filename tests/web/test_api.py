@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from sevadesk.config import Settings
 from sevadesk.domain.clock import FrozenClock
@@ -458,3 +458,21 @@ def test_an_identity_links_only_citizens_the_officer_holds_every_ticket_of(
     assert merged.json()["merged"] is True
     after = citizens()
     assert after[lucknow] == after[kanpur] == before[kanpur]
+
+
+def test_an_idempotency_key_is_per_ticket_and_says_nothing_of_other_tickets(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    lko, knp = auth(org_engine, "lko.agent"), auth(org_engine, "knp.agent")
+    reply = {"body": "An officer will call you.", "idempotency_key": "call-back"}
+    first = client.post(
+        f"/api/v1/tickets/{tickets['UPP-LUCKNOW']}/replies", headers=lko, json=reply
+    )
+    # The same key on Kanpur's ticket is Kanpur's own new reply, answered as any new key is.
+    other = client.post(f"/api/v1/tickets/{tickets['UPP-KANPUR']}/replies", headers=knp, json=reply)
+    again = client.post(f"/api/v1/tickets/{tickets['UPP-KANPUR']}/replies", headers=knp, json=reply)
+    assert (first.status_code, other.status_code, again.status_code) == (201, 201, 200)
+    assert other.json()["id"] == again.json()["id"] != first.json()["id"]
+    assert other.json()["idempotency_key"] == "call-back"
+    with org_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.outbox)).scalar_one() == 2

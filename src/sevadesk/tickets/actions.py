@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -544,6 +545,16 @@ def _outbox_entry(
     )
 
 
+def outbox_key(ref: str, key: str) -> str:
+    """A caller's idempotency key belongs to one ticket: stored with the ticket's reference,
+    so the same key on another ticket is another reply and says nothing of the first. (A
+    long key is stored as its digest; a ':private' suffix must still fit the column.)"""
+    scoped = f"{ref}:{key}"
+    if len(scoped) <= 90:
+        return scoped
+    return f"{ref}:#{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+
 def queue_reply(
     conn: Connection,
     actor: Actor,
@@ -566,13 +577,16 @@ def queue_reply(
     if ticket["status"] in ("closed", "merged", "rejected"):
         raise InvalidRequest(f"a {ticket['status']} ticket takes no replies")
     key = idempotency_key or f"reply-{uuid.uuid4()}"
+    stored = outbox_key(ticket["ref"], key)
     o = t.outbox.c
     existing = conn.execute(
-        select(o.id, o.ticket_id, o.status, o.body).where(o.idempotency_key == key)
+        select(o.id, o.status, o.body).where(
+            # An entry made before keys were kept per ticket is stored under the key alone.
+            o.ticket_id == ticket["id"],
+            o.idempotency_key.in_([stored, key]),
+        )
     ).first()
     if existing is not None:
-        if existing.ticket_id != ticket["id"]:
-            raise InvalidRequest("that idempotency key was used for another ticket")
         return {
             "id": existing.id,
             "idempotency_key": key,
@@ -611,7 +625,7 @@ def queue_reply(
             conn,
             actor,
             ticket["id"],
-            f"{key}:private",
+            f"{stored}:private",
             private_channel,
             private_kind,
             private_body.strip()[:MAX_REPLY_CHARS],
@@ -623,7 +637,7 @@ def queue_reply(
         conn,
         actor,
         ticket["id"],
-        key,
+        stored,
         channel,
         "text",
         body,
@@ -678,7 +692,7 @@ def reply_to_incident(
     created = 0
     for ticket_ref in refs:
         _entry, made = queue_reply(
-            conn, actor, ticket_ref, body, f"{idempotency_key}:{ticket_ref}", now
+            conn, actor, ticket_ref, body, f"incident:{idempotency_key}", now
         )
         created += made
     return {"incident": ref, "tickets": len(refs), "replies_queued": created}
