@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
 from sevadesk.config import Settings
 from sevadesk.domain.clock import FrozenClock
@@ -476,3 +476,21 @@ def test_an_idempotency_key_is_per_ticket_and_says_nothing_of_other_tickets(
     assert other.json()["idempotency_key"] == "call-back"
     with org_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.outbox)).scalar_one() == 2
+
+
+def test_retrying_another_offices_dead_reply_is_not_found_and_names_no_ticket(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    lucknow = tickets["UPP-LUCKNOW"]
+    sent = client.post(
+        f"/api/v1/tickets/{lucknow}/replies",
+        headers=auth(org_engine, "lko.agent"),
+        json={"body": "Patrol sent."},
+    ).json()
+    with org_engine.begin() as conn:
+        conn.execute(update(t.outbox).where(t.outbox.c.id == sent["id"]).values(status="dead"))
+    answer = client.post(
+        f"/api/v1/outbox/{sent['id']}/retry", headers=auth(org_engine, "knp.agent")
+    )
+    assert answer.status_code == 404 and lucknow not in answer.text
+    assert answer.json()["detail"] == f"no outbox entry {sent['id']}"

@@ -704,13 +704,15 @@ def retry_dead_reply(
     """Send a dead-lettered reply again (after the cause was fixed); audited on its ticket."""
     o = t.outbox.c
     row = conn.execute(
-        select(o.id, o.status, t.tickets.c.ref)
+        select(o.id, o.status, t.tickets.c.ref, t.units.c.path)
         .join(t.tickets, t.tickets.c.id == o.ticket_id)
+        .join(t.units, t.units.c.id == t.tickets.c.unit_id)
         .where(o.id == outbox_id)
     ).first()
-    if row is None:
+    # Another office's entry is not found as an entry: the ticket's reference stays unsaid.
+    if row is None or not row.path.startswith(actor.scope_path):
         raise TicketNotFound(f"no outbox entry {outbox_id}")
-    ticket = _writable(conn, actor, row.ref)  # scope check
+    ticket = _writable(conn, actor, row.ref)
     if row.status != "dead":
         raise InvalidRequest(f"only a dead reply can be retried (this one is {row.status})")
     conn.execute(
