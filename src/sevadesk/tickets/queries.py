@@ -351,11 +351,21 @@ def ticket_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
     return ticket
 
 
+def _public(row: Any, text: str) -> dict[str, Any]:
+    """A row for a public view: the words of a ticket sent privately are left out."""
+    data = dict(row._mapping)
+    if data.pop("sent_privately"):
+        data[text] = None
+    return data
+
+
 def recent_public(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest tickets with masked text only: for the live page, which needs no login."""
+    """Newest tickets with masked text only (none of a private channel's): for the live page,
+    which needs no login."""
     c = t.tickets.c
     rows = conn.execute(
         select(
+            c.sent_privately,
             c.ref,
             c.status,
             c.priority,
@@ -371,7 +381,7 @@ def recent_public(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
         .order_by(c.id.desc())
         .limit(limit)
     ).all()
-    return [dict(r._mapping) for r in rows]
+    return [_public(r, "summary") for r in rows]
 
 
 def my_queue(
@@ -566,10 +576,12 @@ def public_tickets(
     statuses: list[str] | None = None,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
-    """Tickets as anyone may see them (Open311, status pages): masked text, no citizen."""
+    """Tickets as anyone may see them (Open311, status pages): masked text, no citizen, and
+    no words at all of a ticket sent privately (WhatsApp, an X DM, the web form)."""
     c = t.tickets.c
     query = (
         select(
+            c.sent_privately,
             c.ref,
             c.status,
             c.category,
@@ -594,7 +606,7 @@ def public_tickets(
         query = query.where(c.opened_at <= end)
     if statuses:
         query = query.where(c.status.in_(statuses))
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return [_public(r, "masked_text") for r in conn.execute(query)]
 
 
 def ticket_of_message(conn: Connection, channel: str, external_id: str) -> str | None:
