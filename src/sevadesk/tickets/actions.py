@@ -12,6 +12,7 @@ from sqlalchemy import Connection, select, update
 
 from sevadesk.domain.errors import MissingReason, OutOfScope, UnknownUnit
 from sevadesk.domain.status import TicketStatus, check_transition
+from sevadesk.pipeline import revisions
 from sevadesk.routing.escalation import Escalation, run_escalations
 from sevadesk.routing.incidents import leave_incident, prune_sketches
 from sevadesk.routing.sla import SlaBook, resume_values
@@ -436,10 +437,12 @@ def expire_offers(conn: Connection, now: datetime) -> int:
 
 def sla_pass(conn: Connection, now: datetime) -> tuple[list[Escalation], int]:
     """The routine job: escalate breached tickets, deem unanswered transfers accepted, forget
-    the word signatures of tickets too old to join an incident."""
+    the word signatures of tickets too old to join an incident, and finish deletions and
+    edits (pipeline/revisions.py: journal copies of deleted posts emptied)."""
     escalations = run_escalations(conn, now, SlaBook.load(conn))
     deemed = expire_offers(conn, now)
     prune_sketches(conn, now)
+    revisions.sweep(conn, now)
     return escalations, deemed
 
 
