@@ -44,10 +44,12 @@ def upgrade() -> None:
         sa.UniqueConstraint("channel", "event_id", name=op.f("uq_message_revisions_channel")),
     )
     op.create_index("ix_message_revisions_message", "message_revisions", ["channel", "external_id"])
-    with op.batch_alter_table("tickets") as batch:
-        batch.add_column(
-            sa.Column("sent_privately", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # A plain ALTER TABLE, not a batch: on SQLite a batch rebuilds the table and would drop
+    # the triggers that keep the search index (0011) in step.
+    op.add_column(
+        "tickets",
+        sa.Column("sent_privately", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
     op.execute(
         "UPDATE tickets SET sent_privately = TRUE WHERE channel IN ('whatsapp', 'web') OR "
         "(channel = 'x' AND EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.id "
@@ -56,7 +58,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tickets") as batch:
-        batch.drop_column("sent_privately")
+    op.execute("ALTER TABLE tickets DROP COLUMN sent_privately")  # SQLite 3.35+ and PostgreSQL
     op.drop_index("ix_message_revisions_message", table_name="message_revisions")
     op.drop_table("message_revisions")
