@@ -13,6 +13,7 @@ from sqlalchemy import Connection, func, literal_column, select, table
 from sqlalchemy import column as sql_column
 
 from sevadesk.domain.units import ancestor_paths
+from sevadesk.routing.incidents import incident_title
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import Actor
 
@@ -412,8 +413,6 @@ def incident_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
     its first ticket only for the record. Each office sees, counts and answers its own part;
     a supervisor whose scope covers every part sees the whole. Visible when one of its
     tickets is in scope, or the incident's own unit is."""
-    from sevadesk.routing.incidents import incident_title
-
     i = t.incidents.c
     row = conn.execute(
         select(
