@@ -31,7 +31,13 @@ def test_a_gap_left_open_raises_an_alert_on_metrics_and_in_the_api(
         )
         ledger.open_gap(conn, "x-stream", "100", clock.now())
         token = issue_token(conn, "admin", "test")
+        district = issue_token(conn, "lko.agent", "test")
     with TestClient(create_app(settings, org_engine, clock)) as client:
+        # Sources serve every office: a district's officer is told the ledger is not theirs.
+        refused = client.get(
+            "/api/v1/ingest/sources", headers={"Authorization": f"Bearer {district}"}
+        )
+        assert refused.status_code == 403 and "whole deployment" in refused.json()["detail"]
         quiet = client.get("/metrics").text
         assert 'seva_ingest_alert{source="x-stream"} 0.0' in quiet
         assert 'seva_ingest_quota_used{source="x-stream"} 5.0' in quiet

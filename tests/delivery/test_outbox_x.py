@@ -57,7 +57,11 @@ class World:
 
     def outbox(self, key: str = "k1") -> dict:
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.outbox).where(t.outbox.c.idempotency_key == key)).one()
+            # Keys are kept per ticket: stored as "<ref>:<key>".
+            outbox = t.outbox.c
+            row = conn.execute(
+                select(t.outbox).where(outbox.idempotency_key.endswith(f":{key}", autoescape=True))
+            ).one()
         return dict(row._mapping)
 
     def later(self, seconds: float) -> None:

@@ -276,3 +276,58 @@ def test_an_agent_takes_a_wrongly_grouped_ticket_out_and_it_stays_out(
         ).all()
     assert back is None and count == 4
     assert events == [("incident_detached", "a different waiting hall")]
+
+
+def test_an_incident_across_two_districts_shows_and_answers_each_office_its_own_citizens(
+    pipeline: Pipeline, org_engine: Engine, settings: Settings, clock: FrozenClock
+) -> None:
+    places = ["Kanpur Central, Kanpur 208001"] * 2 + ["Charbagh, Lucknow 226001"] * 3
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            *[
+                tweet(
+                    f"@Uppolice my bag was stolen in train 12004 at {place}",
+                    author_id=str(n),
+                    minutes=n,
+                )
+                for n, place in enumerate(places)
+            ]
+        ),
+    )
+    c = t.tickets.c
+    with org_engine.begin() as conn:
+        iref = conn.execute(select(t.incidents.c.ref)).scalar_one()  # Kanpur's: it came first
+        by_unit = conn.execute(
+            select(t.units.c.code, c.ref).join(t.units, t.units.c.id == c.unit_id)
+        ).all()
+        tokens = {u: issue_token(conn, u, "test") for u in ("knp.agent", "lko.agent", "upp.viewer")}
+    lucknow = {ref for unit, ref in by_unit if unit == "UPP-LUCKNOW"}
+    kanpur = {ref for unit, ref in by_unit if unit == "UPP-KANPUR"}
+    assert len(lucknow) == 3 and len(kanpur) == 2
+
+    def auth(user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {tokens[user]}"}
+
+    with TestClient(create_app(settings, org_engine, clock)) as client:
+        seen = {
+            user: client.get(f"/api/v1/incidents/{iref}", headers=auth(user)).json()
+            for user in tokens
+        }
+        reply = {"body": "The railway police have the suspect.", "idempotency_key": "grp"}
+        answered = client.post(
+            f"/api/v1/incidents/{iref}/replies", headers=auth("lko.agent"), json=reply
+        )
+    assert {x["ref"] for x in seen["knp.agent"]["tickets"]} == kanpur
+    assert {x["ref"] for x in seen["lko.agent"]["tickets"]} == lucknow
+    assert {x["ref"] for x in seen["upp.viewer"]["tickets"]} == kanpur | lucknow
+    assert seen["lko.agent"]["title"].endswith("(3 reports)") and seen["lko.agent"]["unit"] is None
+    assert seen["knp.agent"]["ticket_count"] == 2 and seen["knp.agent"]["unit"] == "UPP-KANPUR"
+    # Lucknow's officer answers Lucknow's citizens; Kanpur's are Kanpur's to answer.
+    assert answered.status_code == 200 and answered.json()["replies_queued"] == 3
+    with org_engine.connect() as conn:
+        replied = set(
+            conn.execute(select(c.ref).join(t.outbox, t.outbox.c.ticket_id == c.id)).scalars()
+        )
+    assert replied == lucknow

@@ -42,3 +42,19 @@ def test_a_message_is_stored_once_per_channel_and_external_id(org_engine: Engine
         conn.execute(t.messages.insert().values(**row))
     with org_engine.begin() as conn:  # the same id on another channel is another message
         conn.execute(t.messages.insert().values(**{**row, "channel": "whatsapp"}))
+
+
+def test_the_search_index_still_follows_the_tickets_after_every_migration(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    """A migration that rebuilds the tickets table on SQLite (a batch ALTER) drops the
+    triggers that keep the full-text index in step: searching would find nothing new."""
+    from sevadesk.store.users_repo import actor_by_username
+    from sevadesk.tickets.queries import TicketFilter, list_tickets
+
+    pipeline.ingest("x", "test", lines(tweet("@RailMinIndia fan not working in S3 of 12951")))
+    with org_engine.connect() as conn:
+        admin = actor_by_username(conn, "admin")
+        assert admin is not None
+        found, _ = list_tickets(conn, admin, TicketFilter(search="fan"), 10, None)
+    assert len(found) == 1

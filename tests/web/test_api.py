@@ -6,7 +6,7 @@ import warnings
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select, update
 
 from sevadesk.config import Settings
 from sevadesk.domain.clock import FrozenClock
@@ -431,3 +431,66 @@ def test_an_unanswered_transfer_is_deemed_accepted_at_its_deadline(
         client.get(f"/api/v1/tickets/{ref}", headers=auth(org_engine, "knp.agent")).json()["unit"]
         == "UPP-KANPUR"
     )
+
+
+def test_an_identity_links_only_citizens_the_officer_holds_every_ticket_of(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    lko, knp = auth(org_engine, "lko.agent"), auth(org_engine, "knp.agent")
+    number = {"channel": "whatsapp", "external_user_id": "919876500011"}
+    lucknow, kanpur = tickets["UPP-LUCKNOW"], tickets["UPP-KANPUR"]
+    linked = client.post(f"/api/v1/tickets/{lucknow}/identities", headers=lko, json=number)
+    assert linked.status_code == 200
+
+    def citizens() -> dict[str, int]:
+        with org_engine.connect() as conn:
+            return dict(conn.execute(select(t.tickets.c.ref, t.tickets.c.citizen_id)).all())
+
+    before = citizens()
+    # Kanpur's officer gives the same number for Kanpur's citizen: merging the two would make
+    # Lucknow's ticket Kanpur's citizen's, and send Kanpur's private replies to that number.
+    refused = client.post(f"/api/v1/tickets/{kanpur}/identities", headers=knp, json=number)
+    assert refused.status_code == 403 and "outside your scope" in refused.json()["detail"]
+    assert "UPP-LUCKNOW" not in refused.text and citizens() == before
+    # An officer over both districts may merge them.
+    upp = auth(org_engine, "admin")
+    merged = client.post(f"/api/v1/tickets/{kanpur}/identities", headers=upp, json=number)
+    assert merged.json()["merged"] is True
+    after = citizens()
+    assert after[lucknow] == after[kanpur] == before[kanpur]
+
+
+def test_an_idempotency_key_is_per_ticket_and_says_nothing_of_other_tickets(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    lko, knp = auth(org_engine, "lko.agent"), auth(org_engine, "knp.agent")
+    reply = {"body": "An officer will call you.", "idempotency_key": "call-back"}
+    first = client.post(
+        f"/api/v1/tickets/{tickets['UPP-LUCKNOW']}/replies", headers=lko, json=reply
+    )
+    # The same key on Kanpur's ticket is Kanpur's own new reply, answered as any new key is.
+    other = client.post(f"/api/v1/tickets/{tickets['UPP-KANPUR']}/replies", headers=knp, json=reply)
+    again = client.post(f"/api/v1/tickets/{tickets['UPP-KANPUR']}/replies", headers=knp, json=reply)
+    assert (first.status_code, other.status_code, again.status_code) == (201, 201, 200)
+    assert other.json()["id"] == again.json()["id"] != first.json()["id"]
+    assert other.json()["idempotency_key"] == "call-back"
+    with org_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.outbox)).scalar_one() == 2
+
+
+def test_retrying_another_offices_dead_reply_is_not_found_and_names_no_ticket(
+    client: TestClient, org_engine: Engine, tickets: dict[str, str]
+) -> None:
+    lucknow = tickets["UPP-LUCKNOW"]
+    sent = client.post(
+        f"/api/v1/tickets/{lucknow}/replies",
+        headers=auth(org_engine, "lko.agent"),
+        json={"body": "Patrol sent."},
+    ).json()
+    with org_engine.begin() as conn:
+        conn.execute(update(t.outbox).where(t.outbox.c.id == sent["id"]).values(status="dead"))
+    answer = client.post(
+        f"/api/v1/outbox/{sent['id']}/retry", headers=auth(org_engine, "knp.agent")
+    )
+    assert answer.status_code == 404 and lucknow not in answer.text
+    assert answer.json()["detail"] == f"no outbox entry {sent['id']}"

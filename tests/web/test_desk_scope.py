@@ -343,3 +343,27 @@ def test_the_ticket_page_shows_its_incident_and_takes_it_out(
     )
     assert answer.status_code == 303 and "flash=1" in answer.headers["location"]
     assert f'href="/desk/incidents/{incident}"' not in client.get(f"/desk/t/{ref}").text
+
+
+def test_the_workspace_offers_only_the_officers_and_offices_the_user_may_use(
+    client: TestClient, kanpur_ref: str, org_engine: Engine
+) -> None:
+    csrf = sign_in(client, "knp.agent", "knp-password")
+    page = client.get(f"/desk/t/{kanpur_ref}").text
+    assignees = re.findall(r"<option>([^<]+)</option>", page.split('id="assignee"')[1])
+    targets = re.findall(
+        r'<option value="([^"]+)">', page.split('id="unit"')[1].split("</select>")[0]
+    )
+    assert (
+        "knp.agent" in assignees and "lko.agent" not in assignees and "rly.agent" not in assignees
+    )
+    # Transfers go to the organisation's other offices, never to another agency.
+    assert set(targets) == {"UPP", "UPP-Z-LKO", "UPP-LUCKNOW"}
+    refused = client.post(
+        f"/desk/t/{kanpur_ref}/transfer",
+        data={"csrf": csrf, "unit": "RLY-NR-LKO", "reason": "about a train"},
+        follow_redirects=False,
+    )
+    assert "error=" in refused.headers["location"] and "organisation" in refused.headers["location"]
+    with org_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.transfer_offers)).scalar_one() == 0

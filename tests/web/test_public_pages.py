@@ -6,11 +6,17 @@ import re
 import warnings
 from collections.abc import Iterator
 
+import orjson
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from sevadesk.channels.whatsapp.payloads import split_webhook
 from sevadesk.config import Settings
+from sevadesk.fakes.graph_api import FakeGraph
+from sevadesk.pipeline.runner import Pipeline
+from sevadesk.store import tables as t
 from sevadesk.web.app import create_app
+from tests.factories import lines, tweet
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -31,7 +37,7 @@ def _csrf(client: TestClient) -> str:
     return match.group(1)
 
 
-def test_a_filed_complaint_gets_a_status_page_with_personal_data_masked(client: TestClient) -> None:
+def test_a_filed_complaint_gets_a_status_page_without_its_words(client: TestClient) -> None:
     token = _csrf(client)
     answer = client.post(
         "/complaint",
@@ -46,8 +52,11 @@ def test_a_filed_complaint_gets_a_status_page_with_personal_data_masked(client: 
     )
     assert answer.status_code == 303
     status = client.get(answer.headers["location"])
-    assert status.status_code == 200 and "Purse stolen at Charbagh" in status.text
+    # The form is written to the office, not published: anyone with the reference sees how
+    # the complaint stands, never what it says.
+    assert status.status_code == 200 and "Purse stolen" not in status.text
     assert "9876543210" not in status.text and "new" in status.text
+    assert "Sent privately" in status.text
 
 
 def test_a_post_without_the_csrf_token_is_refused(client: TestClient) -> None:
@@ -69,3 +78,35 @@ def test_a_missing_description_is_explained_on_the_form(client: TestClient) -> N
 def test_an_unknown_reference_is_a_404_page(client: TestClient) -> None:
     answer = client.get("/status/UPP-424242")
     assert answer.status_code == 404 and "No complaint UPP-424242" in answer.text
+
+
+def test_a_private_channels_words_are_on_no_public_page_or_feed(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
+    graph = FakeGraph("token", "secret")
+    whatsapp = split_webhook(
+        graph.message_body("919812345678", "Asha here: my chain was snatched near Hazratganj")
+    )
+    pipeline.ingest("whatsapp", "wa-webhook", [orjson.dumps(m).decode() for m in whatsapp.messages])
+    pipeline.ingest(
+        "x", "test", lines(tweet("@Uppolice my bike was stolen in Gomti Nagar, Lucknow 226010"))
+    )
+    with org_engine.connect() as conn:
+        refs = dict(conn.execute(select(t.tickets.c.channel, t.tickets.c.ref)).all())
+    private, public = refs["whatsapp"], refs["x"]
+    views = {
+        "open311 list": client.get("/open311/v2/requests.json").text,
+        "open311 xml": client.get("/open311/v2/requests.xml").text,
+        "open311 one": client.get(f"/open311/v2/requests/{private}.json").text,
+        "status": client.get(f"/status/{private}").text,
+        "lookup": client.get("/public", params={"ref": private}).text,
+        "live feed": client.get("/live/tickets.json").text,
+    }
+    for name, text in views.items():
+        assert private in text, name  # the ticket is there: its status, office, category
+        assert "Hazratganj" not in text and "Asha" not in text, name
+    assert "Sent privately" in views["status"]
+    # A public post's (masked) words stay public, as the GeoReport feed promises.
+    assert "Gomti Nagar" in views["open311 list"] and public in views["open311 list"]
+    feed = {r["service_request_id"]: r for r in client.get("/open311/v2/requests.json").json()}
+    assert feed[private]["description"] is None

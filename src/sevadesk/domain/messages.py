@@ -48,6 +48,12 @@ class InboundMessage:
     # The category the citizen chose (an Open311 service code); it wins over triage's.
     category_hint: str | None = None
 
+    @property
+    def private(self) -> bool:
+        """Sent to the agency alone (WhatsApp, an X DM, the desk's web form): its words are
+        never shown in public. An Open311 request is public by the GeoReport spec."""
+        return self.addressed and self.channel != "open311"
+
 
 def _by_fields(self: Any) -> tuple[type, tuple[Any, ...]]:
     """Pickle a frozen slotted dataclass as a constructor call. The setstate that dataclasses

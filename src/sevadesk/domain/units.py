@@ -18,6 +18,13 @@ def depth(path: str) -> int:
     return path.count("/") - 1
 
 
+def ancestor_paths(path: str) -> list[str]:
+    """`/RLY/NR/LKO/` → `/RLY/`, `/RLY/NR/`, `/RLY/NR/LKO/`: the unit and those above it,
+    top first."""
+    codes = path.strip("/").split("/")
+    return ["/" + "/".join(codes[: n + 1]) + "/" for n in range(len(codes))]
+
+
 @dataclass(slots=True, frozen=True)
 class UnitRef:
     id: int

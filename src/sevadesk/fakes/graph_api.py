@@ -110,6 +110,28 @@ class FakeGraph:
             {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "messages": [msg]}
         )
 
+    def revoke_body(self, wa_id: str, wamid: str, at: float | None = None) -> dict[str, Any]:
+        """The citizen deletes message `wamid` for everyone: Meta's `revoke` message."""
+        return self._revision(wa_id, "revoke", {"original_message_id": wamid}, at)
+
+    def edit_body(
+        self, wa_id: str, wamid: str, text: str, at: float | None = None
+    ) -> dict[str, Any]:
+        """The citizen edits message `wamid`: Meta's `edit` message, carrying the new one."""
+        edited = {"type": "text", "text": {"body": text}}
+        return self._revision(wa_id, "edit", {"original_message_id": wamid, "message": edited}, at)
+
+    def _revision(
+        self, wa_id: str, kind: str, value: dict[str, Any], at: float | None
+    ) -> dict[str, Any]:
+        stamp = str(int(at if at is not None else time.time()))
+        with self.lock:
+            wamid = self._wamid()
+        msg = {"from": wa_id, "id": wamid, "timestamp": stamp, "type": kind, kind: value}
+        return self._envelope(
+            {"contacts": [{"profile": {"name": "Citizen"}, "wa_id": wa_id}], "messages": [msg]}
+        )
+
     def status_body(
         self, wamid: str, status: str, to: str, callback: str | None = None
     ) -> dict[str, Any]:

@@ -162,6 +162,24 @@ class FakeX:
             ],
         }
 
+    def citizen_deletes(self, tweet_id: str) -> dict[str, Any]:
+        """The author deletes a post: it leaves the fake (stream, search, timelines), and the
+        Account Activity delivery X sends for it is returned, in the shape X's documentation
+        gives (`tweet_delete_events`, a status id and user id, the time in milliseconds)."""
+        with self.lock:
+            tw = self._find(tweet_id)
+            assert tw is not None, f"no post {tweet_id}"
+            self.tweets.remove(tw)
+        return {
+            "for_user_id": self.agency["id"],
+            "tweet_delete_events": [
+                {
+                    "status": {"id": tweet_id, "user_id": tw["author_id"]},
+                    "timestamp_ms": str(int(time.time() * 1000)),
+                }
+            ],
+        }
+
     @staticmethod
     def deliver(url: str, body: dict[str, Any], secret: str | None) -> httpx.Response:
         """POST a webhook delivery signed as X signs it (no header when `secret` is None)."""

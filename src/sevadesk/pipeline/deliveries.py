@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 
 from sevadesk.channels.whatsapp.payloads import WebhookBatch
 from sevadesk.delivery.receipts import record_statuses
-from sevadesk.pipeline import journal
+from sevadesk.domain.revisions import Revision
+from sevadesk.pipeline import journal, revisions
 from sevadesk.store import ledger
 
 
@@ -38,16 +39,27 @@ def accept_whatsapp(engine: Engine, batch: WebhookBatch, now: datetime) -> Accep
         changed = record_statuses(conn, "whatsapp", batch.statuses, now)
         if batch.other:
             journal.keep(conn, "whatsapp-event", source, _dumps(batch.other), now)
+        revisions.record(conn, batch.revisions, now)
         ledger.record_reads(conn, source, "whatsapp", now, len(batch.messages))
     return Accepted(sum(e.fresh for e in new), changed, len(batch.other))
 
 
 def accept_x(
-    engine: Engine, payloads: list[dict[str, Any]], ignored: list[str], now: datetime
+    engine: Engine,
+    payloads: list[dict[str, Any]],
+    ignored: list[str],
+    now: datetime,
+    deletions: tuple[list[dict[str, Any]], list[Revision]] = ([], []),
 ) -> Accepted:
+    """`deletions`: the delivery's `tweet_delete_events` and what they delete; journaled and
+    applied in the same transaction (see pipeline/revisions.py)."""
     source = "x-webhook"
+    events, deleted = deletions
     with engine.begin() as conn:
         new = journal.append(conn, "x", source, _dumps(payloads), now) if payloads else []
+        if events:
+            journal.keep(conn, "x-event", source, _dumps(events), now)
+            revisions.record(conn, deleted, now)
         # Account Activity deliveries are pushed, not read: they cost no read quota.
         ledger.record_reads(conn, source, "x", now, 0)
     return Accepted(sum(e.fresh for e in new), 0, len(ignored))

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from sevadesk.config import Settings
 from sevadesk.domain.clock import Clock, SystemClock
-from sevadesk.pipeline import journal
+from sevadesk.pipeline import journal, revisions
 from sevadesk.pipeline.batch import BatchSummary, JournalEntry, Rejection
 from sevadesk.pipeline.citizens import resolve_citizens
 from sevadesk.pipeline.dedupe import dedupe
@@ -191,6 +191,11 @@ class Pipeline:
                     _unit, item.route = router.route(item.msg, item.triage)
             units = {u.code: u for u in router.units.values()}
             summary.add(write_batch(conn, fresh, units, now, self.sla))
+            # Deletions and edits that came before their post apply as it is stored; a copy
+            # of a deleted post read again (another path, a file) is emptied in the journal.
+            revisions.apply(
+                conn, [(i.msg.channel, i.msg.external_id, i.journal_id) for i in items], now
+            )
             rejected_ids = {jid for jid, _ in rejected}
             journal.mark(conn, [e.id for e in entries if e.id not in rejected_ids], rejected)
         BATCH_SECONDS.observe(time.perf_counter() - started)

@@ -184,6 +184,7 @@ def _open_tickets(
                 "first_response_due": first_due,
                 "resolution_due": resolution_due,
                 "incident_key": item.incident_key,
+                "sent_privately": item.msg.private,
             }
         )
     # Tickets about a problem that already has an open incident join it as they are stored.

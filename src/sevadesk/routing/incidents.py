@@ -69,7 +69,8 @@ def sketch_words(triage: TriageResult) -> frozenset[str] | None:
     return words if len(words) >= similar.MIN_WORDS else None
 
 
-def _title(key: str, count: int) -> str:
+def incident_title(key: str, count: int) -> str:
+    """What an incident is about and how many reports it has (of those a viewer may see)."""
     problem, kind, value = key.split(":", 2)
     what = {
         "train": f"train {value}",
@@ -111,7 +112,7 @@ def _open_incident(
                 ref=ref,
                 key=key[:80],
                 unit_id=unit_id,
-                title=_title(key, count),
+                title=incident_title(key, count),
                 status="open",
                 ticket_count=0,
                 first_seen=first_seen,
@@ -402,7 +403,7 @@ def _record(
     totals = []
     for iid, n in added.items():
         key, count = known[iid]
-        totals.append({"iid": iid, "n": count + n, "title": _title(key, count + n)})
+        totals.append({"iid": iid, "n": count + n, "title": incident_title(key, count + n)})
     conn.execute(
         update(t.incidents)
         .where(i.id == bindparam("iid"))
@@ -454,6 +455,6 @@ def leave_incident(conn: Connection, ticket_id: int, incident_id: int) -> str:
     conn.execute(
         update(t.incidents)
         .where(i.id == incident_id)
-        .values(ticket_count=count, title=_title(incident.key, count))
+        .values(ticket_count=count, title=incident_title(incident.key, count))
     )
     return str(incident.ref)

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from sevadesk.store.types import JSONType, UTCDateTime
@@ -160,6 +161,9 @@ tickets = Table(
     Column("incident_id", Id, ForeignKey("incidents.id"), index=True),
     # Tickets belong to posts ("SHO Kotwali"), not people: the officer holding the post now works it.
     Column("position_id", Id, ForeignKey("positions.id"), index=True),
+    # Opened by a message sent to the agency alone (WhatsApp, an X DM, the web form): its
+    # words are never shown on a public page or feed.
+    Column("sent_privately", Boolean, nullable=False, default=False, server_default=false()),
     Index("ix_tickets_unit_status", "unit_id", "status", "id"),
     Index("ix_tickets_resolution_due", "resolution_due"),
     Index("ix_tickets_incident_key", "incident_key", "incident_id", "opened_at"),
@@ -201,6 +205,26 @@ triage_results = Table(
     Column("urgency", String(8), nullable=False),
     Column("entities", JSONType, nullable=False),
     Column("masked_text", Text, nullable=False),
+)
+
+# What authors changed after sending (revisions/applied in pipeline/revisions.py): a
+# deletion, or an edit with the new words. One row per channel event; applied to the message
+# whenever it is stored, before or after the revision arrived.
+message_revisions = Table(
+    "message_revisions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("channel", String(32), nullable=False),
+    Column("external_id", String(255), nullable=False),  # the message revised
+    Column("kind", String(16), nullable=False),  # deleted | edited
+    Column("event_id", String(255), nullable=False),  # the channel's id of the revision
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("text", Text),  # an edit's new words (cleared if the message is deleted)
+    Column("applied_at", UTCDateTime),  # null while the message is not yet stored
+    Column("scrubbed_at", UTCDateTime),  # a deletion: other journal copies scrubbed
+    UniqueConstraint("channel", "event_id", name="uq_message_revisions_channel"),
+    Index("ix_message_revisions_message", "channel", "external_id"),
 )
 
 # Append-only audit: rows are only ever inserted (database triggers refuse UPDATE and DELETE).

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
+from sevadesk.domain.units import depth
 from sevadesk.store import account_events
 from sevadesk.store import tables as t
 from sevadesk.store.credentials import new_token, token_digest, verify_password
@@ -36,6 +37,11 @@ class Actor:
 
     def can_write(self) -> bool:
         return self.role in ("agent", "supervisor", "admin")
+
+    @property
+    def covers_deployment(self) -> bool:
+        """The user's unit is the top of the tree: their scope is every office."""
+        return depth(self.scope_path) <= 1
 
 
 def _actor_query():  # type: ignore[no-untyped-def]

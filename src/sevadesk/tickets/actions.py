@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from datetime import datetime, timedelta
@@ -11,6 +12,7 @@ from sqlalchemy import Connection, select, update
 
 from sevadesk.domain.errors import MissingReason, OutOfScope, UnknownUnit
 from sevadesk.domain.status import TicketStatus, check_transition
+from sevadesk.pipeline import revisions
 from sevadesk.routing.escalation import Escalation, run_escalations
 from sevadesk.routing.incidents import leave_incident, prune_sketches
 from sevadesk.routing.sla import SlaBook, resume_values
@@ -20,9 +22,15 @@ from sevadesk.store.notifications_repo import notify_supervisors
 from sevadesk.store.org_repo import triage_config
 from sevadesk.store.users_repo import Actor, actor_by_username
 from sevadesk.tickets.public_safety import PUBLIC_CHANNELS, public_reply_problems
-from sevadesk.tickets.queries import TicketNotFound, ticket_row
+from sevadesk.tickets.queries import (
+    TicketNotFound,
+    incident_detail,
+    organisation_path,
+    ticket_row,
+)
 
 MAX_REPLY_CHARS = 4096
+_OPEN_STATUSES = ("new", "assigned", "in_progress", "awaiting_citizen")
 
 
 class ReadOnlyRole(PermissionError):
@@ -241,10 +249,14 @@ def transfer(
     if ticket["status"] not in ("new", "assigned", "in_progress", "awaiting_citizen"):
         raise InvalidRequest(f"a {ticket['status']} ticket cannot be transferred")
     target = conn.execute(
-        select(t.units.c.id, t.units.c.code).where(t.units.c.code == unit_code)
+        select(t.units.c.id, t.units.c.code, t.units.c.path).where(t.units.c.code == unit_code)
     ).first()
     if target is None:
         raise UnknownUnit(f"no unit {unit_code!r}")
+    if not target.path.startswith(organisation_path(conn, actor.scope_path)):
+        raise OutOfScope(
+            f"{unit_code} is not an office of your organisation: transfers go to its own offices"
+        )
     if target.id == ticket["unit_id"]:
         raise InvalidRequest(f"the ticket is already with {unit_code}")
     o = t.transfer_offers.c
@@ -425,10 +437,12 @@ def expire_offers(conn: Connection, now: datetime) -> int:
 
 def sla_pass(conn: Connection, now: datetime) -> tuple[list[Escalation], int]:
     """The routine job: escalate breached tickets, deem unanswered transfers accepted, forget
-    the word signatures of tickets too old to join an incident."""
+    the word signatures of tickets too old to join an incident, and finish deletions and
+    edits (pipeline/revisions.py: journal copies of deleted posts emptied)."""
     escalations = run_escalations(conn, now, SlaBook.load(conn))
     deemed = expire_offers(conn, now)
     prune_sketches(conn, now)
+    revisions.sweep(conn, now)
     return escalations, deemed
 
 
@@ -534,6 +548,16 @@ def _outbox_entry(
     )
 
 
+def outbox_key(ref: str, key: str) -> str:
+    """A caller's idempotency key belongs to one ticket: stored with the ticket's reference,
+    so the same key on another ticket is another reply and says nothing of the first. (A
+    long key is stored as its digest; a ':private' suffix must still fit the column.)"""
+    scoped = f"{ref}:{key}"
+    if len(scoped) <= 90:
+        return scoped
+    return f"{ref}:#{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+
 def queue_reply(
     conn: Connection,
     actor: Actor,
@@ -556,13 +580,16 @@ def queue_reply(
     if ticket["status"] in ("closed", "merged", "rejected"):
         raise InvalidRequest(f"a {ticket['status']} ticket takes no replies")
     key = idempotency_key or f"reply-{uuid.uuid4()}"
+    stored = outbox_key(ticket["ref"], key)
     o = t.outbox.c
     existing = conn.execute(
-        select(o.id, o.ticket_id, o.status, o.body).where(o.idempotency_key == key)
+        select(o.id, o.status, o.body).where(
+            # An entry made before keys were kept per ticket is stored under the key alone.
+            o.ticket_id == ticket["id"],
+            o.idempotency_key.in_([stored, key]),
+        )
     ).first()
     if existing is not None:
-        if existing.ticket_id != ticket["id"]:
-            raise InvalidRequest("that idempotency key was used for another ticket")
         return {
             "id": existing.id,
             "idempotency_key": key,
@@ -601,7 +628,7 @@ def queue_reply(
             conn,
             actor,
             ticket["id"],
-            f"{key}:private",
+            f"{stored}:private",
             private_channel,
             private_kind,
             private_body.strip()[:MAX_REPLY_CHARS],
@@ -613,7 +640,7 @@ def queue_reply(
         conn,
         actor,
         ticket["id"],
-        key,
+        stored,
         channel,
         "text",
         body,
@@ -658,32 +685,17 @@ def queue_reply(
 def reply_to_incident(
     conn: Connection, actor: Actor, ref: str, body: str, idempotency_key: str, now: datetime
 ) -> dict[str, Any]:
-    """One reply for a mass incident, delivered to every citizen whose ticket is linked to it
-    (one outbox entry per ticket; the key makes a retried request harmless)."""
-    i, c = t.incidents.c, t.tickets.c
-    incident = conn.execute(
-        select(i.id, i.ref, t.units.c.path)
-        .join(t.units, t.units.c.id == i.unit_id)
-        .where(i.ref == ref)
-    ).first()
-    if incident is None or not incident.path.startswith(actor.scope_path):
-        raise TicketNotFound(f"no incident {ref}")
+    """One reply for a mass incident, delivered to every citizen whose open ticket is linked
+    to it and inside the actor's scope (one outbox entry per ticket; the key makes a retried
+    request harmless). Tickets of the incident in other offices are theirs to answer."""
+    incident = incident_detail(conn, actor, ref)
     if not actor.can_write():
         raise ReadOnlyRole(f"role {actor.role} can read incidents but not reply")
-    refs = (
-        conn.execute(
-            select(c.ref).where(
-                c.incident_id == incident.id,
-                c.status.in_(["new", "assigned", "in_progress", "awaiting_citizen"]),
-            )
-        )
-        .scalars()
-        .all()
-    )
+    refs = [tk["ref"] for tk in incident["tickets"] if tk["status"] in _OPEN_STATUSES]
     created = 0
     for ticket_ref in refs:
         _entry, made = queue_reply(
-            conn, actor, ticket_ref, body, f"{idempotency_key}:{ticket_ref}", now
+            conn, actor, ticket_ref, body, f"incident:{idempotency_key}", now
         )
         created += made
     return {"incident": ref, "tickets": len(refs), "replies_queued": created}
@@ -695,13 +707,15 @@ def retry_dead_reply(
     """Send a dead-lettered reply again (after the cause was fixed); audited on its ticket."""
     o = t.outbox.c
     row = conn.execute(
-        select(o.id, o.status, t.tickets.c.ref)
+        select(o.id, o.status, t.tickets.c.ref, t.units.c.path)
         .join(t.tickets, t.tickets.c.id == o.ticket_id)
+        .join(t.units, t.units.c.id == t.tickets.c.unit_id)
         .where(o.id == outbox_id)
     ).first()
-    if row is None:
+    # Another office's entry is not found as an entry: the ticket's reference stays unsaid.
+    if row is None or not row.path.startswith(actor.scope_path):
         raise TicketNotFound(f"no outbox entry {outbox_id}")
-    ticket = _writable(conn, actor, row.ref)  # scope check
+    ticket = _writable(conn, actor, row.ref)
     if row.status != "dead":
         raise InvalidRequest(f"only a dead reply can be retried (this one is {row.status})")
     conn.execute(
@@ -747,6 +761,8 @@ def link_identity(
     other = conn.execute(
         select(ci.citizen_id).where(ci.channel == channel, ci.external_user_id == external_user_id)
     ).scalar()
+    if other is not None and other != citizen:
+        _check_citizen_in_scope(conn, actor, other)
     merged = None
     if other is None:
         conn.execute(
@@ -770,6 +786,26 @@ def link_identity(
         {"channel": channel, "merged_citizen": merged},
     )
     return {"ref": ref, "channel": channel, "merged": merged is not None}
+
+
+def _check_citizen_in_scope(conn: Connection, actor: Actor, citizen_id: int) -> None:
+    """Merging citizen records rewrites every ticket of both: the actor must hold them all.
+    The refusal does not say which office holds the others."""
+    c = t.tickets.c
+    elsewhere = conn.execute(
+        select(c.id)
+        .join(t.units, t.units.c.id == c.unit_id)
+        .where(
+            c.citizen_id == citizen_id,
+            ~t.units.c.path.startswith(actor.scope_path, autoescape=True),
+        )
+        .limit(1)
+    ).first()
+    if elsewhere is not None:
+        raise OutOfScope(
+            "that identity belongs to a citizen with tickets outside your scope; an officer"
+            " whose scope covers both can link them"
+        )
 
 
 def add_note(conn: Connection, actor: Actor, ref: str, note: str, now: datetime) -> dict[str, Any]:

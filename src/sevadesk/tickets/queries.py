@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import Connection, func, literal_column, select, table
 from sqlalchemy import column as sql_column
 
+from sevadesk.domain.units import ancestor_paths
+from sevadesk.routing.incidents import incident_title
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import Actor
 
@@ -350,11 +352,21 @@ def ticket_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
     return ticket
 
 
+def _public(row: Any, text: str) -> dict[str, Any]:
+    """A row for a public view: the words of a ticket sent privately are left out."""
+    data = dict(row._mapping)
+    if data.pop("sent_privately"):
+        data[text] = None
+    return data
+
+
 def recent_public(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest tickets with masked text only: for the live page, which needs no login."""
+    """Newest tickets with masked text only (none of a private channel's): for the live page,
+    which needs no login."""
     c = t.tickets.c
     rows = conn.execute(
         select(
+            c.sent_privately,
             c.ref,
             c.status,
             c.priority,
@@ -370,7 +382,7 @@ def recent_public(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
         .order_by(c.id.desc())
         .limit(limit)
     ).all()
-    return [dict(r._mapping) for r in rows]
+    return [_public(r, "summary") for r in rows]
 
 
 def my_queue(
@@ -394,15 +406,20 @@ def my_queue(
 
 
 def incident_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
+    """A mass incident as the actor may see it: only its tickets inside their scope.
+
+    An incident spans whichever offices its citizens' posts were routed to (a train robbed
+    between two districts, a campaign copied across the state), and belongs to the unit of
+    its first ticket only for the record. Each office sees, counts and answers its own part;
+    a supervisor whose scope covers every part sees the whole. Visible when one of its
+    tickets is in scope, or the incident's own unit is."""
     i = t.incidents.c
     row = conn.execute(
         select(
             i.id,
             i.ref,
             i.key,
-            i.title,
             i.status,
-            i.ticket_count,
             i.first_seen,
             i.last_seen,
             t.units.c.code.label("unit"),
@@ -411,15 +428,90 @@ def incident_detail(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
         .join(t.units, t.units.c.id == i.unit_id)
         .where(i.ref == ref)
     ).first()
-    if row is None or not row.path.startswith(actor.scope_path):
+    if row is None:
         raise TicketNotFound(f"no incident {ref}")
-    data = dict(row._mapping)
-    data.pop("path")
     tickets = conn.execute(
-        _base().where(t.tickets.c.incident_id == data.pop("id")).order_by(t.tickets.c.id)
+        _base()
+        .where(
+            t.tickets.c.incident_id == row.id,
+            t.units.c.path.startswith(actor.scope_path, autoescape=True),
+        )
+        .order_by(t.tickets.c.id)
     ).all()
-    data["tickets"] = [_row(r) for r in tickets]
-    return data
+    own = row.path.startswith(actor.scope_path)
+    if not tickets and not own:
+        raise TicketNotFound(f"no incident {ref}")
+    opened = [tk.opened_at for tk in tickets]
+    return {
+        "ref": row.ref,
+        "key": row.key,
+        "title": incident_title(row.key, len(tickets)),
+        "status": row.status,
+        "ticket_count": len(tickets),
+        "first_seen": min(opened, default=row.first_seen),
+        "last_seen": max(opened, default=row.last_seen),
+        "unit": row.unit if own else None,
+        "tickets": [_row(tk) for tk in tickets],
+    }
+
+
+def organisation_path(conn: Connection, path: str) -> str:
+    """The organisation the unit at `path` belongs to: the highest unit above it reached
+    without crossing a change of ticket prefix (each agency numbers its own tickets, RLY-…,
+    UPP-…; the deployment above them has its own). The top unit's organisation is all."""
+    chain = ancestor_paths(path)
+    u = t.units.c
+    prefixes = dict(conn.execute(select(u.path, u.ticket_prefix).where(u.path.in_(chain))).all())
+    own, top = prefixes.get(path), path
+    for above in reversed(chain[:-1]):
+        if prefixes.get(above) != own:
+            break
+        top = above
+    return top
+
+
+def transfer_targets(conn: Connection, actor: Actor, unit_id: int) -> list[dict[str, Any]]:
+    """The offices a ticket of unit `unit_id` may be offered to by the actor: every other
+    unit of the actor's organisation (transfers go to other offices, never other agencies)."""
+    u = t.units.c
+    org = organisation_path(conn, actor.scope_path)
+    rows = conn.execute(
+        select(u.code, u.name)
+        .where(u.path.startswith(org, autoescape=True), u.id != unit_id)
+        .order_by(u.path)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def assignable_users(conn: Connection, unit_path: str) -> list[str]:
+    """Officers who may work a ticket of the unit at `unit_path`: those inside it and those
+    whose scope covers it (the rule `actions.assign` checks), never another office's."""
+    u, un = t.users.c, t.units.c
+    rows = conn.execute(
+        select(u.username)
+        .join(t.units, un.id == u.unit_id)
+        .where(
+            u.active.is_(True),
+            u.role.in_(["agent", "supervisor"]),
+            un.path.in_(ancestor_paths(unit_path)) | un.path.startswith(unit_path, autoescape=True),
+        )
+        .order_by(u.username)
+    )
+    return list(rows.scalars())
+
+
+def reply_templates(conn: Connection, unit_path: str) -> list[Any]:
+    """Templates for a ticket of the unit at `unit_path`: the shared ones and those of the
+    unit and the units above it."""
+    rt, un = t.reply_templates.c, t.units.c
+    mine = select(un.id).where(un.path.in_(ancestor_paths(unit_path)))
+    return list(
+        conn.execute(
+            select(rt.code, rt.language, rt.body)
+            .where(rt.unit_id.is_(None) | rt.unit_id.in_(mine))
+            .order_by(rt.code, rt.language)
+        ).all()
+    )
 
 
 def incoming_transfers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
@@ -483,10 +575,12 @@ def public_tickets(
     statuses: list[str] | None = None,
     limit: int = 200,
 ) -> list[dict[str, Any]]:
-    """Tickets as anyone may see them (Open311, status pages): masked text, no citizen."""
+    """Tickets as anyone may see them (Open311, status pages): masked text, no citizen, and
+    no words at all of a ticket sent privately (WhatsApp, an X DM, the web form)."""
     c = t.tickets.c
     query = (
         select(
+            c.sent_privately,
             c.ref,
             c.status,
             c.category,
@@ -511,7 +605,7 @@ def public_tickets(
         query = query.where(c.opened_at <= end)
     if statuses:
         query = query.where(c.status.in_(statuses))
-    return [dict(r._mapping) for r in conn.execute(query)]
+    return [_public(r, "masked_text") for r in conn.execute(query)]
 
 
 def ticket_of_message(conn: Connection, channel: str, external_id: str) -> str | None:
@@ -547,7 +641,7 @@ def outbox_entries(
         )
         .join(t.tickets, c.id == o.ticket_id)
         .join(t.units, t.units.c.id == c.unit_id)
-        .where(o.status == status, t.units.c.path.startswith(actor.scope_path))
+        .where(o.status == status, t.units.c.path.startswith(actor.scope_path, autoescape=True))
         .order_by(o.id.desc())
         .limit(limit)
     )

@@ -19,7 +19,7 @@ from fastapi.responses import PlainTextResponse
 from sevadesk.channels.errors import PayloadError
 from sevadesk.channels.signatures import SignatureError, verify, x_crc_response
 from sevadesk.channels.whatsapp.payloads import split_webhook
-from sevadesk.channels.x.payloads import account_activity_events
+from sevadesk.channels.x.payloads import account_activity_events, tweet_deletions
 from sevadesk.config import Settings
 from sevadesk.pipeline.deliveries import accept_whatsapp, accept_x, keep_unreadable
 
@@ -123,10 +123,16 @@ async def x_delivery(request: Request) -> dict[str, Any]:
     )
     try:
         payloads, ignored = account_activity_events(body)
+        deletions = tweet_deletions(body)
     except PayloadError as exc:
         await run_in_threadpool(_keep, request, "x-event", "x-webhook", body, str(exc))
         raise HTTPException(422, str(exc)) from exc
     accepted = await run_in_threadpool(
-        accept_x, request.app.state.engine, payloads, ignored, request.app.state.clock.now()
+        accept_x,
+        request.app.state.engine,
+        payloads,
+        ignored,
+        request.app.state.clock.now(),
+        deletions,
     )
     return {"stored": accepted.as_dict()}

@@ -15,6 +15,7 @@ from typing import Any
 from sevadesk.channels.errors import PayloadError
 from sevadesk.domain.messages import InboundMessage
 from sevadesk.domain.numbers import ascii_digits
+from sevadesk.domain.revisions import DELETED, EDITED, Revision
 
 CHANNEL = "whatsapp"
 MEDIA_KINDS = ("image", "video", "audio", "document", "sticker")
@@ -41,6 +42,8 @@ class WebhookBatch:
     messages: list[dict[str, Any]] = field(default_factory=list)
     statuses: list[DeliveryStatus] = field(default_factory=list)
     other: list[dict[str, Any]] = field(default_factory=list)  # stored, open nothing
+    # Citizens' `revoke` and `edit` of earlier messages (also stored among `other`).
+    revisions: list[Revision] = field(default_factory=list)
 
 
 def _obj(value: Any, where: str) -> dict[str, Any]:
@@ -129,6 +132,8 @@ def split_webhook(body: Any) -> WebhookBatch:
                 message = _obj(message, f"{where}.value.messages[{k}]")
                 if message.get("type") in NOT_A_MESSAGE or _empty_interactive(message):
                     batch.other.append({"field": "messages", "value": message})
+                    if (revision := _revision(message)) is not None:
+                        batch.revisions.append(revision)
                     continue
                 # A sender that is not a string is reported when the message itself is parsed.
                 sender = message.get("from")
@@ -139,6 +144,27 @@ def split_webhook(body: Any) -> WebhookBatch:
             for k, status in enumerate(_list(value.get("statuses"), f"{where}.value.statuses")):
                 batch.statuses.append(_status(status, f"{where}.value.statuses[{k}]"))
     return batch
+
+
+def _revision(message: dict[str, Any]) -> Revision | None:
+    """A citizen's `revoke` (they deleted the message for everyone) or `edit` (new words for
+    it), which name the message by `original_message_id`. A type `unsupported` with errors
+    names no message, so it revises nothing; a malformed revision is kept, not applied."""
+    kind = message.get("type")
+    inner = message.get(kind) if kind in ("revoke", "edit") else None
+    original = inner.get("original_message_id") if isinstance(inner, dict) else None
+    event = message.get("id")
+    if not (isinstance(original, str) and original and isinstance(event, str) and event):
+        return None
+    assert isinstance(inner, dict)
+    try:
+        at = _time(message.get("timestamp"), "message.timestamp")
+        if kind == "revoke":
+            return Revision(CHANNEL, original, DELETED, event, at)
+        text, _media = _text(_obj(inner.get("message"), "edit.message"))
+    except PayloadError:
+        return None
+    return Revision(CHANNEL, original, EDITED, event, at, text)
 
 
 def _text(message: dict[str, Any]) -> tuple[str, tuple[tuple[str, str, str], ...]]:

@@ -18,6 +18,7 @@ from typing import Any
 from sevadesk.channels.errors import PayloadError
 from sevadesk.domain.messages import HASHTAG, MENTION, InboundMessage
 from sevadesk.domain.numbers import ascii_digits
+from sevadesk.domain.revisions import DELETED, Revision
 
 CHANNEL = "x"
 
@@ -270,11 +271,40 @@ def _dm_sender(item: dict[str, Any]) -> Any:
     return create.get("sender_id") if isinstance(create, dict) else None
 
 
+def tweet_deletions(body: Any) -> tuple[list[dict[str, Any]], list[Revision]]:
+    """An Account Activity body's `tweet_delete_events` → (the events, to journal; one
+    deletion each). X's documentation gives each as `{"status": {"id", "user_id"},
+    "timestamp_ms"}`; its Developer Policy asks that the post's content be removed."""
+    items = body.get("tweet_delete_events") if isinstance(body, dict) else None
+    if items is None:
+        return [], []
+    if not isinstance(items, list):
+        raise PayloadError("tweet_delete_events: expected a list")
+    deletions = []
+    for item in items:
+        status = item.get("status") if isinstance(item, dict) else None
+        if not isinstance(status, dict):
+            raise PayloadError("tweet_delete_events: expected objects with a status")
+        post = _tweet_id(status.get("id"), "tweet_delete_events.status.id")
+        stamp = item.get("timestamp_ms")
+        if not ascii_digits(stamp):
+            raise PayloadError("tweet_delete_events.timestamp_ms: expected milliseconds")
+        try:
+            at = datetime.fromtimestamp(int(stamp) / 1000, UTC)
+        except (OverflowError, OSError, ValueError) as exc:
+            raise PayloadError(
+                f"tweet_delete_events.timestamp_ms: out of range: {stamp!r}"
+            ) from exc
+        # One post is deleted once: a second event for it is the same deletion.
+        deletions.append(Revision(CHANNEL, post, DELETED, f"delete:{post}", at))
+    return items, deletions
+
+
 def account_activity_events(body: Any) -> tuple[list[dict[str, Any]], list[str]]:
     """An Account Activity webhook body → (journal payloads, names of event kinds ignored).
 
     Tweets and DMs become messages; other kinds (favourites, follows, typing, reads) are
-    acknowledged and counted but open nothing.
+    acknowledged and counted but open nothing; deletions are read by `tweet_deletions`.
     """
     if not isinstance(body, dict):
         raise PayloadError("webhook body: expected a JSON object")

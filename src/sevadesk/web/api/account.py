@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Connection, select
 
+from sevadesk.domain.errors import OutOfScope
 from sevadesk.store import ledger
 from sevadesk.store import tables as t
 from sevadesk.store.credentials import token_digest
@@ -129,6 +130,11 @@ def retry_outbox(
 def ingest_sources(
     conn: ReadConn, who: CurrentActor, clock: CurrentClock, request: Request
 ) -> list[dict[str, Any]]:
-    """The ingestion ledger: per source the newest post, lag, gaps, quota, and alerts."""
+    """The ingestion ledger: per source the newest post, lag, gaps, quota, and alerts.
+
+    Sources are the deployment's, shared by every office (one X stream reads every agency's
+    handles), so only users whose scope is the whole deployment see them."""
+    if not who.covers_deployment:
+        raise OutOfScope("the ingestion ledger covers the whole deployment: ask its operators")
     settings = request.app.state.settings
     return ledger.report(conn, clock.now(), settings.ingest_lag_alert_seconds)

@@ -42,9 +42,12 @@ from sevadesk.tickets.queries import (
     SORTS,
     TicketFilter,
     TicketNotFound,
+    assignable_users,
     incident_detail,
     list_tickets,
+    reply_templates,
     ticket_detail,
+    transfer_targets,
 )
 from sevadesk.web.malformed import plain_fields
 from sevadesk.web.sign_in import SignInFailed, SignInLocked, sign_in
@@ -347,22 +350,13 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             if ticket.get("incident_id")
             else None
         )
-        rt = t.reply_templates.c
-        templates = conn.execute(
-            select(rt.code, rt.language, rt.body).order_by(rt.code, rt.language)
-        ).all()
-        units = conn.execute(select(t.units.c.code, t.units.c.name).order_by(t.units.c.path)).all()
+        unit = conn.execute(
+            select(t.units.c.id, t.units.c.path).where(t.units.c.code == ticket["unit"])
+        ).one()
+        templates = reply_templates(conn, unit.path)
+        units = transfer_targets(conn, user.actor, unit.id)
+        users = assignable_users(conn, unit.path)
         categories = triage_config(conn).category_names()
-        users = (
-            conn.execute(
-                select(t.users.c.username)
-                .join(t.units, t.units.c.id == t.users.c.unit_id)
-                .where(t.users.c.role.in_(["agent", "supervisor"]))
-                .order_by(t.users.c.username)
-            )
-            .scalars()
-            .all()
-        )
     return TEMPLATES.TemplateResponse(
         request,
         "ticket.html",

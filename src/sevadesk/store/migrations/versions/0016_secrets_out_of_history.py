@@ -1,7 +1,7 @@
 """secrets out of the configuration history: plain-text passwords become argon2 hashes
 
 Revision ID: 0016
-Revises: 0012
+Revises: 0014
 Create Date: 2026-12-08 09:00:00
 
 Every stored org file text had each user's `password: secret` kept as written, and the admin
@@ -23,7 +23,7 @@ from sevadesk.store.credentials import hash_password
 from sevadesk.store.org_repo import config_diff
 
 revision: str = "0016"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
