@@ -19,8 +19,10 @@ demo: $(STAMP)
 	$(BIN)/seva demo
 
 ## Install and run the whole suite: lint, types, tests on SQLite and (when reachable) PostgreSQL.
+## The tests run in one process per core (pytest-xdist): each has its own SQLite files and
+## PostgreSQL schemas, so they share nothing.
 test: $(STAMP) lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
