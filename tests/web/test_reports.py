@@ -112,9 +112,18 @@ def client(org_engine: Engine, settings: Settings, clock: FrozenClock) -> Iterat
 
 
 def figure(page: str, key: str, column: str = "today") -> str:
-    match = re.search(rf'data-key="{key}">.*?<td class="{column}">([^<]*)</td>', page, re.S)
-    assert match, key
+    row = re.search(rf'<tr data-key="{key}">(.*?)</tr>', page, re.S)
+    assert row, key
+    match = re.search(rf'<td class="{column}">([^<]*?)\s*(?:<span[^>]*>[^<]*</span>)?</td>', row[1])
+    assert match, (key, row[1])
     return match.group(1)
+
+
+def count_beside(page: str, key: str, column: str = "today") -> str:
+    row = re.search(rf'<tr data-key="{key}">.*?<td class="{column}">.*?</td>', page, re.S)
+    assert row, key
+    match = re.search(r'class="muted count">\(([^)]*)\)', row[0])
+    return match[1] if match else ""
 
 
 def test_the_reports_page_shows_the_scope_and_drills_down(
@@ -142,11 +151,51 @@ def test_resolving_changes_the_counters_and_the_export_streams_every_row(
     )
     page = client.get("/desk/reports").text
     assert figure(page, "resolved") == "1" and figure(page, "sla_resolution_pct") == "100"
-    export = client.get("/desk/reports.csv")
-    assert export.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(export.text)))
-    assert sum(int(r["opened"]) for r in rows) == 1 and sum(int(r["resolved"]) for r in rows) == 1
-    assert {r["unit"] for r in rows} == {"UPP-LUCKNOW"}
+    assert count_beside(page, "sla_resolution_pct") == "1 of 1"  # a percentage says of what
+    assert count_beside(page, "sla_first_response_pct") == ""  # no answers yet: no "0 of 0"
+    rollup = client.get("/desk/reports/rollup.csv")
+    assert rollup.headers["content-type"].startswith("text/csv")
+    raw = list(csv.DictReader(io.StringIO(rollup.text)))
+    assert sum(int(r["opened"]) for r in raw) == 1 and sum(int(r["resolved"]) for r in raw) == 1
+    assert {r["unit"] for r in raw} == {"UPP-LUCKNOW"} and "fr_0" in raw[0]
+
+
+def test_the_report_export_has_the_columns_the_page_shows(
+    client: TestClient, two_tickets: list[str]
+) -> None:
+    csrf = sign_in(client, "admin", "admin-password")
+    client.post(
+        f"/desk/t/{two_tickets[1]}/status",
+        data={"csrf": csrf, "status": "resolved", "note": "done"},
+    )
+    page = client.get("/desk/reports?unit=UPP-Z-LKO").text
+    export = client.get("/desk/reports.csv?unit=UPP-Z-LKO")
+    assert "sevadesk-report-UPP-Z-LKO" in export.headers["content-disposition"]
+    rows = {r["unit"]: r for r in csv.DictReader(io.StringIO(export.text))}
+    assert "fr_0" not in next(iter(rows.values()))  # the page's columns, not the raw rollup
+    for code in ("UPP-LUCKNOW", "UPP-KANPUR"):
+        shown = re.search(rf'data-code="{code}".*?</tr>', page, re.S)
+        assert shown, code
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", shown[0], re.S)
+        assert cells[1] == rows[code]["opened"] and cells[3] == rows[code]["backlog"]
+    assert rows["UPP-KANPUR"]["resolved"] == "1" and rows["UPP-LUCKNOW"]["resolved"] == "0"
+    total = rows["UPP-Z-LKO"]
+    assert total["name"] == "total" and total["opened"] == "2" and total["backlog"] == "1"
+    assert total["resolved_in_sla"] == "1" and total["resolved_in_sla_pct"] == "100"
+
+
+def test_the_chart_has_a_count_axis_dates_and_a_legend(
+    client: TestClient, two_tickets: list[str]
+) -> None:
+    sign_in(client, "admin", "admin-password")
+    page = client.get("/desk/reports?days=30").text
+    chart = re.search(r'<svg[^>]*id="chart".*?</svg>', page, re.S)
+    assert chart
+    ticks = re.findall(r'class="y-tick">(\d+)<', chart[0])
+    assert ticks[0] == "0" and int(ticks[-1]) >= 2  # up to at least the day's two openings
+    dates = re.findall(r'class="x-tick">([^<]+)<', chart[0])
+    assert 2 <= len(dates) <= 8 and (dates[0], dates[-1]) == ("22 Oct", "20 Nov")  # 30 days
+    assert "Tickets opened (2)" in chart[0] and "Resolved (0)" in chart[0]
 
 
 def test_every_desk_text_exists_in_hindi() -> None:
@@ -160,3 +209,37 @@ def test_the_reports_page_speaks_hindi(client: TestClient, two_tickets: list[str
     client.cookies.set("seva_lang", "hi")
     page = client.get("/desk/reports").text
     assert "दर्ज शिकायतें" in page and "समय सीमा में निपटान" in page
+
+
+def test_spikes_wait_for_a_week_of_history(
+    client: TestClient, two_tickets: list[str], org_engine: Engine, clock: FrozenClock
+) -> None:
+    """A new deployment has no baseline: a busy day is not a spike of every category. With a
+    week of quiet days behind it, a category at several times its average is one."""
+    with org_engine.begin() as conn:
+        lucknow = conn.execute(
+            select(t.units.c.id).where(t.units.c.code == "UPP-LUCKNOW")
+        ).scalar_one()
+        rollups.bump(conn, [(rollups.Key.of(lucknow, "theft", clock.now()), {"opened": 9})])
+    sign_in(client, "admin", "admin-password")
+    page = client.get("/desk/reports?unit=UPP-Z-LKO").text
+    assert 'id="no-history"' in page and "0 of 7 days" in page
+    theft = re.search(r'data-category="theft".*?</tr>', page, re.S)
+    assert theft and "badge sos" not in theft[0]
+
+    with org_engine.begin() as conn:
+        rollups.bump(
+            conn,
+            [
+                (
+                    rollups.Key.of(lucknow, "theft", clock.now() - timedelta(days=d)),
+                    {"opened": 1, "received": 1},
+                )
+                for d in range(1, 8)
+            ],
+        )
+    page = client.get("/desk/reports?unit=UPP-Z-LKO").text
+    assert 'id="no-history"' not in page
+    rows = {m[1]: m[0] for m in re.finditer(r'data-category="([^"]+)".*?</tr>', page, re.S)}
+    assert "badge sos" in rows["theft"]  # 9 (+1 from the fixture) today against 1 a day
+    assert all("badge sos" not in row for c, row in rows.items() if c != "theft")

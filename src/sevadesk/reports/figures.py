@@ -55,6 +55,9 @@ def _figures(row: Any) -> dict[str, Any]:
         "actionable": data["actionable"],
         "opened": data["opened"],
         "resolved": resolved,
+        "resolved_in_sla": data["resolved_in_sla"],
+        "first_responses": responses,
+        "first_response_in_sla": data["first_response_in_sla"],
         "sla_resolution_pct": round(100 * data["resolved_in_sla"] / resolved) if resolved else None,
         "sla_first_response_pct": round(100 * data["first_response_in_sla"] / responses)
         if responses
@@ -160,10 +163,35 @@ def backlog(conn: Connection, path: str) -> list[tuple[int, int]]:
     return rows
 
 
-def categories(conn: Connection, path: str, period: Period, today: date) -> list[dict[str, Any]]:
+# A spike is judged against the previous week: with less history than that, every category
+# that is busy today would look like one (a new deployment flagged all of them).
+HISTORY_DAYS = 7
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryReport:
+    rows: list[dict[str, Any]]
+    history_days: int  # days of data in the subtree before today
+    spikes_judged: bool  # False while history_days < HISTORY_DAYS
+
+
+def history_days(conn: Connection, path: str, today: date) -> int:
+    """Whole days between the subtree's first day of data and today (0 if it started today)."""
+    first = conn.execute(_in_subtree(select(func.min(R.day)), path)).scalar()
+    return (today - date.fromisoformat(first)).days if first else 0
+
+
+def _in_subtree(query: Any, path: str) -> Any:
+    return query.join(t.units, U.id == R.unit_id).where(U.path.startswith(path, autoescape=True))
+
+
+def categories(conn: Connection, path: str, period: Period, today: date) -> CategoryReport:
     """Tickets opened per category; a spike is today at least twice the average of the
-    previous seven days and at least five tickets."""
-    week = Period.last(8, today)
+    previous seven days and at least five tickets, judged only once the subtree has a week
+    of history."""
+    week = Period.last(HISTORY_DAYS + 1, today)
+    history = history_days(conn, path, today)
+    judged = history >= HISTORY_DAYS
     c = t.rollups_category.c
     rows = conn.execute(
         select(c.category, c.day, func.sum(c.opened).label("opened"))
@@ -179,18 +207,21 @@ def categories(conn: Connection, path: str, period: Period, today: date) -> list
     for category, days in per.items():
         total = sum(n for d, n in days.items() if period.start <= d <= period.end)
         today_n = days.get(today.isoformat(), 0)
-        previous = [days.get((today - timedelta(days=i)).isoformat(), 0) for i in range(1, 8)]
+        previous = [
+            days.get((today - timedelta(days=i)).isoformat(), 0) for i in range(1, HISTORY_DAYS + 1)
+        ]
         baseline = mean(previous)
         out.append(
             {
                 "category": category,
                 "opened": total,
                 "today": today_n,
-                "baseline": round(baseline, 1),
-                "spike": today_n >= 5 and today_n >= 2 * max(baseline, 0.5),
+                "baseline": round(baseline, 1) if judged else None,
+                "spike": judged and today_n >= 5 and today_n >= 2 * max(baseline, 0.5),
             }
         )
-    return sorted(out, key=lambda r: (-r["spike"], -r["opened"]))
+    out.sort(key=lambda r: (-r["spike"], -r["opened"]))
+    return CategoryReport(out, history, judged)
 
 
 def public_offices(conn: Connection, period: Period) -> list[dict[str, Any]]:
@@ -215,7 +246,7 @@ def public_offices(conn: Connection, period: Period) -> list[dict[str, Any]]:
     return out
 
 
-def export_rows(conn: Connection, path: str, period: Period) -> Iterator[tuple[Any, ...]]:
+def rollup_rows(conn: Connection, path: str, period: Period) -> Iterator[tuple[Any, ...]]:
     """Every hourly rollup row of the subtree in the period, streamed (no row cap)."""
     h = t.rollups.c
     query = (
@@ -229,4 +260,47 @@ def export_rows(conn: Connection, path: str, period: Period) -> Iterator[tuple[A
         yield tuple(row)
 
 
-EXPORT_HEADER = ("unit", "category", "day", "hour", *COUNTERS)
+ROLLUP_HEADER = ("unit", "category", "day", "hour", *COUNTERS)
+
+
+# The report's own export: the by-unit table as the page shows it, then the scope's total.
+REPORT_HEADER = (
+    "unit",
+    "name",
+    "kind",
+    "opened",
+    "resolved",
+    "backlog",
+    "resolved_in_sla",
+    "resolved_in_sla_pct",
+    "first_responses",
+    "first_response_in_sla",
+    "first_response_in_sla_pct",
+    "first_response_median_min",
+    "resolution_median_h",
+)
+
+
+def report_table(
+    code: str, totals: dict[str, Any], backlog_total: int, children: list[dict[str, Any]]
+) -> Iterator[tuple[Any, ...]]:
+    def line(unit: str, name: str, kind: str, f: dict[str, Any], waiting: int) -> tuple[Any, ...]:
+        return (
+            unit,
+            name,
+            kind,
+            f["opened"],
+            f["resolved"],
+            waiting,
+            f["resolved_in_sla"],
+            "" if f["sla_resolution_pct"] is None else f["sla_resolution_pct"],
+            f["first_responses"],
+            f["first_response_in_sla"],
+            "" if f["sla_first_response_pct"] is None else f["sla_first_response_pct"],
+            "" if f["first_response_p50_min"] is None else f["first_response_p50_min"],
+            "" if f["resolution_p50_h"] is None else f["resolution_p50_h"],
+        )
+
+    for child in children:
+        yield line(child["code"], child["name"], child["kind"], child, child["backlog"])
+    yield line(code, "total", "", totals, backlog_total)
