@@ -243,3 +243,25 @@ def test_spikes_wait_for_a_week_of_history(
     rows = {m[1]: m[0] for m in re.finditer(r'data-category="([^"]+)".*?</tr>', page, re.S)}
     assert "badge sos" in rows["theft"]  # 9 (+1 from the fixture) today against 1 a day
     assert all("badge sos" not in row for c, row in rows.items() if c != "theft")
+
+
+def test_the_staffing_page_shows_officers_per_shift_and_the_figures_behind_them(
+    client: TestClient, two_tickets: list[str], org_engine: Engine, clock: FrozenClock
+) -> None:
+    with org_engine.begin() as conn:
+        kanpur = conn.execute(
+            select(t.units.c.id).where(t.units.c.code == "UPP-KANPUR")
+        ).scalar_one()
+        rollups.bump(conn, [(rollups.Key.of(kanpur, "theft", clock.now()), {"opened": 40})])
+    sign_in(client, "admin", "admin-password")
+    page = client.get("/desk/reports/staffing?unit=UPP-Z-LKO&goal=90").text
+    assert page.count("<tr data-day=") == 7 and page.count('data-shift="night"') == 7
+    officers = [int(n) for n in re.findall(r'class="officers">(\d+)<', page)]
+    assert len(officers) == 21 and max(officers) >= 2  # 40+ tickets in one hour need a team
+    assert "90% of tickets" in page and "a default" in page  # inputs shown, default said
+    sign_in(client, "lko.agent", "lko-password")
+    mine = client.get("/desk/reports/staffing?unit=UPP-KANPUR").text  # outside: own scope
+    # Lucknow's one ticket an hour, 8 minutes each, answered within the hour: one officer.
+    assert "UPP-LUCKNOW" in mine and sorted(
+        int(n) for n in re.findall(r'class="officers">(\d+)<', mine)
+    ) == [0] * 20 + [1]

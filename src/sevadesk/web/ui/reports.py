@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from sqlalchemy import select
 
-from sevadesk.reports import figures
+from sevadesk.reports import figures, staffing
 from sevadesk.reports.figures import Period
 from sevadesk.store import tables as t
 from sevadesk.web.ui.desk import TEMPLATES
@@ -142,6 +142,42 @@ def reports(request: Request, user: CurrentDeskUser) -> Response:
             "history_needed": figures.HISTORY_DAYS,
             "unit_name": name or code,
             "period": period,
+        },
+    )
+
+
+def _goal(request: Request) -> float:
+    try:
+        return max(50, min(99, int(request.query_params.get("goal", "80")))) / 100
+    except ValueError:
+        return 0.8
+
+
+@router.get("/reports/staffing", response_class=HTMLResponse)
+def staffing_advice(request: Request, user: CurrentDeskUser) -> Response:
+    """Officers per shift for the scope, by Erlang C, with every input it used."""
+    path, code = _scope(request, user)
+    goal = _goal(request)
+    with request.app.state.engine.connect() as conn:
+        advice = staffing.advise(conn, path, request.app.state.clock.now(), goal=goal)
+    by_day: dict[str, list[staffing.ShiftAdvice]] = {}
+    for shift in advice.shifts:
+        by_day.setdefault(shift.weekday, []).append(shift)
+    return TEMPLATES.TemplateResponse(
+        request,
+        "staffing.html",
+        {
+            "t": user.t,
+            "user": user,
+            "lang": user.lang,
+            "code": code,
+            "advice": advice,
+            "by_day": by_day,
+            "shifts": staffing.SHIFTS,
+            "goal_pct": round(goal * 100),
+            "handling_min": round(advice.handling.seconds / 60, 1),
+            "idle_gap_min": int(staffing.IDLE_GAP.total_seconds() // 60),
+            "min_tickets": staffing.MIN_TICKETS_MEASURED,
         },
     )
 
