@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -137,7 +138,9 @@ def test_the_demo_shows_tickets_arriving_within_30_seconds(tmp_path: Path) -> No
         env=env,
     )
     try:
-        deadline = time.monotonic() + 30
+        # Starting (the first burst read and triaged) may take a while on a busy machine;
+        # once the page serves tickets, new ones must arrive within 30 seconds.
+        deadline = time.monotonic() + 120
         first: set[str] = set()
         grew = False
         while time.monotonic() < deadline and not grew:
@@ -153,6 +156,7 @@ def test_the_demo_shows_tickets_arriving_within_30_seconds(tmp_path: Path) -> No
                 continue
             if not first:
                 first = refs
+                deadline = time.monotonic() + 30
             elif refs - first:
                 grew = True
         assert first, "the demo served no tickets"
@@ -163,6 +167,11 @@ def test_the_demo_shows_tickets_arriving_within_30_seconds(tmp_path: Path) -> No
         proc.terminate()
         out, _ = proc.communicate(timeout=15)
     assert "seva-demo-2026" in out and f"http://127.0.0.1:{port}/" in out
+    # The banner's curl line is one line, whatever the terminal's width: it copies and runs.
+    assert re.search(
+        rf"curl -H 'Authorization: Bearer seva_\S+' 'http://127.0.0.1:{port}/api/v1/tickets\?limit=5'",
+        out,
+    ), out
     # Starting and stopping are quiet: citizens post only once the desk answers, and a post
     # the stopping desk refuses is a warning, not a traceback.
     assert "Traceback" not in out

@@ -47,7 +47,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(route_app, name="route")
 
 err = Console(stderr=True, soft_wrap=True)
-out = Console()
+# soft_wrap: long lines (URLs, the demo's curl command) are never broken, so they copy whole.
+out = Console(soft_wrap=True)
 
 DatabaseOpt = Annotated[
     str | None, typer.Option("--database", "-d", help="Overrides SEVA_DATABASE_URL.")
