@@ -153,7 +153,12 @@ async def post_request(request: Request, fmt: str) -> Response:
         client = await run_in_threadpool(_client, request, _text(form.get("api_key")))
 
     def file() -> tuple[str | None, dict[str, Any]]:
-        payload = request_payload(client, form, taxonomy(request.app.state.engine))
+        payload = request_payload(
+            client,
+            form,
+            taxonomy(request.app.state.engine),
+            received_at=request.app.state.clock.now(),
+        )
         return file_request(request, payload, f"open311:{client}"), payload
 
     ref, payload = await run_in_threadpool(file)  # off the event loop: it writes
@@ -213,10 +218,11 @@ def _date(value: str | None, name: str) -> datetime | None:
 
 def _window(
     now: datetime, start: datetime | None, end: datetime | None
-) -> tuple[datetime, datetime]:
-    """The requested_datetime range: the newest 90 days unless told; never more than 90."""
+) -> tuple[datetime, datetime | None]:
+    """The requested_datetime range: the newest 90 days unless told; never more than 90.
+    (Without dates there is no upper bound: nothing is filed after now.)"""
     if start is None and end is None:
-        return now - WINDOW, now
+        return now - WINDOW, None
     if start is None:
         assert end is not None
         return end - WINDOW, end

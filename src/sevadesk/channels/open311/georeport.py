@@ -103,6 +103,7 @@ def request_payload(
     taxonomy: Taxonomy,
     channel: str = CHANNEL,
     require_location: bool = True,
+    received_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Validate a POST /requests form as the spec asks; returns what the journal stores.
     The desk's own web form files through the same path (`channel="web"`)."""
@@ -138,7 +139,7 @@ def request_payload(
         "channel": channel,
         "client": client,
         "id": ("o311-" if channel == CHANNEL else "web-") + digest[:24],
-        "received_at": datetime.now(UTC).isoformat(),
+        "received_at": (received_at or datetime.now(UTC)).isoformat(),
         "fields": fields,
     }
 
