@@ -389,3 +389,46 @@ def test_the_discovery_document_names_the_endpoint_in_json_and_xml(client: TestC
         "formats"
     ]
     assert re.match(r"^\d{4}-", xml.findtext("changeset") or "")
+
+
+def test_an_unexpected_failure_is_still_the_specs_error_list(
+    org_engine: Engine, settings: Settings, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sevadesk.web.open311 as open311
+
+    def broken(*_args: Any, **_kwargs: Any) -> list[dict[str, Any]]:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(open311, "public_tickets", broken)
+    app = create_app(settings, org_engine, clock)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get(f"{V2}/requests.json")
+        assert answer.status_code == 500
+        assert answer.json() == [
+            {"code": 500, "description": "the desk could not answer; try again later"}
+        ]
+        assert "database went away" not in answer.text
+        xml = ET.fromstring(client.get(f"{V2}/requests.xml").content)
+        assert xml.findtext("error/code") == "500"
+        # Elsewhere the usual answer.
+        assert client.get("/status/UPP-000001").status_code in (200, 404)
+
+
+def test_an_officer_is_told_the_closing_reason_is_public_and_it_is(
+    client: TestClient, desk: Desk
+) -> None:
+    from tests.web.signin import sign_in
+
+    csrf = sign_in(client, "admin", "admin-password")
+    page = client.get(f"/desk/t/{desk.photo}").text
+    assert "shown in public" in page
+    assert "shown in public" not in client.get(f"/desk/t/{desk.private}").text
+    done = client.post(
+        f"/desk/t/{desk.photo}/status",
+        data={"csrf": csrf, "status": "rejected", "note": "Not a police matter: mail a@b.in"},
+        follow_redirects=False,
+    )
+    assert done.status_code in (200, 303), done.text
+    photo = _feed(client)[desk.photo]
+    assert photo["status"] == "closed"
+    assert photo["status_notes"] == "Not a police matter: mail [email]"

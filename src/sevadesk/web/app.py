@@ -122,6 +122,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     # Under /open311 both answer GeoReport's error list; elsewhere the usual shapes.
     app.add_exception_handler(RequestValidationError, open311.invalid_input)
     app.add_exception_handler(StarletteHTTPException, open311.http_error)
+    app.add_exception_handler(Exception, open311.server_error)
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
     app.state.settings = settings

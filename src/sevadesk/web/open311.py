@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -101,6 +101,14 @@ async def http_error(request: Request, exc: Exception) -> Response:
     for name, value in (exc.headers or {}).items():
         response.headers[name] = value
     return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: under /open311 still the spec's error list (the details stay
+    in the server's log), elsewhere Starlette's plain answer."""
+    if not request.url.path.startswith(PREFIX + "/"):
+        return PlainTextResponse("Internal Server Error", 500)
+    return _refusal(request, 500, "the desk could not answer; try again later")
 
 
 async def invalid_input(request: Request, exc: Exception) -> Response:
