@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     # many verifications run at once, the rest wait without holding a request thread.
     password_checks_at_once: int = 2
 
+    # Open311 Service Discovery: who a civic app's developer asks for help and for a key.
+    open311_contact: str = "The grievance desk's administrator (ask the agency for the address)"
+
     # X API v2. The base URL is configurable so tests and the demo can use a local server.
     x_api_base_url: str = "https://api.x.com"
     x_bearer_token: SecretStr | None = None  # app-only: filtered stream, recent search

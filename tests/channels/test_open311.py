@@ -87,14 +87,15 @@ def test_a_retried_post_files_one_request(
 @pytest.mark.parametrize(
     ("change", "status", "reason"),
     [
-        ({"api_key": None}, 400, "api_key is required"),
+        ({"api_key": None}, 403, "api_key is required"),
         ({"api_key": "seva_not-a-key"}, 403, "api_key is not valid"),
         ({"service_code": None}, 400, "service_code is required"),
         ({"service_code": "potholes"}, 404, "not found"),
         ({"address_string": None}, 400, "a location is required"),
         ({"address_string": None, "lat": "26.85"}, 400, "lat and long go together"),
         ({"lat": "126.85", "long": "80.9"}, 400, "lat is out of range"),
-        ({"description": None}, 400, "description is required"),
+        ({"description": None}, 400, "a description or a media_url is required"),
+        ({"media_url": "javascript:alert(1)"}, 400, "media_url must be an http or https URL"),
     ],
 )
 def test_bad_requests_get_the_specs_error_shape(

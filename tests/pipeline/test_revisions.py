@@ -185,6 +185,12 @@ def test_a_whatsapp_message_its_author_revoked_reads_as_deleted_in_the_desk(
     to_whatsapp(client, message)
     pipeline.drain()
     ref = only_ref(org_engine)
+    with org_engine.begin() as conn:  # as if the message had shared where it happened
+        conn.execute(
+            t.tickets.update()
+            .where(t.tickets.c.ref == ref)
+            .values(lat=26.85, long=80.95, address="Hazratganj", media_url="https://e.in/1.jpg")
+        )
     revoke = graph.revoke_body(CITIZEN, wamid)
     assert to_whatsapp(client, revoke)["other"] == 1
     to_whatsapp(client, revoke)
@@ -193,6 +199,13 @@ def test_a_whatsapp_message_its_author_revoked_reads_as_deleted_in_the_desk(
     audit = events(org_engine, "message_deleted")
     assert [a.note for a in audit] == ["deleted by its author on WhatsApp"]
     assert journal_holding(org_engine, "Hazratganj") == []
+    with org_engine.connect() as conn:
+        place = conn.execute(
+            select(t.tickets.c.lat, t.tickets.c.address, t.tickets.c.media_url).where(
+                t.tickets.c.ref == ref
+            )
+        ).one()
+    assert tuple(place) == (None, None, None)
     for name, text in public_views(client, ref).items():
         assert "Hazratganj" not in text and DELETED_TEXT not in text, name  # never shown
 

@@ -58,3 +58,25 @@ def test_the_search_index_still_follows_the_tickets_after_every_migration(
         assert admin is not None
         found, _ = list_tickets(conn, admin, TicketFilter(search="fan"), 10, None)
     assert len(found) == 1
+
+
+def test_the_ticket_place_columns_come_and_go_with_their_migration(engine: Engine) -> None:
+    """0023 adds where a problem is to tickets; going back removes the columns, coming
+    forward again restores them (SQLite and PostgreSQL alike)."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from sevadesk.store.db import alembic_config
+
+    def columns() -> set[str]:
+        return {c["name"] for c in inspect(engine).get_columns("tickets")}
+
+    place = {"lat", "long", "address", "zipcode", "media_url"}
+    assert place <= columns()
+    # relative: the lead may re-chain what comes before
+    command.downgrade(alembic_config(engine), "0023-1")
+    engine.dispose()  # forget the inspected table
+    assert not place & columns()
+    command.upgrade(alembic_config(engine), "head")
+    engine.dispose()
+    assert place <= columns()

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 
 from sevadesk.channels.whatsapp.payloads import split_webhook
 from sevadesk.config import Settings
+from sevadesk.domain.clock import FrozenClock
 from sevadesk.fakes.graph_api import FakeGraph
 from sevadesk.pipeline.runner import Pipeline
 from sevadesk.store import tables as t
@@ -24,8 +25,9 @@ with warnings.catch_warnings():
 
 
 @pytest.fixture
-def client(org_engine: Engine, settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, org_engine)) as c:
+def client(org_engine: Engine, settings: Settings, clock: FrozenClock) -> Iterator[TestClient]:
+    # The tests' clock: GeoReport lists the newest 90 days, and the posts are of BASE_TIME.
+    with TestClient(create_app(settings, org_engine, clock)) as c:
         yield c
 
 

@@ -53,6 +53,9 @@ NEEDS_NO_SCOPE: dict[tuple[str, str], str] = {
     ("GET", "/open311/v2/requests.{fmt}"): "public by the GeoReport spec; private channels' "
     "words are never in it (tests/web/test_public_pages.py)",
     ("GET", "/open311/v2/requests/{request_id}.{fmt}"): "as the list: public by the spec",
+    ("GET", "/open311/discovery.{fmt}"): "where the GeoReport endpoint is (Service Discovery)",
+    ("GET", "/open311/v2/services/{code}.{fmt}"): "a category's (empty) list of attributes",
+    ("GET", "/open311/v2/tokens/{token}.{fmt}"): "a POST's token to its public ref (or null)",
     ("GET", "/complaint"): "the citizens' complaint form",
     ("POST", "/complaint"): "citizens file a complaint; answers only its ref",
     ("GET", "/status/{ref}"): "a ticket's public status, masked, no private words",

@@ -47,6 +47,10 @@ class InboundMessage:
     location: tuple[float, float] | None = None
     # The category the citizen chose (an Open311 service code); it wins over triage's.
     category_hint: str | None = None
+    # Where the problem is in words, and a photo of it, as the citizen gave them (Open311
+    # address_string and media_url); kept on the ticket the message opens.
+    address: str | None = None
+    media_url: str | None = None
 
     @property
     def private(self) -> bool:

@@ -187,6 +187,14 @@ def _rewrite(
 
 def _delete(conn: Connection, message: Any, now: datetime) -> None:
     _rewrite(conn, message, DELETED_TEXT, DELETED_TEXT, [], now)
+    # Where the message said the problem is (a shared location, an address, a photo) goes too.
+    opened = _opened_by(conn, message.id, message.ticket_id)
+    if opened:
+        conn.execute(
+            update(t.tickets)
+            .where(t.tickets.c.id.in_(opened))
+            .values(lat=None, long=None, address=None, zipcode=None, media_url=None)
+        )
     # An edit's words are the author's too.
     conn.execute(
         update(t.message_revisions)

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
-from sevadesk.domain.messages import Entity
+from sevadesk.domain.messages import Entity, InboundMessage
 from sevadesk.domain.status import TicketStatus
 from sevadesk.domain.units import UnitRef
 from sevadesk.pipeline.batch import BatchSummary, Item
@@ -32,6 +32,8 @@ from sevadesk.store import rollups
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert, bulk_insert_returning
 from sevadesk.store.sequences import allocate_refs
+from sevadesk.triage.entities import extract
+from sevadesk.triage.masking import mask
 
 PRIORITY_BY_URGENCY = {"sos": "p1", "high": "p2", "normal": "p3", "low": "p4"}
 SYSTEM = "system"
@@ -185,6 +187,7 @@ def _open_tickets(
                 "resolution_due": resolution_due,
                 "incident_key": item.incident_key,
                 "sent_privately": item.msg.private,
+                **ticket_place(item.msg),
             }
         )
     # Tickets about a problem that already has an open incident join it as they are stored.
@@ -218,6 +221,24 @@ def _open_tickets(
         )
         _assigned(conn, opens, posts, now)
     return refs
+
+
+def ticket_place(msg: InboundMessage) -> dict[str, Any]:
+    """Where the problem is, for the ticket's columns: the coordinates the message gave, its
+    address masked like any public text, the PIN code written in that address, a photo's URL."""
+    lat, lon = msg.location if msg.location else (None, None)
+    address = zipcode = None
+    if msg.address:
+        entities = extract(msg.address)
+        address = mask(msg.address, entities)[:500]
+        zipcode = next((e.value for e in entities if e.kind == "pin"), None)
+    return {
+        "lat": lat,
+        "long": lon,
+        "address": address,
+        "zipcode": zipcode,
+        "media_url": msg.media_url[:1000] if msg.media_url else None,
+    }
 
 
 def _count(

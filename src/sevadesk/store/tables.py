@@ -164,6 +164,13 @@ tickets = Table(
     # Opened by a message sent to the agency alone (WhatsApp, an X DM, the web form): its
     # words are never shown on a public page or feed.
     Column("sent_privately", Boolean, nullable=False, default=False, server_default=false()),
+    # Where the problem is, as the opening message said (Open311 lat/long and address_string,
+    # a WhatsApp location); the address masked like the summary; a photo's URL (migration 0023).
+    Column("lat", Float),
+    Column("long", Float),
+    Column("address", String(500)),
+    Column("zipcode", String(12)),
+    Column("media_url", String(1000)),
     Index("ix_tickets_unit_status", "unit_id", "status", "id"),
     Index("ix_tickets_resolution_due", "resolution_due"),
     Index("ix_tickets_incident_key", "incident_key", "incident_id", "opened_at"),

@@ -16,6 +16,8 @@ from sevadesk.domain.units import ancestor_paths
 from sevadesk.routing.incidents import incident_title
 from sevadesk.store import tables as t
 from sevadesk.store.users_repo import Actor
+from sevadesk.triage.entities import extract
+from sevadesk.triage.masking import mask
 
 
 class TicketNotFound(LookupError):
@@ -566,6 +568,9 @@ def accountability(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
     ]
 
 
+PLACE = ("lat", "long", "address", "zipcode", "media_url")
+
+
 def public_tickets(
     conn: Connection,
     refs: list[str] | None = None,
@@ -574,12 +579,19 @@ def public_tickets(
     end: datetime | None = None,
     statuses: list[str] | None = None,
     limit: int = 200,
+    categories: list[str | None] | None = None,
+    offset: int = 0,
+    notes: bool = False,
 ) -> list[dict[str, Any]]:
     """Tickets as anyone may see them (Open311, status pages): masked text, no citizen, and
-    no words at all of a ticket sent privately (WhatsApp, an X DM, the web form)."""
+    no words nor place at all of a ticket sent privately (WhatsApp, an X DM, the web form).
+
+    `categories` may hold None for tickets not yet categorised; `notes` adds each ticket's
+    public `status_notes` (one more query for the page)."""
     c = t.tickets.c
     query = (
         select(
+            c.id,
             c.sent_privately,
             c.ref,
             c.status,
@@ -589,23 +601,68 @@ def public_tickets(
             c.updated_at,
             c.resolution_due,
             c.resolved_at,
+            *(c[name] for name in PLACE),
             t.units.c.name.label("unit_name"),
         )
         .join(t.units, t.units.c.id == c.unit_id)
         .order_by(c.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     if refs is not None:
         query = query.where(c.ref.in_(refs))
     if category:
         query = query.where(c.category == category)
+    if categories is not None:
+        named = [code for code in categories if code is not None]
+        wanted = c.category.in_(named)
+        query = query.where(wanted | c.category.is_(None) if None in categories else wanted)
     if start is not None:
         query = query.where(c.opened_at >= start)
     if end is not None:
         query = query.where(c.opened_at <= end)
     if statuses:
         query = query.where(c.status.in_(statuses))
-    return [_public(r, "masked_text") for r in conn.execute(query)]
+    rows = conn.execute(query).all()
+    found = []
+    for row in rows:
+        data = dict(row._mapping)
+        if data["sent_privately"]:
+            data.update(dict.fromkeys(PLACE))
+        found.append(_public(row, "masked_text") | {k: data[k] for k in PLACE})
+    if notes:
+        said = public_status_notes(conn, [r["id"] for r in found if r["masked_text"] is not None])
+        for r in found:
+            r["status_notes"] = said.get(r["id"])
+    return found
+
+
+_CLOSING = ("resolved", "closed", "rejected")
+
+
+def public_status_notes(conn: Connection, ticket_ids: list[int]) -> dict[int, str]:
+    """What the office said in public about each ticket, personal data masked: the note it
+    resolved, closed or rejected the ticket with, or its latest public reply, whichever came
+    last. A later change to an open status clears a closing note (the ticket was reopened);
+    notes on other changes and internal notes are never public."""
+    if not ticket_ids:
+        return {}
+    e = t.ticket_events.c
+    said: dict[int, str | None] = {}
+    events = conn.execute(
+        select(e.ticket_id, e.action, e.after, e.note)
+        .where(e.ticket_id.in_(ticket_ids), e.action.in_(["status_changed", "reply_queued"]))
+        .order_by(e.id)
+    )
+    for ticket_id, action, after, note in events:
+        if action == "reply_queued":
+            if note and note.strip():
+                said[ticket_id] = note.strip()
+        elif (after or {}).get("status") in _CLOSING and note and note.strip():
+            said[ticket_id] = note.strip()
+        else:
+            said[ticket_id] = None
+    return {tid: mask(note, extract(note)) for tid, note in said.items() if note}
 
 
 def ticket_of_message(conn: Connection, channel: str, external_id: str) -> str | None:

@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sevadesk import __version__
 from sevadesk.channels.open311.georeport import GeoReportError
@@ -29,7 +30,7 @@ from sevadesk.web.api import account, tickets
 from sevadesk.web.deps import Problem, ReadConn
 from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
-from sevadesk.web.malformed import RefuseNulInUrl, validation_failed
+from sevadesk.web.malformed import RefuseNulInUrl
 from sevadesk.web.ui import admin, desk, reports
 from sevadesk.web.ui.session import BadCsrf, LoginRequired
 
@@ -81,7 +82,8 @@ OPEN311_REFUSALS: dict[int | str, dict[str, Any]] = {
     code: {"model": list[GeoReportProblem], "description": reason}
     for code, reason in (
         (400, "A malformed request (GeoReport's error list says why)."),
-        (403, "The api_key is not valid."),
+        (403, "The api_key is missing or not valid."),
+        (405, "The method is not allowed on this path."),
         (404, "No such service code or service request."),
         (413, "The body is larger than 256 KiB."),
     )
@@ -117,7 +119,10 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     )
     app.add_middleware(RefuseNulInUrl)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
-    app.add_exception_handler(RequestValidationError, validation_failed)
+    # Under /open311 both answer GeoReport's error list; elsewhere the usual shapes.
+    app.add_exception_handler(RequestValidationError, open311.invalid_input)
+    app.add_exception_handler(StarletteHTTPException, open311.http_error)
+    app.add_exception_handler(Exception, open311.server_error)
     app.state.engine = engine
     app.state.clock = clock or SystemClock()
     app.state.settings = settings

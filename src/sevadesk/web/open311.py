@@ -1,35 +1,54 @@
-"""GeoReport v2 endpoints under /open311/v2, in JSON or XML by the path's extension."""
+"""GeoReport v2 under /open311: the discovery document, then services, requests and tokens
+under /open311/v2, in JSON or XML by the path's extension. Every refusal under /open311, an
+unknown route included, is the spec's error list."""
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy import select
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sevadesk.channels.open311.georeport import (
+    OTHER,
     GeoReportError,
+    discovery,
     request_payload,
+    service_definition,
     service_request,
     services,
     to_xml,
+    to_xml_document,
+    tokens,
 )
 from sevadesk.store import tables as t
 from sevadesk.store.credentials import token_digest
-from sevadesk.tickets.queries import public_tickets
+from sevadesk.tickets.queries import public_tickets, ticket_of_message
 from sevadesk.web.filing import file_request, taxonomy
-from sevadesk.web.malformed import plain_fields
+from sevadesk.web.malformed import plain_fields, validation_failed
 
 # A request is a dozen short fields (description up to 4,000 characters): 256 KiB is ample.
 MAX_BODY = 256 * 1024
-router = APIRouter(prefix="/open311/v2", tags=["open311"], max_body_size=MAX_BODY)
+PREFIX = "/open311"
+router = APIRouter(prefix=PREFIX, tags=["open311"], max_body_size=MAX_BODY)
 
 _OPEN = ["new", "assigned", "in_progress", "awaiting_citizen"]
 _CLOSED = ["resolved", "closed", "rejected", "merged"]
+# The spec: "the range defaults to most recent 90 days" and "may not span more than 90 days";
+# at most 1,000 requests an answer. `page` and `page_size` reach beyond the newest 1,000.
+WINDOW = timedelta(days=90)
+MAX_PAGE_SIZE = 1000
+JSON_TYPE = "application/json; charset=utf-8"
+XML_TYPE = "text/xml; charset=utf-8"
+_TOKEN = re.compile(r"^o311-[0-9a-f]{24}$")
 
 
 def _format(fmt: str) -> str:
@@ -38,28 +57,99 @@ def _format(fmt: str) -> str:
     return fmt
 
 
+def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(body), status, headers, media_type=JSON_TYPE)
+
+
 def _answer(
-    fmt: str, root: str, item: str, rows: list[dict[str, Any]], status: int = 200
+    fmt: str,
+    root: str,
+    item: str,
+    rows: list[dict[str, Any]],
+    status: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     if fmt == "xml":
-        return Response(to_xml(root, item, rows), status, media_type="text/xml")
-    return JSONResponse(rows, status)
+        return Response(to_xml(root, item, rows), status, headers, media_type=XML_TYPE)
+    return _json(rows, status, headers)
+
+
+def _refusal(request: Request, status: int, description: str) -> Response:
+    fmt = "xml" if request.url.path.endswith(".xml") else "json"
+    rows = [{"code": status, "description": description}]
+    return _answer(fmt, "errors", "error", rows, status)
 
 
 def error_response(request: Request, exc: GeoReportError) -> Response:
-    fmt = "xml" if request.url.path.endswith(".xml") else "json"
-    rows = [{"code": exc.status, "description": exc.description}]
-    return _answer(fmt, "errors", "error", rows, exc.status)
+    return _refusal(request, exc.status, exc.description)
 
 
-@router.get("/services.{fmt}")
+_HTTP_REASONS = {
+    404: "no such GeoReport resource: see /open311/discovery.json",
+    405: "this method is not allowed here",
+}
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no route, wrong method, body too large): the spec's error
+    list under /open311, FastAPI's usual answer elsewhere."""
+    assert isinstance(exc, StarletteHTTPException)
+    if not request.url.path.startswith(PREFIX + "/") and request.url.path != PREFIX:
+        return await http_exception_handler(request, exc)
+    description = _HTTP_REASONS.get(exc.status_code) or str(exc.detail)
+    response = _refusal(request, exc.status_code, description)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    """An unexpected failure: under /open311 still the spec's error list (the details stay
+    in the server's log), elsewhere Starlette's plain answer."""
+    if not request.url.path.startswith(PREFIX + "/"):
+        return PlainTextResponse("Internal Server Error", 500)
+    return _refusal(request, 500, "the desk could not answer; try again later")
+
+
+async def invalid_input(request: Request, exc: Exception) -> Response:
+    """A parameter FastAPI could not read: 400 with the parameter named, under /open311."""
+    if not request.url.path.startswith(PREFIX + "/"):
+        return await validation_failed(request, exc)
+    errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    names = ", ".join(str(e.get("loc", ("", "?"))[-1]) for e in errors) or "a parameter"
+    return _refusal(request, 400, f"{names} is not valid")
+
+
+@router.get("/discovery.{fmt}")
+def get_discovery(request: Request, fmt: str) -> Response:
+    """Service Discovery: where the GeoReport v2 endpoint is and in which formats."""
+    settings = request.app.state.settings
+    document = discovery(
+        str(request.base_url),
+        settings.open311_contact,
+        "An administrator of the desk issues a key: seva open311 key NAME",
+    )
+    if _format(fmt) == "xml":
+        return Response(to_xml_document("discovery", document), media_type=XML_TYPE)
+    return _json(document)
+
+
+@router.get("/v2/services.{fmt}")
 def get_services(request: Request, fmt: str) -> Response:
     return _answer(
         _format(fmt), "services", "service", services(taxonomy(request.app.state.engine))
     )
 
 
-@router.post("/requests.{fmt}")
+@router.get("/v2/services/{code}.{fmt}")
+def get_service_definition(request: Request, code: str, fmt: str) -> Response:
+    definition = service_definition(taxonomy(request.app.state.engine), code)
+    if _format(fmt) == "xml":
+        return Response(to_xml_document("service_definition", definition), media_type=XML_TYPE)
+    return _json(definition)
+
+
+@router.post("/v2/requests.{fmt}")
 async def post_request(request: Request, fmt: str) -> Response:
     _format(fmt)
     # A key in the query string is checked before a byte of the body is read; one in the body
@@ -71,12 +161,18 @@ async def post_request(request: Request, fmt: str) -> Response:
         client = await run_in_threadpool(_client, request, _text(form.get("api_key")))
 
     def file() -> tuple[str | None, dict[str, Any]]:
-        payload = request_payload(client, form, taxonomy(request.app.state.engine))
+        payload = request_payload(
+            client,
+            form,
+            taxonomy(request.app.state.engine),
+            received_at=request.app.state.clock.now(),
+        )
         return file_request(request, payload, f"open311:{client}"), payload
 
     ref, payload = await run_in_threadpool(file)  # off the event loop: it writes
-    row: dict[str, Any] = {"service_request_id": ref, "service_notice": None, "account_id": None}
+    row: dict[str, Any] = {"service_request_id": ref}
     if ref is None:
+        # Journaled, but an organisation rule kept it off the desk: the token says so later.
         row = {"token": payload["id"], "service_notice": "received; not opened as a ticket"}
     return _answer(fmt, "service_requests", "request", [row], 201)
 
@@ -103,8 +199,9 @@ def _text(value: Any) -> str:
 
 
 def _client(request: Request, api_key: str) -> str:
+    # The spec answers 403 for a missing key as for a wrong one: "API key is invalid".
     if not api_key:
-        raise GeoReportError(400, "api_key is required")
+        raise GeoReportError(403, "api_key is required (in the query string or the body)")
     c = t.open311_clients.c
     with request.app.state.engine.connect() as conn:
         name = conn.execute(
@@ -119,7 +216,7 @@ def _date(value: str | None, name: str) -> datetime | None:
     if not value:
         return None
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError as exc:
         raise GeoReportError(400, f"{name} is not a w3 date-time") from exc
     if parsed.tzinfo is None:
@@ -127,7 +224,39 @@ def _date(value: str | None, name: str) -> datetime | None:
     return parsed
 
 
-@router.get("/requests.{fmt}")
+def _window(
+    now: datetime, start: datetime | None, end: datetime | None
+) -> tuple[datetime, datetime | None]:
+    """The requested_datetime range: the newest 90 days unless told; never more than 90.
+    (Without dates there is no upper bound: nothing is filed after now.)"""
+    if start is None and end is None:
+        return now - WINDOW, None
+    if start is None:
+        assert end is not None
+        return end - WINDOW, end
+    if end is None:
+        return start, start + WINDOW
+    if end < start:
+        raise GeoReportError(400, "end_date is before start_date")
+    if end - start > WINDOW:
+        raise GeoReportError(400, "start_date and end_date may not span more than 90 days")
+    return start, end
+
+
+def _whole(value: str | None, name: str, default: int, top: int) -> int:
+    if value is None or value == "":
+        return default
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= top:
+        raise GeoReportError(400, f"{name} is a whole number from 1 to {top}")
+    return int(value)
+
+
+def _codes(value: str) -> list[str | None]:
+    """`service_code=a,b`: each code; the catch-all service stands for no category."""
+    return [None if c == OTHER else c for c in (p.strip() for p in value.split(",")) if c]
+
+
+@router.get("/v2/requests.{fmt}")
 def get_requests(
     request: Request,
     fmt: str,
@@ -136,33 +265,70 @@ def get_requests(
     start_date: str | None = None,
     end_date: str | None = None,
     status: str | None = None,
+    page: str | None = None,
+    page_size: str | None = None,
 ) -> Response:
+    """Service requests, newest first. `service_request_id=a,b` overrides every other
+    filter; otherwise the newest 90 days (or `start_date`/`end_date`, at most 90 days apart),
+    `page_size` (at most 1,000, the default) a page, `page` from 1 (extensions to the spec)."""
     _format(fmt)
-    statuses: list[str] | None = None
-    if status:
-        wanted = {s.strip() for s in status.split(",")}
-        if not wanted <= {"open", "closed"}:
-            raise GeoReportError(400, "status is open and/or closed")
-        statuses = (_OPEN if "open" in wanted else []) + (_CLOSED if "closed" in wanted else [])
-    refs = [r.strip() for r in service_request_id.split(",")] if service_request_id else None
-    with request.app.state.engine.connect() as conn:
-        rows = public_tickets(
-            conn,
-            refs=refs,
-            category=service_code,
-            start=_date(start_date, "start_date"),
-            end=_date(end_date, "end_date"),
-            statuses=statuses,
-            limit=1000,
+    size = _whole(page_size, "page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)
+    number = _whole(page, "page", 1, 1_000_000)
+    query: dict[str, Any] = {"limit": size, "offset": (number - 1) * size, "notes": True}
+    if service_request_id:
+        refs = [r.strip() for r in service_request_id.split(",") if r.strip()]
+        if len(refs) > MAX_PAGE_SIZE:
+            raise GeoReportError(400, f"at most {MAX_PAGE_SIZE} service_request_id at once")
+        query["refs"] = refs
+    else:
+        if status:
+            wanted = {s.strip() for s in status.split(",")}
+            if not wanted <= {"open", "closed"}:
+                raise GeoReportError(400, "status is open and/or closed")
+            query["statuses"] = (_OPEN if "open" in wanted else []) + (
+                _CLOSED if "closed" in wanted else []
+            )
+        if service_code:
+            query["categories"] = _codes(service_code)
+        start, end = _window(
+            request.app.state.clock.now(),
+            _date(start_date, "start_date"),
+            _date(end_date, "end_date"),
         )
-    return _answer(fmt, "service_requests", "request", [service_request(r) for r in rows])
+        query.update(start=start, end=end)
+    with request.app.state.engine.connect() as conn:
+        rows = public_tickets(conn, **query)
+    headers = {}
+    if len(rows) == size and not service_request_id:
+        following = request.url.include_query_params(page=number + 1, page_size=size)
+        headers["Link"] = f'<{following}>; rel="next"'
+    return _answer(
+        fmt, "service_requests", "request", [service_request(r) for r in rows], 200, headers
+    )
 
 
-@router.get("/requests/{request_id}.{fmt}")
+@router.get("/v2/requests/{request_id}.{fmt}")
 def get_request(request: Request, request_id: str, fmt: str) -> Response:
     _format(fmt)
     with request.app.state.engine.connect() as conn:
-        rows = public_tickets(conn, refs=[request_id], limit=1)
+        rows = public_tickets(conn, refs=[request_id], limit=1, notes=True)
     if not rows:
         raise GeoReportError(404, f"no service request {request_id}")
     return _answer(fmt, "service_requests", "request", [service_request(rows[0])])
+
+
+@router.get("/v2/tokens/{token}.{fmt}")
+def get_token(request: Request, token: str, fmt: str) -> Response:
+    """The service request a POST's token stands for; null when none was opened."""
+    _format(fmt)
+    if not _TOKEN.match(token):
+        raise GeoReportError(404, f"no request with token {token[:40]}")
+    m = t.messages.c
+    with request.app.state.engine.connect() as conn:
+        known = conn.execute(
+            select(m.id).where(m.channel == "open311", m.external_id == token)
+        ).first()
+        if known is None:
+            raise GeoReportError(404, f"no request with token {token}")
+        ref = ticket_of_message(conn, "open311", token)
+    return _answer(fmt, "service_requests", "request", tokens(token, ref))

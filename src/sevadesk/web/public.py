@@ -78,7 +78,12 @@ async def file_complaint(request: Request) -> Response:
 
     def file() -> str | None:
         payload = request_payload(
-            "web-form", fields, taxonomy(request.app.state.engine), "web", False
+            "web-form",
+            fields,
+            taxonomy(request.app.state.engine),
+            "web",
+            False,
+            request.app.state.clock.now(),
         )
         return file_request(request, payload, "web-form")
 

@@ -53,6 +53,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "assign": "Assign",
         "transfer": "Transfer",
         "reason": "Reason",
+        "public_reason": "The reason you resolve, close or reject with is shown in public "
+        "(Open311 status notes), personal data masked.",
         "audit": "Audit trail",
         "replies": "Replies",
         "incident": "Part of incident",
@@ -199,6 +201,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "assign": "सौंपें",
         "transfer": "स्थानांतरित करें",
         "reason": "कारण",
+        "public_reason": "हल, बंद या अस्वीकार करते समय लिखा कारण सार्वजनिक दिखता है "
+        "(Open311 स्थिति टिप्पणी), निजी जानकारी छिपाकर।",
         "audit": "ऑडिट ट्रेल",
         "replies": "उत्तर",
         "incident": "घटना का हिस्सा",
