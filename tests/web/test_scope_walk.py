@@ -445,6 +445,14 @@ PROBES: dict[tuple[str, str], Callable[[World], list[Call]]] = {
     ("GET", "/desk/reports.csv"): lambda w: [
         desk("GET", "/desk/reports.csv", params={"unit": u}) for u in ("", "UPP-LUCKNOW", "UPP")
     ],
+    ("GET", "/desk/reports/rollup.csv"): lambda w: [
+        desk("GET", "/desk/reports/rollup.csv", params={"unit": u})
+        for u in ("", "UPP-LUCKNOW", "UPP")
+    ],
+    ("GET", "/desk/reports/staffing"): lambda w: [
+        desk("GET", "/desk/reports/staffing", params={"unit": u})
+        for u in ("", "UPP-LUCKNOW", "UPP")
+    ],
     ("GET", "/desk/admin"): lambda w: [
         expecting(desk("GET", "/desk/admin"), lambda a: a.status_code == 403, "admins only")
     ],
