@@ -25,7 +25,7 @@ from sevadesk.service import Workers
 from sevadesk.tickets.actions import InvalidRequest, MustTransfer, ReadOnlyRole
 from sevadesk.tickets.queries import BadCursor, BadFilter, TicketNotFound, recent_public
 from sevadesk.web import open311, public, webhooks
-from sevadesk.web.api import account, tickets
+from sevadesk.web.api import account, screened, tickets
 from sevadesk.web.deps import Problem, ReadConn
 from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
@@ -129,6 +129,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     api.include_router(tickets.incidents)
     api.include_router(tickets.transfers)
     api.include_router(account.router)
+    api.include_router(screened.router)
     app.include_router(api)
     app.include_router(webhooks.router, responses=WEBHOOK_REFUSALS)
     app.include_router(open311.router, responses=OPEN311_REFUSALS)
