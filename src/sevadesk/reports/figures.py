@@ -63,6 +63,8 @@ def _figures(row: Any) -> dict[str, Any]:
         "first_response_p90_min": _minutes(percentile(fr, 0.9)),
         "resolution_p50_h": _hours(percentile(rs, 0.5)),
         "resolution_p90_h": _hours(percentile(rs, 0.9)),
+        "screened": data["screened"],
+        "promoted": data["promoted"],
     }
 
 
@@ -230,3 +232,27 @@ def export_rows(conn: Connection, path: str, period: Period) -> Iterator[tuple[A
 
 
 EXPORT_HEADER = ("unit", "category", "day", "hour", *COUNTERS)
+
+
+def screened_days(conn: Connection, path: str, period: Period) -> list[dict[str, Any]]:
+    """Per unit and day: posts screened out, and those an officer made tickets of (the misses
+    caught), for the days either happened; newest day first."""
+    rows = conn.execute(
+        _in(
+            select(
+                U.code.label("unit"),
+                U.name,
+                R.day,
+                func.sum(R.screened).label("screened"),
+                func.sum(R.promoted).label("promoted"),
+            ),
+            path,
+            period,
+        )
+        .where((R.screened > 0) | (R.promoted > 0))
+        .group_by(U.code, U.name, R.day)
+        .order_by(R.day.desc(), U.code)
+    ).all()
+    return [
+        {**dict(r._mapping), "screened": int(r.screened), "promoted": int(r.promoted)} for r in rows
+    ]

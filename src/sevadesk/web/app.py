@@ -31,6 +31,7 @@ from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
 from sevadesk.web.malformed import RefuseNulInUrl, validation_failed
 from sevadesk.web.ui import admin, desk, reports
+from sevadesk.web.ui import screened as screened_desk
 from sevadesk.web.ui.session import BadCsrf, LoginRequired
 
 MAX_BODY = 1024 * 1024  # API bodies and desk forms: a reply is at most a few thousand characters
@@ -130,11 +131,13 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     api.include_router(tickets.transfers)
     api.include_router(account.router)
     api.include_router(screened.router)
+    api.include_router(screened.reports)
     app.include_router(api)
     app.include_router(webhooks.router, responses=WEBHOOK_REFUSALS)
     app.include_router(open311.router, responses=OPEN311_REFUSALS)
     app.include_router(public.router)
     app.include_router(desk.router)
+    app.include_router(screened_desk.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
     app.add_exception_handler(LoginRequired, desk.login_redirect)

@@ -6,8 +6,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
+from sevadesk.reports import figures
+from sevadesk.reports.figures import Period
+from sevadesk.store import tables as t
 from sevadesk.tickets import screened
+from sevadesk.tickets.screened import ScreenedNotFound
 from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
 from sevadesk.web.malformed import TextBody
 
@@ -122,3 +127,36 @@ def post_noise(
     """Confirm that triage was right: the post leaves the queue (audited; a label for the
     next `seva train`). Refused (422) for a post already made a ticket."""
     return screened.confirm_noise(conn, who, post_id, body.note if body else None, clock.now())
+
+
+reports = APIRouter(prefix="/reports", tags=["reports"])
+
+
+class ScreenedDay(BaseModel):
+    unit: str
+    name: str
+    day: str = Field(description="YYYY-MM-DD (UTC)")
+    screened: int = Field(description="Posts screened out that day at the unit.")
+    promoted: int = Field(description="Of those, the ones officers made tickets of.")
+
+
+@reports.get("/screened", response_model=list[ScreenedDay])
+def report_screened(
+    conn: ReadConn,
+    who: CurrentActor,
+    clock: CurrentClock,
+    unit: Annotated[
+        str | None, Query(max_length=64, description="A unit of my scope; its subtree.")
+    ] = None,
+    days: Annotated[int, Query(ge=1, le=366)] = 30,
+) -> list[dict[str, Any]]:
+    """Per unit and day: posts screened out and those officers made tickets of (the misses
+    they caught), for my scope or one unit's subtree inside it."""
+    path = who.scope_path
+    if unit is not None:
+        found = conn.execute(select(t.units.c.path).where(t.units.c.code == unit)).scalar()
+        if found is None or not found.startswith(who.scope_path):
+            raise ScreenedNotFound(f"no unit {unit[:64]} in your scope")
+        path = found
+    period = Period.last(days, clock.now().date())
+    return figures.screened_days(conn, path, period)

@@ -72,6 +72,7 @@ def reports(request: Request, user: CurrentDeskUser) -> Response:
         series = figures.daily(conn, path, period)
         children = figures.units(conn, path, period, request.app.state.clock.now())
         cats = figures.categories(conn, path, period, today)
+        screened_days = figures.screened_days(conn, path, period)
     heat_peak = max([1, *(c["opened"] for c in children)])
     return TEMPLATES.TemplateResponse(
         request,
@@ -88,6 +89,7 @@ def reports(request: Request, user: CurrentDeskUser) -> Response:
             "children": children,
             "heat_peak": heat_peak,
             "categories": cats,
+            "screened_days": screened_days,
         },
     )
 
