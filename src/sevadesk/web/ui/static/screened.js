@@ -14,7 +14,7 @@
   document.addEventListener("keydown", (e) => {
     if (e.ctrlKey || e.metaKey || e.altKey) return;
     const typing = ["INPUT", "TEXTAREA", "SELECT"].includes(document.activeElement.tagName);
-    if (typing) return;
+    if (typing) { if (e.key === "Escape") document.activeElement.blur(); return; }
     const row = rows()[selected];
     if (e.key === "j") select(selected + 1);
     else if (e.key === "k") select(selected - 1);
