@@ -296,3 +296,54 @@ def test_the_desk_queue_lists_counts_and_decides_in_scope(
             select(t.screened_posts.c.status).where(t.screened_posts.c.message_id == kanpur)
         ).scalar_one()
     assert status == "open"
+
+
+def test_two_officers_promoting_at_once_make_one_ticket(
+    org_engine: Engine, posts: None, clock: FrozenClock
+) -> None:
+    import threading
+
+    from sevadesk.store.users_repo import actor_by_username
+    from sevadesk.tickets import screened as queue
+
+    with org_engine.connect() as conn:
+        admin = actor_by_username(conn, "admin")
+        lko = actor_by_username(conn, "lko.agent")
+        assert admin is not None and lko is not None
+        post = queue.list_screened(conn, lko)[0][0]["id"]
+    refs: list[str] = []
+    start = threading.Barrier(2)
+
+    def promote(actor: object) -> None:
+        start.wait()
+        with org_engine.begin() as conn:
+            refs.append(queue.promote(conn, actor, post, None, clock.now())["ref"])  # type: ignore[arg-type]
+
+    workers = [threading.Thread(target=promote, args=(a,)) for a in (admin, lko)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(30)
+    assert len(refs) == 2 and refs[0] == refs[1]
+    with org_engine.connect() as conn:
+        made = conn.execute(
+            select(func.count()).select_from(t.tickets).where(t.tickets.c.ref == refs[0])
+        ).scalar()
+        decisions = conn.execute(select(func.count()).select_from(t.triage_decisions)).scalar()
+    assert (made, decisions) == (1, 1)
+
+
+def test_a_post_its_author_deleted_cannot_become_a_ticket(
+    client: TestClient, org_engine: Engine, posts: None
+) -> None:
+    from sqlalchemy import update
+
+    from sevadesk.domain.revisions import DELETED_TEXT
+
+    lko = auth(org_engine, "lko.agent")
+    post = screened(client, lko)[0]["id"]
+    with org_engine.begin() as conn:
+        conn.execute(update(t.messages).where(t.messages.c.id == post).values(text=DELETED_TEXT))
+    answer = client.post(f"/api/v1/screened/{post}/ticket", headers=lko)
+    assert answer.status_code == 422 and "deleted" in answer.json()["detail"]
+    assert screened(client, lko)[0]["status"] == "open"
