@@ -83,6 +83,14 @@ def test_an_officer_makes_a_ticket_of_a_screened_out_post_with_one_key(
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(SHOTS / "screened-ticket-390.png"), full_page=True)
 
+    # The reports count both, per unit and day.
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{server}/desk/reports")
+    row = page.locator("#screened-by-day tr[data-code='UPP-LUCKNOW']")
+    assert row.locator("td.screened").text_content() == "2"
+    assert row.locator("td.promoted").text_content() == "1"
+    page.screenshot(path=str(SHOTS / "screened-reports.png"), full_page=True)
+
     # And a label in the rows `seva train` trains on.
     labels, _categories = corrections(org_engine)
     mine = {(e.text, e.kind) for e in labels if e.source == "screened"}
