@@ -122,6 +122,8 @@ def list_screened(
         .outerjoin(t.tickets, t.tickets.c.id == S.ticket_id)
         .where(_in_scope(actor), S.status == status)
     )
+    if status == "open":  # a post its author deleted leaves the queue: nothing to decide
+        q = q.where(M.text != DELETED_TEXT)
     if reason is not None:
         q = q.where(S.reason == reason)
     if order == "newest":
@@ -163,7 +165,12 @@ def list_screened(
 
 def count_open(conn: Connection, actor: Actor) -> int:
     """Open screened-out posts in the actor's scope, counted up to COUNT_CAP."""
-    capped = select(S.message_id).where(_in_scope(actor), S.status == "open").limit(COUNT_CAP)
+    capped = (
+        select(S.message_id)
+        .join(t.messages, M.id == S.message_id)
+        .where(_in_scope(actor), S.status == "open", M.text != DELETED_TEXT)
+        .limit(COUNT_CAP)
+    )
     return int(conn.execute(select(func.count()).select_from(capped.subquery())).scalar_one())
 
 
