@@ -80,3 +80,37 @@ def test_the_ticket_place_columns_come_and_go_with_their_migration(engine: Engin
     command.upgrade(alembic_config(engine), "head")
     engine.dispose()
     assert place <= columns()
+
+
+def test_migration_0020_goes_down_and_up_again_keeping_what_was_there(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    """Screened-out posts, officers' decisions and the rollups' two counters come and go
+    with migration 0020; the rest of the data stays."""
+    from alembic import command
+    from sqlalchemy import func, inspect, select
+
+    from sevadesk.store.db import alembic_config
+
+    pipeline.ingest("x", "test", lines(tweet("@Uppolice thank you for the quick help, Lucknow")))
+    with org_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.screened_posts)).scalar() == 1
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config(org_engine)
+    before = ScriptDirectory.from_config(config).get_revision("0020").down_revision
+    command.downgrade(config, str(before))
+    inspector = inspect(org_engine)
+    assert not {"screened_posts", "triage_decisions"} & set(inspector.get_table_names())
+    assert "screened" not in {c["name"] for c in inspector.get_columns("rollups_daily")}
+    command.upgrade(config, "head")
+    with org_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(t.messages)).scalar() == 1
+        assert conn.execute(select(func.count()).select_from(t.screened_posts)).scalar() == 0
+    with pytest.raises(DBAPIError, match="append-only"), org_engine.begin() as conn:
+        conn.execute(
+            t.triage_decisions.insert().values(
+                message_id=1, decision="noise", actor="user:x", at=datetime.now(UTC)
+            )
+        )
+        conn.execute(delete(t.triage_decisions))

@@ -134,6 +134,13 @@ def world(
             username="knp_citizen",
             minutes=6,
         ),
+        # Screened out (praise), in Lucknow's Screened out queue.
+        tweet(
+            "@Uppolice thank you Lucknow police for the quick help in Hazratganj",
+            author_id="12",
+            username="lko_citizen",
+            minutes=7,
+        ),
     ]
     pipeline.ingest("x", "test", lines(*posts))
     with org_engine.connect() as conn:
@@ -485,6 +492,78 @@ PROBES: dict[tuple[str, str], Callable[[World], list[Call]]] = {
         )
     ],
 }
+
+
+def lko_screened(w: World) -> int:
+    """Lucknow's screened-out post (pipeline/screening.py)."""
+    with w.engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(t.screened_posts.c.message_id)
+                .join(t.units, t.units.c.id == t.screened_posts.c.unit_id)
+                .where(t.units.c.code == "UPP-LUCKNOW")
+            ).scalar_one()
+        )
+
+
+def _screened_untouched(w: World) -> bool:
+    with w.engine.connect() as conn:
+        status = conn.execute(
+            select(t.screened_posts.c.status).where(
+                t.screened_posts.c.message_id == lko_screened(w)
+            )
+        ).scalar_one()
+        decided = conn.execute(select(func.count()).select_from(t.triage_decisions)).scalar()
+    return bool(status == "open" and decided == 0)
+
+
+def _screened_probe(door: str, verb: str) -> Callable[[World], list[Call]]:
+    """A decision on Lucknow's screened-out post, by the API or the desk: refused."""
+
+    def probe(w: World) -> list[Call]:
+        post = lko_screened(w)
+        call = (
+            api("POST", f"/api/v1/screened/{post}/{verb}", json={})
+            if door == "api"
+            else desk("POST", f"/desk/screened/{post}/{verb}")
+        )
+        return [
+            expecting(
+                call,
+                lambda a: _refused(a) and _screened_untouched(w),
+                "refused, and nothing decided",
+            )
+        ]
+
+    return probe
+
+
+PROBES.update(
+    {
+        ("GET", "/api/v1/screened"): lambda w: [
+            api("GET", "/api/v1/screened", params={"order": o}) for o in ("newest", "closest")
+        ],
+        ("GET", "/api/v1/reports/screened"): lambda w: [
+            api("GET", "/api/v1/reports/screened"),
+            expecting(
+                api("GET", "/api/v1/reports/screened", params={"unit": "UPP-LUCKNOW"}),
+                _refused,
+                "not in scope",
+            ),
+        ],
+        **{
+            ("POST", f"/api/v1/screened/{{post_id}}/{verb}"): _screened_probe("api", verb)
+            for verb in ("ticket", "noise")
+        },
+        ("GET", "/desk/screened"): lambda w: [
+            desk("GET", "/desk/screened", params={"order": o}) for o in ("newest", "closest")
+        ],
+        **{
+            ("POST", f"/desk/screened/{{post_id}}/{verb}"): _screened_probe("desk", verb)
+            for verb in ("ticket", "noise")
+        },
+    }
+)
 
 DESK_FORMS = {
     "reply": {"body": "Noted."},

@@ -40,6 +40,8 @@ class Item:
     reopens: bool = False
     triage: TriageResult | None = None
     route: RouteDecision | None = None
+    # Where routing would send a post that opens no ticket: the Screened out queue it waits in.
+    candidate: RouteDecision | None = None
     message_id: int | None = None
     incident_key: str | None = None  # same problem + train/station/PNR (routing/incidents.py)
     incident_id: int | None = None  # set when the ticket joins an open incident as it is stored

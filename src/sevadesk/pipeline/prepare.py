@@ -51,8 +51,12 @@ def prepare(
         handles = router.agency_handles
         for item in items:
             assert item.triage is not None
-            if item.triage.actionable and (item.msg.author_handle or "").lower() not in handles:
+            if (item.msg.author_handle or "").lower() in handles:
+                continue
+            if item.triage.actionable:
                 _unit, item.route = router.route(item.msg, item.triage)
+            else:  # screened out: the queue where an officer can still take it up
+                _unit, item.candidate = router.route(item.msg, item.triage)
     return items, rejected
 
 

@@ -181,16 +181,17 @@ class Pipeline:
             thread(conn, fresh, self.policy)
             for item in fresh:
                 assert item.triage is not None
-                # Only a post that may open a ticket needs a place in the hierarchy.
-                if (
-                    item.route is None
-                    and item.ticket_id is None
-                    and not item.from_agency
-                    and item.triage.actionable
-                ):
+                # Only a post that may open a ticket needs a place in the hierarchy; one
+                # screened out needs one for the queue it waits in.
+                if item.ticket_id is not None or item.from_agency:
+                    continue
+                if item.route is None and item.triage.actionable:
                     _unit, item.route = router.route(item.msg, item.triage)
+                elif item.candidate is None and not item.triage.actionable:
+                    _unit, item.candidate = router.route(item.msg, item.triage)
             units = {u.code: u for u in router.units.values()}
-            summary.add(write_batch(conn, fresh, units, now, self.sla))
+            rules = self.triage_config.compiled_rules()
+            summary.add(write_batch(conn, fresh, units, now, self.sla, rules))
             # Deletions and edits that came before their post apply as it is stored; a copy
             # of a deleted post read again (another path, a file) is emptied in the journal.
             revisions.apply(

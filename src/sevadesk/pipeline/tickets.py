@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, delete, func, select, update
 from sevadesk.domain.messages import Entity, InboundMessage
 from sevadesk.domain.status import TicketStatus
 from sevadesk.domain.units import UnitRef
+from sevadesk.pipeline import screening
 from sevadesk.pipeline.batch import BatchSummary, Item
 from sevadesk.routing.assignment import Assigner, Post
 from sevadesk.routing.incidents import (
@@ -34,6 +35,7 @@ from sevadesk.store.fast import bulk_insert, bulk_insert_returning
 from sevadesk.store.sequences import allocate_refs
 from sevadesk.triage.entities import extract
 from sevadesk.triage.masking import mask
+from sevadesk.triage.rules import Rule
 
 PRIORITY_BY_URGENCY = {"sos": "p1", "high": "p2", "normal": "p3", "low": "p4"}
 SYSTEM = "system"
@@ -241,22 +243,32 @@ def ticket_place(msg: InboundMessage) -> dict[str, Any]:
     }
 
 
+def _root(units: dict[str, UnitRef]) -> int | None:
+    return min(units.values(), key=lambda u: len(u.path)).id if units else None
+
+
 def _count(
-    conn: Connection, kept: list[Item], opens: list[Item], units: dict[str, UnitRef], now: datetime
+    conn: Connection,
+    kept: list[Item],
+    opens: list[Item],
+    units: dict[str, UnitRef],
+    now: datetime,
+    screened: Sequence[dict[str, Any]] = (),
 ) -> None:
-    """Report rollups for this batch: messages received and actionable, tickets opened."""
-    root = min(units.values(), key=lambda u: len(u.path)).id if units else None
+    """Report rollups for this batch: messages received and actionable, tickets opened,
+    posts screened out (at the unit whose queue they wait in)."""
+    root = _root(units)
     increments = []
     for item in kept:
         if item.from_agency or item.triage is None:
             continue
-        unit = (
-            units[item.route.unit_code].id if item.route and item.route.unit_code in units else root
-        )
+        unit = screening.unit_of(item, units, root)
         if unit is None:
             continue
         key = rollups.Key.of(unit, item.triage.category if item.triage.actionable else None, now)
         increments.append((key, {"received": 1, "actionable": int(item.triage.actionable)}))
+    for row in screened:
+        increments.append((rollups.Key.of(row["unit_id"], None, now), {"screened": 1}))
     for item in opens:
         assert item.route is not None and item.triage is not None
         key = rollups.Key.of(units[item.route.unit_code].id, item.triage.category, now)
@@ -288,6 +300,7 @@ def write_batch(
     units: dict[str, UnitRef],
     now: datetime,
     sla: SlaBook | None = None,
+    triage_rules: Sequence[Rule] = (),
 ) -> BatchSummary:
     """Tickets are inserted before their messages so each message is written once, with its
     ticket id; a ticket whose opening message lost a race to another worker is removed again."""
@@ -309,32 +322,12 @@ def write_batch(
         opens = [i for i in opens if not i.duplicate]
     summary.tickets_opened += len(opens)
     _insert_triage(conn, kept)
-    _count(conn, kept, opens, units, now)
+    screened = screening.screened_rows(kept, units, now, _root(units), triage_rules)
+    bulk_insert(conn, t.screened_posts, screened)
+    _count(conn, kept, opens, units, now, screened)
 
-    events: list[dict[str, Any]] = []
+    events = _opened_events(opens, now)
     opening = {id(i) for i in opens}
-    for item in opens:
-        tr, route = item.triage, item.route
-        assert tr is not None and route is not None
-        events.append(
-            {
-                "ticket_id": item.ticket_id,
-                "at": now,
-                "actor": SYSTEM,
-                "action": "opened",
-                "before": None,
-                "after": {
-                    "status": "new",
-                    "unit": route.unit_code,
-                    "priority": route.priority or PRIORITY_BY_URGENCY[tr.urgency],
-                    "rules": list(route.rules),
-                    "category": tr.category,
-                    "kind": tr.kind,
-                    "message_id": item.message_id,
-                },
-                "note": f"routed by {route.reason}: {route.detail}",
-            }
-        )
     updates: dict[int, dict[str, Any]] = {}
     for item in kept:
         if item.ticket_id is None or id(item) in opening:
@@ -381,20 +374,83 @@ def write_batch(
             )
         u["reopen"] = u["reopen"] or item.reopens
     bulk_insert(conn, t.ticket_events, events)
-    keys, sketches = _incident_candidates(opens, units)
-    if keys or sketches:
-        latest = max(i.msg.created_at for i in opens)
-        joined = [(i.ticket_id, i.incident_id) for i in opens if i.incident_id is not None]
-        summary.incident_links += link_incidents(conn, keys, latest, joined, sketches)
-    _acknowledge(
-        conn, [i for i in opens if i.route is not None and i.route.acknowledge], ticket_refs, now
-    )
+    summary.incident_links += _after_opening(conn, opens, units, ticket_refs, now)
     if updates:
         _update_tickets(conn, list(updates.values()), now)
         _citizen_answered(
             conn, [u["tid"] for u in updates.values() if u["last_citizen"] is not None], now, sla
         )
     return summary
+
+
+def _opened_events(opens: Sequence[Item], now: datetime) -> list[dict[str, Any]]:
+    """The audit's first event of each new ticket: where it went and why."""
+    events = []
+    for item in opens:
+        tr, route = item.triage, item.route
+        assert tr is not None and route is not None
+        events.append(
+            {
+                "ticket_id": item.ticket_id,
+                "at": now,
+                "actor": SYSTEM,
+                "action": "opened",
+                "before": None,
+                "after": {
+                    "status": "new",
+                    "unit": route.unit_code,
+                    "priority": route.priority or PRIORITY_BY_URGENCY[tr.urgency],
+                    "rules": list(route.rules),
+                    "category": tr.category,
+                    "kind": tr.kind,
+                    "message_id": item.message_id,
+                },
+                "note": f"routed by {route.reason}: {route.detail}",
+            }
+        )
+    return events
+
+
+def _after_opening(
+    conn: Connection,
+    opens: list[Item],
+    units: dict[str, UnitRef],
+    refs: dict[int, str],
+    now: datetime,
+) -> int:
+    """Mass incidents and acknowledgements for new tickets; returns the incident links."""
+    links = 0
+    keys, sketches = _incident_candidates(opens, units)
+    if keys or sketches:
+        latest = max(i.msg.created_at for i in opens)
+        joined = [(i.ticket_id, i.incident_id) for i in opens if i.incident_id is not None]
+        links = link_incidents(conn, keys, latest, joined, sketches)
+    _acknowledge(conn, [i for i in opens if i.route is not None and i.route.acknowledge], refs, now)
+    return links
+
+
+def open_for_stored(
+    conn: Connection,
+    item: Item,
+    units: dict[str, UnitRef],
+    now: datetime,
+    sla: SlaBook | None,
+) -> str:
+    """Open a ticket for a message already stored (a screened-out post an officer takes up)
+    as the pipeline opens one for a new post: the same reference, SLA from the post's own
+    time, assignment, audit, incidents, acknowledgement and rollups. Returns its reference;
+    `item` needs `message_id`, `triage` (actionable) and `route`."""
+    assert item.message_id is not None and item.route is not None
+    refs = _open_tickets(conn, [item], Counter(), units, now, sla)
+    conn.execute(
+        update(t.messages)
+        .where(t.messages.c.id == item.message_id)
+        .values(ticket_id=item.ticket_id)
+    )
+    _count(conn, [], [item], units, now)
+    bulk_insert(conn, t.ticket_events, _opened_events([item], now))
+    _after_opening(conn, [item], units, refs, now)
+    return refs[id(item)]
 
 
 def _citizen_answered(

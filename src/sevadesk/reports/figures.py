@@ -66,6 +66,8 @@ def _figures(row: Any) -> dict[str, Any]:
         "first_response_p90_min": _minutes(percentile(fr, 0.9)),
         "resolution_p50_h": _hours(percentile(rs, 0.5)),
         "resolution_p90_h": _hours(percentile(rs, 0.9)),
+        "screened": data["screened"],
+        "promoted": data["promoted"],
     }
 
 
@@ -278,6 +280,8 @@ REPORT_HEADER = (
     "first_response_in_sla_pct",
     "first_response_median_min",
     "resolution_median_h",
+    "screened",
+    "promoted",
 )
 
 
@@ -299,8 +303,34 @@ def report_table(
             "" if f["sla_first_response_pct"] is None else f["sla_first_response_pct"],
             "" if f["first_response_p50_min"] is None else f["first_response_p50_min"],
             "" if f["resolution_p50_h"] is None else f["resolution_p50_h"],
+            f["screened"],
+            f["promoted"],
         )
 
     for child in children:
         yield line(child["code"], child["name"], child["kind"], child, child["backlog"])
     yield line(code, "total", "", totals, backlog_total)
+
+
+def screened_days(conn: Connection, path: str, period: Period) -> list[dict[str, Any]]:
+    """Per unit and day: posts screened out, and those an officer made tickets of (the misses
+    caught), for the days either happened; newest day first."""
+    rows = conn.execute(
+        _in(
+            select(
+                U.code.label("unit"),
+                U.name,
+                R.day,
+                func.sum(R.screened).label("screened"),
+                func.sum(R.promoted).label("promoted"),
+            ),
+            path,
+            period,
+        )
+        .where((R.screened > 0) | (R.promoted > 0))
+        .group_by(U.code, U.name, R.day)
+        .order_by(R.day.desc(), U.code)
+    ).all()
+    return [
+        {**dict(r._mapping), "screened": int(r.screened), "promoted": int(r.promoted)} for r in rows
+    ]

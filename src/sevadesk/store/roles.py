@@ -22,7 +22,7 @@ from sevadesk.store.tables import metadata
 
 # Evidence: the database refuses UPDATE and DELETE on these (triggers), and the
 # application's role may only add to them.
-APPEND_ONLY = frozenset({"ticket_events", "config_changes", "account_events"})
+APPEND_ONLY = frozenset({"ticket_events", "config_changes", "account_events", "triage_decisions"})
 # The application reads the schema version (it refuses to run on an out-of-date schema).
 READ_ONLY = frozenset({"alembic_version"})
 

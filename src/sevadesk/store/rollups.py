@@ -28,6 +28,9 @@ COUNTERS = (
     "first_response_in_sla",
     *[f"fr_{i}" for i in range(t.ROLLUP_BUCKETS)],
     *[f"rs_{i}" for i in range(t.ROLLUP_BUCKETS)],
+    # Last, so the export's earlier columns keep their places.
+    "screened",
+    "promoted",
 )
 
 

@@ -214,6 +214,36 @@ triage_results = Table(
     Column("masked_text", Text, nullable=False),
 )
 
+# A post that triage screened out (not actionable, the agency's words, or an organisation's
+# ignore rule) and that opened no ticket: in the queue of the unit routing names for it
+# (`unit_id`) until an officer makes a ticket of it (`promoted`) or confirms it (`noise`).
+screened_posts = Table(
+    "screened_posts",
+    metadata,
+    Column("message_id", Id, ForeignKey("messages.id"), primary_key=True, autoincrement=False),
+    Column("unit_id", Id, ForeignKey("units.id"), nullable=False),
+    Column("reason", String(16), nullable=False),  # noise | praise | spam | agency | rule
+    Column("score", Float, nullable=False),
+    Column("posted_at", UTCDateTime, nullable=False),
+    Column("screened_at", UTCDateTime, nullable=False),
+    Column("status", String(12), nullable=False),  # open | promoted | noise
+    Column("ticket_id", Id, ForeignKey("tickets.id")),
+    Index("ix_screened_posts_unit_status", "unit_id", "status", "posted_at", "message_id"),
+)
+
+# Officers' decisions on screened-out posts, append-only: labels for the next `seva train`.
+triage_decisions = Table(
+    "triage_decisions",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("message_id", Id, ForeignKey("messages.id"), nullable=False, index=True),
+    Column("decision", String(12), nullable=False),  # ticket | noise
+    Column("actor", String(64), nullable=False),  # 'user:<username>'
+    Column("at", UTCDateTime, nullable=False),
+    Column("note", Text),  # the officer's why, if given
+    Column("ticket_id", Id, ForeignKey("tickets.id")),
+)
+
 # What authors changed after sending (revisions/applied in pipeline/revisions.py): a
 # deletion, or an edit with the new words. One row per channel event; applied to the message
 # whenever it is stored, before or after the revision arrived.
@@ -572,6 +602,10 @@ def _rollup_table(name: str, hourly: bool) -> Table:
         Column("resolved_in_sla", Integer, nullable=False, server_default="0"),
         Column("first_responses", Integer, nullable=False, server_default="0"),
         Column("first_response_in_sla", Integer, nullable=False, server_default="0"),
+        # Posts triage screened out (no ticket) and those an officer then made a ticket of,
+        # counted at the unit routing named for them, on the day they were screened out.
+        Column("screened", Integer, nullable=False, server_default="0"),
+        Column("promoted", Integer, nullable=False, server_default="0"),
         *[
             Column(f"fr_{i}", Integer, nullable=False, server_default="0")
             for i in range(ROLLUP_BUCKETS)

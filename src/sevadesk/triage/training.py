@@ -27,6 +27,7 @@ from sevadesk.store import tables as t
 from sevadesk.triage import datasets, language
 from sevadesk.triage import entities as entity_extractor
 from sevadesk.triage.base import ACTIONABLE_KINDS, KINDS
+from sevadesk.triage.decisions import screened_decisions
 from sevadesk.triage.evaluation import report
 from sevadesk.triage.features import features
 from sevadesk.triage.linear import LinearModel
@@ -90,6 +91,11 @@ def corrections(engine: Engine) -> tuple[list[datasets.Example], list[datasets.E
         for i, kind in kinds.items()
         if i in texts
     ]
+    # Officers' decisions on screened-out posts (triage/decisions.py); a later decision on
+    # the ticket one of them became wins.
+    with engine.connect() as conn:
+        screened = screened_decisions(conn)
+    kind_labels += [example for ticket, example in screened if ticket not in kinds]
     category_labels = [
         datasets.Example(texts[i], "grievance", "corrections", "train", category=category)
         for i, category in categories.items()

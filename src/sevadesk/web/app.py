@@ -26,12 +26,13 @@ from sevadesk.service import Workers
 from sevadesk.tickets.actions import InvalidRequest, MustTransfer, ReadOnlyRole
 from sevadesk.tickets.queries import BadCursor, BadFilter, TicketNotFound, recent_public
 from sevadesk.web import open311, public, webhooks
-from sevadesk.web.api import account, tickets
+from sevadesk.web.api import account, screened, tickets
 from sevadesk.web.deps import Problem, ReadConn
 from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
 from sevadesk.web.malformed import RefuseNulInUrl
 from sevadesk.web.ui import admin, desk, reports
+from sevadesk.web.ui import screened as screened_desk
 from sevadesk.web.ui.session import BadCsrf, LoginRequired
 
 MAX_BODY = 1024 * 1024  # API bodies and desk forms: a reply is at most a few thousand characters
@@ -134,11 +135,14 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     api.include_router(tickets.incidents)
     api.include_router(tickets.transfers)
     api.include_router(account.router)
+    api.include_router(screened.router)
+    api.include_router(screened.reports)
     app.include_router(api)
     app.include_router(webhooks.router, responses=WEBHOOK_REFUSALS)
     app.include_router(open311.router, responses=OPEN311_REFUSALS)
     app.include_router(public.router)
     app.include_router(desk.router)
+    app.include_router(screened_desk.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
     app.add_exception_handler(LoginRequired, desk.login_redirect)

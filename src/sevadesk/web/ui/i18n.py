@@ -310,3 +310,13 @@ def translator(lang: str):  # type: ignore[no-untyped-def]
         return texts.get(key) or TEXTS["en"][key]
 
     return t
+
+
+def _merge_screened() -> None:
+    from sevadesk.web.ui.i18n_screened import SCREENED
+
+    for lang, texts in SCREENED.items():
+        TEXTS[lang].update(texts)
+
+
+_merge_screened()

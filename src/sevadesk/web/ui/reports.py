@@ -121,6 +121,7 @@ def reports(request: Request, user: CurrentDeskUser) -> Response:
         children = figures.units(conn, path, period, request.app.state.clock.now())
         cats = figures.categories(conn, path, period, today)
         name = conn.execute(select(t.units.c.name).where(t.units.c.path == path)).scalar()
+        screened_days = figures.screened_days(conn, path, period)
     heat_peak = max([1, *(c["opened"] for c in children)])
     return TEMPLATES.TemplateResponse(
         request,
@@ -142,6 +143,7 @@ def reports(request: Request, user: CurrentDeskUser) -> Response:
             "history_needed": figures.HISTORY_DAYS,
             "unit_name": name or code,
             "period": period,
+            "screened_days": screened_days,
         },
     )
 

@@ -1,7 +1,7 @@
 """tickets keep where the problem is: lat/long, address, PIN code and a media URL
 
 Revision ID: 0023
-Revises: 0017
+Revises: 0020
 Create Date: 2026-12-07 18:30:00
 
 GeoReport v2 returns `lat`, `long`, `address`, `zipcode` and `media_url` for every service
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0017"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
