@@ -44,6 +44,9 @@ class InboundMessage:
     location: tuple[float, float] | None = None
     # The category the citizen chose (an Open311 service code); it wins over triage's.
     category_hint: str | None = None
+    # A voice note (WhatsApp audio) and nothing else: no words for triage to read, so it is
+    # a grievance for an agent to listen to, not noise.
+    voice_note: bool = False
 
     @property
     def private(self) -> bool:
