@@ -181,6 +181,14 @@ def test_a_retweet_written_without_a_space_still_names_who_it_quotes() -> None:
     assert pt.mentions("write to help@irctc.co.in") == ()
 
 
+def test_word_counts_lose_whole_hashtags_handles_and_links() -> None:
+    from sevadesk.routing.similar import content_words
+
+    text = "गड्ढे #स्वच्छभारत @Uppolice see https://t.co/abc write help@irctc.co.in"
+    assert pt.without_entities(text).split() == ["गड्ढे", "see", "write", "help@irctc.co.in"]
+    assert "्वच्छभारत" not in content_words(text) and "स्वच्छभारत" not in content_words(text)
+
+
 def test_a_hashtag_inside_a_link_is_not_a_hashtag() -> None:
     text = "see https://example.com/page#section and #RailMadad"
     assert pt.hashtags(text) == ("RailMadad",)

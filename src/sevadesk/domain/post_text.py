@@ -144,8 +144,16 @@ def reply_to(text: str) -> str | None:
     return m["name"]
 
 
+# Every link has a domain, a dot between two characters that are neither space nor dot: a
+# post without one has no link, and the full pattern (the slow part of reading a post) is
+# not run on it.
+_MAY_HOLD_LINK = re.compile(r"[^\s.]\.[^\s.]")
+
+
 def links_with_indices(text: str) -> list[Link]:
     """Every link X would shorten, with or without a scheme (`example.com`, `t.co/abc`)."""
+    if not _MAY_HOLD_LINK.search(text):
+        return []
     return [Link(u["url"], *u["indices"]) for u in _urls_with_indices(text)]
 
 
@@ -187,6 +195,31 @@ def _without_overlaps(tags: list[Hashtag], spans: list[tuple[int, int]]) -> list
         if tag is not None:
             kept.append(tag)
     return kept
+
+
+def entity_spans(text: str) -> list[tuple[int, int]]:
+    """Where the links, mentions (and lists) and hashtags of `text` are, sorted."""
+    spans = [(link.start, link.end) for link in links_with_indices(text)]
+    links = list(spans)
+    tags = hashtags_with_indices(text, skip_links=False)
+    if tags:
+        spans += [(h.start, h.end) for h in (_without_overlaps(tags, links) if links else tags)]
+    spans += [(m.start, m.end) for m in mentions_or_lists_with_indices(text)]
+    return sorted(spans)
+
+
+def without_entities(text: str) -> str:
+    """`text` with every link, mention and hashtag blanked out (for word counts that must not
+    see them): `#स्वच्छभारत` goes whole, `help@irctc.co.in` is not read as a handle."""
+    out: list[str] = []
+    last = 0
+    for start, end in entity_spans(text):
+        if start < last:
+            continue
+        out += [text[last:start], " "]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def hashtags(text: str) -> tuple[str, ...]:
