@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from sevadesk.config import Settings
+from sevadesk.config import Settings, get_settings
 from sevadesk.fakes.graph_api import FakeGraph, create_fake_graph
 from sevadesk.fakes.serve import BackgroundServer
 from sevadesk.store import tables as t
@@ -380,3 +380,32 @@ def test_the_template_names_its_component_as_the_send_api_does_and_the_fake_chec
         url, json={"messaging_product": "whatsapp", "to": CITIZEN, **message}, headers=headers
     )
     assert accepted.status_code == 200, accepted.text
+
+
+PYWA = get_settings().data_dir / "whatsapp-cloud-webhooks" / "pywa_tests_data_updates"
+
+
+@pytest.mark.skipif(not PYWA.is_dir(), reason=f"{PYWA} not found (CI has ../shared)")
+def test_pywas_voice_flow_and_number_change_bodies_through_the_signed_webhook(desk: Desk) -> None:
+    """Meta's own shapes, as pywa's test data has them: the voice note opens a ticket, the
+    flow reply keeps its answers, the number change moves the citizen."""
+    import json
+
+    def sample(file: str, name: str) -> dict:
+        return json.loads((PYWA / file).read_text(encoding="utf-8"))[name]
+
+    assert desk.graph.deliver(sample("message.json", "voice")).status_code == 200
+    wait_for(lambda: count(desk.engine, t.tickets) == 1, what="a ticket for pywa's voice note")
+    assert desk.graph.deliver(sample("flow_completion.json", "completion")).status_code == 200
+    wait_for(lambda: len(_inbound_text(desk.engine)) == 2, what="the flow reply stored")
+    voice, form = _inbound_text(desk.engine)
+    assert voice == "[voice note, media 1234567890987654321]"
+    assert "comment_text: Comment Text" in form and "delivery_rating: 4" in form
+    assert "Sent" not in form and "flow_token" not in form
+    assert desk.graph.deliver(sample("system.json", "phone_number_change")).status_code == 200
+    ci = t.citizen_identities.c
+    with desk.engine.connect() as conn:
+        numbers = set(
+            conn.execute(select(ci.external_user_id).where(ci.channel == "whatsapp")).scalars()
+        )
+    assert numbers == {"972912345678"}
