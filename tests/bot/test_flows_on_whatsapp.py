@@ -267,3 +267,26 @@ def test_a_district_can_be_picked_from_a_paged_list(desk: BotDesk) -> None:
     assert "Place: Lucknow" in text_of(confirm)
     ticket = _ticket(desk, _ref(text_of(asha.taps("submit")[0])))
     assert ticket["unit"] == "UPP-LUCKNOW"
+
+
+def test_skipping_the_place_files_no_place_not_the_word_skip(desk: BotDesk) -> None:
+    asha = desk.citizen()
+    asha.says("hello")
+    asha.picks("lodge")
+    asha.taps("RLY")
+    asha.picks("water")
+    asha.says("No water in coach B4 of train 12951 since Kota")
+    confirm = text_of(asha.taps("skip")[-1])
+    assert "Place: -" in confirm and "skip" not in confirm.lower()
+    ref = _ref(text_of(asha.taps("submit")[0]))
+    m = t.messages.c
+    with desk.engine.connect() as conn:
+        ticket_id = conn.execute(select(t.tickets.c.id).where(t.tickets.c.ref == ref)).scalar_one()
+        filed = (
+            conn.execute(select(m.text).where(m.ticket_id == ticket_id, m.direction == "in"))
+            .scalars()
+            .all()
+        )
+    assert filed and not any("skip" in text.lower() or "District:" in text for text in filed)
+    public = httpx.get(f"{desk.url}/status/{ref}")
+    assert "skip" not in public.text.lower()

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select
 
-from sevadesk.config import Settings
+from sevadesk.config import Settings, get_settings
 from sevadesk.fakes.graph_api import FakeGraph, create_fake_graph
 from sevadesk.fakes.serve import BackgroundServer
 from sevadesk.store import tables as t
@@ -28,6 +28,7 @@ class Desk:
     engine: Engine
     graph: FakeGraph
     api: dict[str, str]
+    graph_url: str = ""
 
     def reply(self, ref: str, body: str, key: str) -> httpx.Response:
         return httpx.post(
@@ -79,7 +80,7 @@ def desk(org_engine: Engine, settings: Settings, graph: tuple[FakeGraph, str]) -
         fake.webhook_url = f"{server.url}/webhooks/whatsapp"
         with org_engine.begin() as conn:
             token = issue_token(conn, "admin", "test")
-        yield Desk(server.url, org_engine, fake, {"Authorization": f"Bearer {token}"})
+        yield Desk(server.url, org_engine, fake, {"Authorization": f"Bearer {token}"}, graph_url)
 
 
 @pytest.fixture
@@ -235,3 +236,176 @@ def test_one_citizen_across_x_and_whatsapp_gets_the_private_part_on_whatsapp(
         lambda: count(desk.engine, t.messages, inbound, t.messages.c.ticket_id.is_not(None)) == 1
     )
     assert count(desk.engine, t.tickets) == 1
+
+
+def _inbound_text(engine: Engine) -> list[str]:
+    m = t.messages.c
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(m.text).where(m.channel == "whatsapp", m.direction == "in").order_by(m.id)
+            ).scalars()
+        )
+
+
+# Meta's shapes, as pywa's test data has them (../shared/data/whatsapp-cloud-webhooks).
+VOICE = {
+    "type": "audio",
+    "audio": {
+        "mime_type": "audio/ogg; codecs=opus",
+        "sha256": "m04pFf2ERdaopTyFkGPA0+bX3i+YY2dYgVFwOgDLSDI=",
+        "id": "1234567890987654321",
+        "voice": True,
+    },
+}
+
+
+def test_a_voice_note_alone_opens_a_ticket_that_keeps_its_media_id(desk: Desk) -> None:
+    body = desk.graph.message_body(CITIZEN, message=VOICE)
+    assert desk.graph.deliver(body).status_code == 200
+    wait_for(lambda: count(desk.engine, t.tickets) == 1, what="a ticket for the voice note")
+    assert _inbound_text(desk.engine) == ["[voice note, media 1234567890987654321]"]
+    with desk.engine.connect() as conn:
+        ticket = conn.execute(select(t.tickets.c.channel, t.tickets.c.status)).one()
+    assert ticket.channel == "whatsapp"
+
+
+def test_a_flow_reply_keeps_the_citizens_answers_not_sent(desk: Desk) -> None:
+    answers = {
+        "complaint": "Street light not working near Hazratganj crossing for a week",
+        "district": "Lucknow",
+        "pin": "226001",
+        "flow_token": "AQAAAAACS5FpgQ_cAAAAAD0QI3s.",
+    }
+    import json
+
+    flow = {
+        "type": "interactive",
+        "interactive": {
+            "type": "nfm_reply",
+            "nfm_reply": {"response_json": json.dumps(answers), "body": "Sent", "name": "flow"},
+        },
+    }
+    assert desk.graph.deliver(desk.graph.message_body(CITIZEN, message=flow)).status_code == 200
+    wait_for(lambda: len(_inbound_text(desk.engine)) == 1, what="the form reply stored")
+    text = _inbound_text(desk.engine)[0]
+    assert text.startswith("[form]") and "Sent" not in text
+    assert "complaint: Street light not working near Hazratganj" in text
+    assert "district: Lucknow" in text and "pin: 226001" in text
+    assert "flow_token" not in text and "AQAAAAACS5" not in text
+
+
+def test_a_citizen_who_changes_number_stays_one_citizen_and_is_answered_on_the_new_one(
+    desk: Desk,
+) -> None:
+    old, new = CITIZEN, "919812345678"
+    desk.graph.citizen_says(old, "Train 12951 coach B4 has no water since Kota, PNR 4512345678")
+    wait_for(lambda: count(desk.engine, t.tickets) == 1, what="ticket")
+    ref = desk.only_ticket()
+    change = desk.graph._envelope(
+        {
+            "messages": [
+                {
+                    "from": old,
+                    "id": "wamid.number-change-1",
+                    "timestamp": str(int(time.time())),
+                    "system": {
+                        "body": f"User A changed from {old} to {new}",
+                        "wa_id": new,
+                        "type": "user_changed_number",
+                    },
+                    "type": "system",
+                }
+            ]
+        }
+    )
+    stored = desk.graph.deliver(change)
+    assert stored.status_code == 200 and stored.json()["stored"]["other"] == 1
+    ci = t.citizen_identities.c
+    with desk.engine.connect() as conn:
+        numbers = set(
+            conn.execute(select(ci.external_user_id).where(ci.channel == "whatsapp")).scalars()
+        )
+        events = conn.execute(
+            select(t.ticket_events.c.actor, t.ticket_events.c.after).where(
+                t.ticket_events.c.action == "identity_linked"
+            )
+        ).all()
+        account = (
+            conn.execute(
+                select(t.account_events.c.action).where(t.account_events.c.actor == "whatsapp")
+            )
+            .scalars()
+            .all()
+        )
+    assert numbers == {new}
+    assert [e.actor for e in events] == ["whatsapp"]
+    assert events[0].after["reason"] == "user_changed_number"
+    assert new not in str(events[0].after) and account == ["citizen_number_changed"]
+    # A retry of the same delivery moves nothing twice.
+    assert desk.graph.deliver(change).status_code == 200
+    # From the new number: the same ticket, and the desk's answer goes to the new number.
+    desk.graph.citizen_says(new, "Still no water at Ratlam")
+    inbound = (t.messages.c.channel == "whatsapp") & (t.messages.c.direction == "in")
+    wait_for(
+        lambda: count(desk.engine, t.messages, inbound, t.messages.c.ticket_id.is_not(None)) == 2
+    )
+    assert count(desk.engine, t.tickets) == 1
+    assert desk.reply(ref, "Water will be refilled at Ratlam.", "wa-new").status_code == 201
+    wait_for(lambda: desk.outbox("wa-new")["status"] == "sent", what="sent")
+    assert desk.graph.sent[-1]["to"] == new
+
+
+def test_the_template_names_its_component_as_the_send_api_does_and_the_fake_checks_it(
+    desk: Desk,
+) -> None:
+    from sevadesk.channels.whatsapp.client import template_message
+
+    message = template_message("ticket_update", "en", ["RLY-000001", "Done"])
+    assert message["template"]["components"][0]["type"] == "body"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    url = f"{desk.graph_url}/v21.0/1122334455667/messages"
+    upper = {
+        "messaging_product": "whatsapp",
+        "to": CITIZEN,
+        **message,
+        "template": {
+            **message["template"],
+            "components": [{**message["template"]["components"][0], "type": "BODY"}],
+        },
+    }
+    refused = httpx.post(url, json=upper, headers=headers)
+    assert refused.status_code == 400 and "header, body, button" in refused.text
+    accepted = httpx.post(
+        url, json={"messaging_product": "whatsapp", "to": CITIZEN, **message}, headers=headers
+    )
+    assert accepted.status_code == 200, accepted.text
+
+
+PYWA = get_settings().data_dir / "whatsapp-cloud-webhooks" / "pywa_tests_data_updates"
+
+
+@pytest.mark.skipif(not PYWA.is_dir(), reason=f"{PYWA} not found (CI has ../shared)")
+def test_pywas_voice_flow_and_number_change_bodies_through_the_signed_webhook(desk: Desk) -> None:
+    """Meta's own shapes, as pywa's test data has them: the voice note opens a ticket, the
+    flow reply keeps its answers, the number change moves the citizen."""
+    import json
+
+    def sample(file: str, name: str) -> dict:
+        return json.loads((PYWA / file).read_text(encoding="utf-8"))[name]
+
+    assert desk.graph.deliver(sample("message.json", "voice")).status_code == 200
+    wait_for(lambda: count(desk.engine, t.tickets) == 1, what="a ticket for pywa's voice note")
+    assert desk.graph.deliver(sample("flow_completion.json", "completion")).status_code == 200
+    wait_for(lambda: len(_inbound_text(desk.engine)) == 2, what="the flow reply stored")
+    voice, form = _inbound_text(desk.engine)
+    assert voice == "[voice note, media 1234567890987654321]"
+    assert "comment_text: Comment Text" in form and "delivery_rating: 4" in form
+    assert "Sent" not in form and "flow_token" not in form
+    assert desk.graph.deliver(sample("system.json", "phone_number_change")).status_code == 200
+    ci = t.citizen_identities.c
+    with desk.engine.connect() as conn:
+        numbers = set(
+            conn.execute(select(ci.external_user_id).where(ci.channel == "whatsapp")).scalars()
+        )
+    assert numbers == {"972912345678"}

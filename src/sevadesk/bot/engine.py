@@ -137,8 +137,12 @@ class Bot:
             return
         if picked is not None:
             choice = next((c for c in step.choices if c.id == picked), None)
-            if step.store:
+            if step.store and choice is None:
                 session.data[step.store] = {"pick": picked}
+            elif step.store:
+                # A fixed choice ("skip", "pick a district") only moves the conversation: it is
+                # not the answer the step stores, and it clears an earlier one (after "change").
+                session.data.pop(step.store, None)
             action = choice.action if choice else step.action
             target = (choice.next if choice else None) or step.next
             session.misses = 0

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-# A handle or a hashtag in a post's text, not inside a word or an e-mail address (the X API
-# gives them as entities; texts from elsewhere, and the router's explanations, read them so).
-MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
-HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
+# Handles and hashtags in a post's text are read by `sevadesk.domain.post_text` (twitter-text's
+# rules); the X API gives them as entities.
 
 
 @dataclass(slots=True)
@@ -51,6 +48,9 @@ class InboundMessage:
     # address_string and media_url); kept on the ticket the message opens.
     address: str | None = None
     media_url: str | None = None
+    # A voice note (WhatsApp audio) and nothing else: no words for triage to read, so it is
+    # a grievance for an agent to listen to, not noise.
+    voice_note: bool = False
 
     @property
     def private(self) -> bool:

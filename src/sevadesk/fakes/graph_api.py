@@ -23,6 +23,7 @@ from sevadesk.channels.signatures import meta_signature
 from sevadesk.domain.numbers import ascii_digits
 
 WINDOW_SECONDS = 24 * 3600
+_SEND_COMPONENTS = frozenset({"header", "body", "button"})
 
 
 def _error(status: int, code: int, message: str, details: str | None = None) -> Response:
@@ -181,7 +182,20 @@ class FakeGraph:
             wanted = self.templates.get(tpl.get("name"))
             if wanted is None:
                 return _error(404, 132001, "Template name does not exist in the translation")
-            params = [p for c in tpl.get("components", []) for p in c.get("parameters", [])]
+            components = tpl.get("components", [])
+            # Sending a template names its components in lower case ("header", "body",
+            # "button": Cloud API messages reference, component object); the upper-case
+            # HEADER/BODY/BUTTONS belong to creating a template (message_templates).
+            for c in components:
+                if c.get("type") not in _SEND_COMPONENTS:
+                    return _error(
+                        400,
+                        100,
+                        "Invalid parameter",
+                        "template.components[].type must be one of header, body, button, "
+                        f"not {c.get('type')!r}",
+                    )
+            params = [p for c in components for p in c.get("parameters", [])]
             if len(params) != wanted:
                 return _error(400, 132000, "Number of parameters does not match")
             for p in params:

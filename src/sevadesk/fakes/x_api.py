@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,12 +21,9 @@ import httpx
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from twitter_text import parse_tweet
 
 from sevadesk.channels.signatures import x_crc_response, x_signature
-
-_MENTION = re.compile(r"(?<![\w@])@(\w{1,15})")
-_HASHTAG = re.compile(r"(?<![\w#])#(\w+)")
+from sevadesk.domain import post_text
 
 
 @dataclass
@@ -90,8 +86,14 @@ class FakeX:
                 "conversation_id": tid,
                 "lang": "en",
                 "entities": {
-                    "mentions": [{"username": u} for u in _MENTION.findall(text)],
-                    "hashtags": [{"tag": h} for h in _HASHTAG.findall(text)],
+                    "mentions": [
+                        {"username": m.screen_name, "start": m.start, "end": m.end}
+                        for m in post_text.mentions_with_indices(text)
+                    ],
+                    "hashtags": [
+                        {"tag": h.tag, "start": h.start, "end": h.end}
+                        for h in post_text.hashtags_with_indices(text)
+                    ],
                 },
                 "edit_history_tweet_ids": [tid],
             }
@@ -452,7 +454,7 @@ def create_fake_x(fake: FakeX, bearer_token: str, user_token: str) -> FastAPI:
         text = body.get("text", "")
         with fake.lock:
             fake.posted.append(body)
-            if not parse_tweet(text).valid:
+            if not post_text.fits(text):
                 return _problem(400, "Invalid Request", "Your Tweet text is too long.")
             if any(t["text"] == text and t["author_id"] == fake.agency["id"] for t in fake.tweets):
                 return _problem(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection, and_, delete, or_, select, update
 
+from sevadesk.channels.whatsapp.payloads import NumberChange
 from sevadesk.pipeline.batch import Item
+from sevadesk.store import account_events
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert, bulk_insert_returning
 
@@ -66,3 +68,61 @@ def resolve_citizens(conn: Connection, items: Sequence[Item], now: datetime) -> 
     for item in items:
         if not item.from_agency:
             item.citizen_id = known[(item.msg.channel, item.msg.author_id)]
+
+
+def move_whatsapp_number(conn: Connection, change: NumberChange, now: datetime) -> bool:
+    """A citizen moved their WhatsApp account to a new number (Meta's `user_changed_number`):
+    their identity now has the new number, so replies go there and what they send from it is
+    theirs. A record the new number already had (they wrote first, the event came after) is
+    merged into theirs. The old number is dropped: it may be given to someone else. Written to
+    the audit of each of the citizen's tickets and to the account events; no number is written
+    there. False when the old number was never seen (nothing to move) or was already moved."""
+    ci = t.citizen_identities.c
+    citizen = conn.execute(
+        select(ci.citizen_id).where(ci.channel == "whatsapp", ci.external_user_id == change.old)
+    ).scalar()
+    if citizen is None:
+        return False
+    other = conn.execute(
+        select(ci.citizen_id).where(ci.channel == "whatsapp", ci.external_user_id == change.new)
+    ).scalar()
+    old_row = (ci.channel == "whatsapp") & (ci.external_user_id == change.old)
+    merged = None
+    if other is None:
+        conn.execute(
+            update(t.citizen_identities).where(old_row).values(external_user_id=change.new)
+        )
+    else:
+        if other != citizen:
+            for table in (t.citizen_identities, t.tickets, t.messages):
+                conn.execute(
+                    update(table).where(table.c.citizen_id == other).values(citizen_id=citizen)
+                )
+            merged = other
+        conn.execute(delete(t.citizen_identities).where(old_row))
+    after = {"channel": "whatsapp", "reason": "user_changed_number", "merged_citizen": merged}
+    tickets = conn.execute(
+        select(t.tickets.c.id).where(t.tickets.c.citizen_id == citizen)
+    ).scalars()
+    rows = [
+        {
+            "ticket_id": tid,
+            "at": now,
+            "actor": "whatsapp",
+            "action": "identity_linked",
+            "after": after,
+        }
+        for tid in tickets
+    ]
+    if rows:
+        conn.execute(t.ticket_events.insert(), rows)
+    account_events.record(
+        conn,
+        "whatsapp",
+        "citizen_number_changed",
+        f"citizen:{citizen}",
+        now,
+        "WhatsApp number changed (Meta user_changed_number)"
+        + (f"; merged citizen {merged}" if merged else ""),
+    )
+    return True

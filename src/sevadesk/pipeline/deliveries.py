@@ -15,6 +15,7 @@ from sevadesk.channels.whatsapp.payloads import WebhookBatch
 from sevadesk.delivery.receipts import record_statuses
 from sevadesk.domain.revisions import Revision
 from sevadesk.pipeline import journal, revisions
+from sevadesk.pipeline.citizens import move_whatsapp_number
 from sevadesk.store import ledger
 
 
@@ -40,6 +41,8 @@ def accept_whatsapp(engine: Engine, batch: WebhookBatch, now: datetime) -> Accep
         if batch.other:
             journal.keep(conn, "whatsapp-event", source, _dumps(batch.other), now)
         revisions.record(conn, batch.revisions, now)
+        for change in batch.number_changes:
+            move_whatsapp_number(conn, change, now)
         ledger.record_reads(conn, source, "whatsapp", now, len(batch.messages))
     return Accepted(sum(e.fresh for e in new), changed, len(batch.other))
 

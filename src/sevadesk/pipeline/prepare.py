@@ -41,8 +41,13 @@ def prepare(
                 error=f"{type(result).__name__}: {result}",
             )
             result = unread(triager.version)
-        if item.msg.filed and not result.actionable and result.kind != "spam":
-            # Filed on purpose (a form, Open311, the bot): a grievance whatever the wording.
+        if (
+            (item.msg.filed or item.msg.voice_note)
+            and not result.actionable
+            and result.kind != "spam"
+        ):
+            # Filed on purpose (a form, Open311, the bot), or a voice note sent to the desk
+            # (nothing to read): a grievance whatever the wording.
             result.actionable, result.kind = True, "grievance"
         if item.msg.category_hint:
             result.category = item.msg.category_hint

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sevadesk.domain.messages import HASHTAG, MENTION, InboundMessage, RouteDecision, TriageResult
+from sevadesk.domain import post_text
+from sevadesk.domain.messages import InboundMessage, RouteDecision, TriageResult
 from sevadesk.routing.router import Router
 from sevadesk.triage.base import Triager
 from sevadesk.triage.places import Location, gazetteer
@@ -28,8 +29,8 @@ def message_for(text: str) -> InboundMessage:
         author_id="0",
         text=text,
         created_at=datetime.now(UTC),
-        mentions=tuple(MENTION.findall(text)),
-        hashtags=tuple(HASHTAG.findall(text)),
+        mentions=post_text.mentions(text),
+        hashtags=post_text.hashtags(text),
     )
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from datasketch import MinHash  # type: ignore[import-untyped]
 from datasketch.hashfunc import sha1_hash32  # type: ignore[import-untyped]
 
+from sevadesk.domain import post_text
 from sevadesk.triage.text import tokens
 
 NUM_PERM = 32
@@ -34,7 +35,7 @@ SIMILAR = 0.6  # estimated Jaccard of content words at which two posts report on
 MIN_WORDS = 5  # fewer content words than this and unrelated short posts look alike
 
 _A, _B = MinHash(num_perm=NUM_PERM, seed=SEED, scheme="affine32").permutations
-_NOISE = re.compile(r"https?://\S+|[@#]\w+|\d+")
+_NUMBERS = re.compile(r"\d+")
 
 # Function words of English, Hindi and romanised Hindi: they make any two posts look alike.
 STOP_WORDS = frozenset(
@@ -52,7 +53,9 @@ STOP_WORDS = frozenset(
 def content_words(text: str) -> frozenset[str]:
     """The words that say what a post is about: no handles, hashtags, links, numbers or
     function words."""
-    return frozenset(w for w in tokens(_NOISE.sub(" ", text)) if len(w) > 1 and w not in STOP_WORDS)
+    # Handles, hashtags and links by twitter-text's rules (a Hindi hashtag goes whole).
+    bare = _NUMBERS.sub(" ", post_text.without_entities(text))
+    return frozenset(w for w in tokens(bare) if len(w) > 1 and w not in STOP_WORDS)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -19,7 +19,8 @@ import orjson
 from sqlalchemy import Connection, func, select, update
 
 from sevadesk.channels.errors import PayloadError
-from sevadesk.domain.messages import MENTION, Entity, InboundMessage, TriageResult
+from sevadesk.domain import post_text
+from sevadesk.domain.messages import Entity, InboundMessage, TriageResult
 from sevadesk.domain.revisions import DELETED_TEXT
 from sevadesk.pipeline.batch import Item
 from sevadesk.pipeline.normalise import ADAPTERS
@@ -373,7 +374,7 @@ def _message(conn: Connection, m: Any) -> InboundMessage:
         author_handle=m.author_handle,
         conversation_id=m.conversation_id,
         in_reply_to_id=m.in_reply_to_id,
-        mentions=tuple(MENTION.findall(m.text)),
+        mentions=post_text.mentions(m.text),
     )
 
 

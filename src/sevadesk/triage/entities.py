@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from sevadesk.domain import post_text
 from sevadesk.domain.messages import Entity
 from sevadesk.triage import verhoeff
 
@@ -90,8 +91,8 @@ _FIR = re.compile(
 )
 # A link's path is full of numbers (story ids, dates, page numbers) that are not the post's
 # PNR, train or PIN. Mobile, Aadhaar and email are still found inside one ("wa.me/91…"):
-# masking errs on the side of hiding.
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
+# masking errs on the side of hiding. Links are found by twitter-text's rules
+# (`sevadesk.domain.post_text`), as X itself finds them.
 _EMAIL = re.compile(r"(?<![\w.+-])([\w.+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
 
 
@@ -145,7 +146,9 @@ def extract(text: str) -> list[Entity]:
         return found  # every other entity has digits
     lowered = text.lower()
     links = (
-        [m.span() for m in _URL.finditer(text)] if "http" in lowered or "www." in lowered else []
+        [(link.start, link.end) for link in post_text.links_with_indices(text)]
+        if "http" in lowered or "www." in lowered
+        else []
     )
 
     def free(span: tuple[int, int]) -> bool:

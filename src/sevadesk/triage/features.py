@@ -21,6 +21,8 @@ from sevadesk.domain.messages import Entity
 from sevadesk.triage.rules import Taxonomy
 from sevadesk.triage.text import LexiconIndex, tokens
 
+# Not sevadesk.domain.post_text on purpose: the shipped model was trained on these tokens;
+# reading links and tags by twitter-text here changes its input and wants `seva train`.
 _TOKEN = re.compile(r"https?://\S+|[@#][\w]+|\d+|[\w\u0600-\u06FF\u0900-\u0DFF]+|[?]")
 
 

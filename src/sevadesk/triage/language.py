@@ -190,6 +190,7 @@ _HINGLISH = frozenset(
         "sakta",
     ]
 )
+# Romanised-Hindi word counting skips links and tags cheaply; the detector was tuned on it.
 _WORD = re.compile(r"https?://\S+|[@#]\w+|([a-z]+)")
 
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from sevadesk.domain.messages import HASHTAG, Entity, TriageResult
+from sevadesk.domain import post_text
+from sevadesk.domain.messages import Entity, TriageResult
 from sevadesk.runtime import collector_paused
 from sevadesk.triage import entities as entity_extractor
 from sevadesk.triage import language
@@ -418,7 +419,9 @@ class ModelTriager:
         tagged = (
             bool(self._addressing_hashtags)
             and "#" in text
-            and not self._addressing_hashtags.isdisjoint(HASHTAG.findall(text.lower()))
+            and not self._addressing_hashtags.isdisjoint(
+                {h.lower() for h in post_text.hashtags(text)}
+            )
         )
         seen = (
             f"{ADDRESSED_PREFIX}{text}"

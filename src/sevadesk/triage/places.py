@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from sevadesk.domain import post_text
 from sevadesk.domain.messages import Entity
 from sevadesk.triage.entities import about_railways, overlaps
 from sevadesk.triage.text import WORD_CHARS, tokens
@@ -175,7 +176,6 @@ _WORD_CODES = frozenset(
     KYA LOG LOL LOT MAN MAY MOM NEW PAY PER PLS PUT SAB SAD SAT SAW SEE SET SHE SIR TEN THE THX
     TKS""".split()  # noqa: SIM905 (a word list)
 )
-_NOT_CODES = re.compile(r"https?://\S+|[@#]\w+")
 _UPPER = re.compile(r"[A-Z]")
 _LOWER = re.compile(r"[a-z]")
 _RAILWAY_WORDS = frozenset({"central", "cantt", "cantonment", "terminus", "terminal"})
@@ -319,7 +319,7 @@ class Gazetteer:
         # `lowered` still has the handles: a railway handle (@RailMinIndia) is railway context.
         if not about_railways(lowered):
             return []
-        bare = _NOT_CODES.sub(" ", text)
+        bare = post_text.without_entities(text)
         upper = len(_UPPER.findall(bare))
         if upper > 0.4 * max(upper + len(_LOWER.findall(bare)), 1):
             return []

@@ -93,6 +93,10 @@ def text_message(body: str) -> dict[str, Any]:
 
 
 def template_message(name: str, language: str, parameters: list[str]) -> dict[str, Any]:
+    """A template send. The component is `"body"` in lower case, as Meta's Cloud API messages
+    reference writes it (component object: type "header", "body" or "button"); the
+    upper-case `BODY` that pywa and Meta's template examples use is the vocabulary for
+    creating a template (POST /{waba-id}/message_templates), not for sending one."""
     return {
         "type": "template",
         "template": {

@@ -8,6 +8,7 @@ A delivery is `{"object": "whatsapp_business_account", "entry": [{"changes": [{"
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -44,6 +45,35 @@ class WebhookBatch:
     other: list[dict[str, Any]] = field(default_factory=list)  # stored, open nothing
     # Citizens' `revoke` and `edit` of earlier messages (also stored among `other`).
     revisions: list[Revision] = field(default_factory=list)
+    # `user_changed_number` system messages: (old wa_id, new wa_id), also among `other`.
+    number_changes: list[NumberChange] = field(default_factory=list)
+
+
+@dataclass(slots=True, frozen=True)
+class NumberChange:
+    """Meta's system message when a citizen moves their WhatsApp account to a new number:
+    `from` is the old number, `system.wa_id` the new one."""
+
+    old: str
+    new: str
+    event_id: str
+    at: datetime
+
+
+def _number_change(message: dict[str, Any]) -> NumberChange | None:
+    system = message.get("system")
+    if message.get("type") != "system" or not isinstance(system, dict):
+        return None
+    if system.get("type") != "user_changed_number":
+        return None
+    old, new, event = message.get("from"), system.get("wa_id"), message.get("id")
+    if not all(ascii_digits(v) for v in (old, new)) or not isinstance(event, str) or old == new:
+        return None  # kept among `other`, links nothing
+    try:
+        at = _time(message.get("timestamp"), "message.timestamp")
+    except PayloadError:
+        return None
+    return NumberChange(str(old), str(new), event, at)
 
 
 def _obj(value: Any, where: str) -> dict[str, Any]:
@@ -134,6 +164,8 @@ def split_webhook(body: Any) -> WebhookBatch:
                     batch.other.append({"field": "messages", "value": message})
                     if (revision := _revision(message)) is not None:
                         batch.revisions.append(revision)
+                    if (change := _number_change(message)) is not None:
+                        batch.number_changes.append(change)
                     continue
                 # A sender that is not a string is reported when the message itself is parsed.
                 sender = message.get("from")
@@ -174,9 +206,11 @@ def _text(message: dict[str, Any]) -> tuple[str, tuple[tuple[str, str, str], ...
         return _str(body, "message.text.body"), ()
     if kind == "interactive":
         inter = _obj(message.get("interactive"), "message.interactive")
-        reply = inter.get("button_reply") or inter.get("list_reply") or inter.get("nfm_reply")
+        if isinstance(inter.get("nfm_reply"), dict):
+            return _flow_answers(inter["nfm_reply"]), ()
+        reply = inter.get("button_reply") or inter.get("list_reply")
         reply = _obj(reply, "message.interactive (button_reply, list_reply or nfm_reply)")
-        title = reply.get("title") or reply.get("body") or reply.get("response_json")
+        title = reply.get("title") or reply.get("body")
         return _str(title, "message.interactive reply title"), ()
     if kind == "button":
         return _str(_obj(message.get("button"), "message.button").get("text"), "button.text"), ()
@@ -189,7 +223,12 @@ def _text(message: dict[str, Any]) -> tuple[str, tuple[tuple[str, str, str], ...
         media_id = _str(media.get("id"), f"message.{kind}.id")
         mime = media.get("mime_type") if isinstance(media.get("mime_type"), str) else ""
         caption = media.get("caption")
-        text = caption if isinstance(caption, str) and caption else f"[{kind}]"
+        if kind == "audio":
+            # Audio carries no caption: the media id is what an agent needs to fetch it.
+            label = "voice note" if media.get("voice") is True else "audio"
+            text = f"[{label}, media {media_id}]"
+        else:
+            text = caption if isinstance(caption, str) and caption else f"[{kind}]"
         return text, ((kind, media_id, mime),)
     if kind == "contacts":
         names = []
@@ -199,6 +238,36 @@ def _text(message: dict[str, Any]) -> tuple[str, tuple[tuple[str, str, str], ...
                 names.append(name["formatted_name"])
         return "[contact] " + ", ".join(names), ()
     raise PayloadError(f"message.type: {kind!r} is not a message the desk reads")
+
+
+def _flow_answers(reply: dict[str, Any]) -> str:
+    """A WhatsApp Flow's reply: `body` is only Meta's "Sent"; the citizen's answers are the
+    `response_json` string (field → value). Kept as "[form] field: value" lines, without the
+    flow_token (the desk's own correlation id, not the citizen's words)."""
+    raw = reply.get("response_json")
+    answers: Any = None
+    if isinstance(raw, str):
+        try:
+            answers = json.loads(raw)
+        except ValueError:
+            answers = raw
+    elif isinstance(raw, dict):
+        answers = raw
+    lines: list[str] = []
+    if isinstance(answers, dict):
+        for key, value in answers.items():
+            if key == "flow_token" or value in (None, "", [], {}):
+                continue
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            lines.append(f"{key}: {shown}")
+    elif isinstance(answers, str) and answers.strip():
+        lines.append(answers.strip())
+    if not lines:
+        body = reply.get("body")
+        return _str(body, "message.interactive.nfm_reply (response_json or body)")
+    name = reply.get("name")
+    head = f"[form {name}]" if isinstance(name, str) and name and name != "flow" else "[form]"
+    return "\n".join([head, *lines])
 
 
 def _location(message: dict[str, Any]) -> tuple[float, float] | None:
@@ -260,4 +329,5 @@ def parse_message(payload: Any) -> InboundMessage:
         addressed=True,
         filed=bool(bot.get("filed")),
         category_hint=bot.get("category") if isinstance(bot.get("category"), str) else None,
+        voice_note=message.get("type") == "audio" and not bot,
     )

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sevadesk.channels.errors import PayloadError
-from sevadesk.domain.messages import HASHTAG, MENTION, InboundMessage
+from sevadesk.domain import post_text
+from sevadesk.domain.messages import InboundMessage
 from sevadesk.domain.numbers import ascii_digits
 from sevadesk.domain.revisions import DELETED, Revision
 
@@ -73,8 +74,8 @@ def _entities(tweet: dict[str, Any], text: str) -> tuple[tuple[str, ...], tuple[
             if isinstance(h.get("tag"), str)
         )
     else:
-        mentions = tuple(MENTION.findall(text))
-        hashtags = tuple(HASHTAG.findall(text))
+        mentions = post_text.mentions(text)
+        hashtags = post_text.hashtags(text)
     return mentions, hashtags
 
 
@@ -203,8 +204,8 @@ def parse_v1_tweet(tweet: Any) -> InboundMessage:
         text=text,
         created_at=_v1_time(tweet.get("created_at")),
         in_reply_to_id=_tweet_id(reply_to, "in_reply_to_status_id_str") if reply_to else None,
-        mentions=mentions or tuple(MENTION.findall(text)),
-        hashtags=hashtags or tuple(HASHTAG.findall(text)),
+        mentions=mentions or post_text.mentions(text),
+        hashtags=hashtags or post_text.hashtags(text),
         lang_hint=tweet.get("lang") if isinstance(tweet.get("lang"), str) else None,
         via_retweet=via_retweet,
     )

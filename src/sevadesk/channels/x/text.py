@@ -1,19 +1,19 @@
-"""Fitting a reply into one post: X counts weighted characters (twitter-text rules: CJK and
-Devanagari weigh 2, every URL 23), so Python's len() is the wrong measure."""
+"""Fitting a reply into one post: X counts weighted characters (twitter-text rules: CJK
+weighs 2, every URL 23), so Python's len() is the wrong measure. The count itself is
+`sevadesk.domain.post_text`'s, the desk's one reader of post text."""
 
 from __future__ import annotations
 
-from twitter_text import parse_tweet
+from sevadesk.domain.post_text import MAX_WEIGHTED, fits, weighted_length
 
-MAX_WEIGHTED = 280
-
-
-def weighted_length(text: str) -> int:
-    return int(parse_tweet(text).weightedLength)
-
-
-def fits(text: str) -> bool:
-    return bool(parse_tweet(text).valid)
+__all__ = [
+    "MAX_WEIGHTED",
+    "fit_reply",
+    "fits",
+    "shorten_with_link",
+    "split_thread",
+    "weighted_length",
+]
 
 
 def _words(text: str) -> list[str]:

@@ -31,7 +31,7 @@ from fastapi.responses import (
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, select
 
-from sevadesk.channels.x.text import weighted_length
+from sevadesk.channels.x.text import MAX_WEIGHTED, weighted_length
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
 from sevadesk.store import tables as t
 from sevadesk.store.org_repo import triage_config
@@ -492,7 +492,7 @@ async def incident_reply(incident_ref: str, request: Request, user: CurrentDeskU
 @router.get("/count")
 def count(text: str = "") -> JSONResponse:
     """The weighted length X will count for `text` (twitter-text rules), for the reply box."""
-    return JSONResponse({"weighted": weighted_length(text), "limit": 280})
+    return JSONResponse({"weighted": weighted_length(text), "limit": MAX_WEIGHTED})
 
 
 def login_redirect(_request: Request, _exc: Exception) -> Response:
