@@ -25,13 +25,9 @@ def _env(db: str, **extra: str) -> dict[str, str]:
 
 
 def _seva(*args: str, db: str, **popen: object) -> subprocess.Popen[str]:
+    options: dict[str, object] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
     return subprocess.Popen(  # type: ignore[call-overload,no-any-return]
-        [sys.executable, "-m", "sevadesk", *args],
-        env=_env(db),
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        **popen,
+        [sys.executable, "-m", "sevadesk", *args], env=_env(db), text=True, **options
     )
 
 
@@ -49,16 +45,17 @@ def _wait(predicate: Callable[[], bool], timeout: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def _feed(path: Path, n: int) -> Path:
-    """n complaints from n citizens: each opens one ticket."""
+def _feed(path: Path, n: int, citizens: int | None = None, trains: int | None = None) -> Path:
+    """n complaints, from `citizens` citizens (default: one each) about `trains` trains: with
+    few of either, posts thread onto their citizen's ticket and group into incidents."""
     path.write_text(
         "\n".join(
             line(
                 tweet(
-                    f"@RailMinIndia coach B{i % 9 + 1} of train {12000 + i} has no water, "
-                    f"PNR {4500000000 + i}",
-                    author_id=str(100000 + i),
-                    username=f"citizen{i}",
+                    f"@RailMinIndia coach B{i % 9 + 1} of train {12000 + i % (trains or n)} "
+                    f"has no water, PNR {4500000000 + i}",
+                    author_id=str(100000 + i % (citizens or n)),
+                    username=f"citizen{i % (citizens or n)}",
                     minutes=i / 10,
                 )
             )
@@ -82,12 +79,9 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
-    """What one clean run of the crash test's file stores (SQLite, nothing in the way)."""
-    tmp = tmp_path_factory.mktemp("reference")
-    db = f"sqlite:///{tmp / 'ref.db'}"
-    feed = _feed(tmp / "feed.jsonl", CRASH_POSTS)
+def _one_clean_run(tmp: Path, feed: Path) -> dict[str, int]:
+    """What one run of `feed` stores alone (SQLite, nothing in the way)."""
+    db = f"sqlite:///{tmp / 'reference.db'}"
     for args in (("org", "load", str(TEST_ORG)), ("ingest", str(feed), "--json")):
         proc = _seva(*args, db=db)
         _out, errors = proc.communicate(timeout=120)
@@ -98,6 +92,12 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
     figures = {"messages": _count(engine, t.messages), "tickets": _count(engine, t.tickets)}
     engine.dispose()
     return figures
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
+    tmp = tmp_path_factory.mktemp("reference")
+    return _one_clean_run(tmp, _feed(tmp / "feed.jsonl", CRASH_POSTS))
 
 
 CRASH_POSTS = 4000
@@ -145,14 +145,22 @@ def test_an_ingest_killed_mid_replay_leaves_no_process_and_a_rerun_loses_and_dou
 ) -> None:
     _load_org(database_url)
     feed = _feed(tmp_path / "feed.jsonl", CRASH_POSTS)
-    proc = _seva("ingest", str(feed), "--batch-size", "200", db=database_url)
+    proc = _seva(
+        "ingest",
+        str(feed),
+        "--batch-size",
+        "200",
+        db=database_url,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     processed = t.journal.c.status == "processed"
     try:
         _wait(lambda: _count(engine, t.journal, processed) > 0, 40, "the first batch")
         workers = _children(proc.pid)
         assert workers, "seva ingest prepares batches in a worker process"
         proc.kill()
-        proc.communicate(timeout=10)
+        proc.wait(timeout=10)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -178,11 +186,14 @@ def test_an_ingest_killed_mid_replay_leaves_no_process_and_a_rerun_loses_and_dou
 
 
 def test_two_ingests_of_one_file_at_once_both_succeed_with_nothing_doubled(
-    engine: Engine, database_url: str, tmp_path: Path, reference: dict[str, int]
+    engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    """The probe: on PostgreSQL one of two runs ended with a ForeignKeyViolation (4 of 4)."""
+    """The probe: on PostgreSQL one of two runs ended with a ForeignKeyViolation (4 of 4).
+    Citizens post again and trains repeat, so runs race to thread and group the same posts."""
     _load_org(database_url)
-    feed = _feed(tmp_path / "feed.jsonl", CRASH_POSTS)
+    feed = _feed(tmp_path / "feed.jsonl", CRASH_POSTS, citizens=300, trains=40)
+    (tmp_path / "alone").mkdir()
+    reference = _one_clean_run(tmp_path / "alone", feed)
     runs = [
         _seva("ingest", str(feed), "--batch-size", "250", "--json", db=database_url)
         for _ in range(2)
