@@ -56,7 +56,7 @@ def _feed(path: Path, n: int, citizens: int | None = None, trains: int | None = 
                     f"has no water, PNR {4500000000 + i}",
                     author_id=str(100000 + i % (citizens or n)),
                     username=f"citizen{i % (citizens or n)}",
-                    minutes=i / 10,
+                    minutes=i / 100,  # a citizen's next post is well inside 30 minutes
                 )
             )
             for i in range(n)
@@ -82,7 +82,7 @@ def _alive(pid: int) -> bool:
 def _one_clean_run(tmp: Path, feed: Path) -> dict[str, int]:
     """What one run of `feed` stores alone (SQLite, nothing in the way)."""
     db = f"sqlite:///{tmp / 'reference.db'}"
-    for args in (("org", "load", str(TEST_ORG)), ("ingest", str(feed), "--json")):
+    for args in (("org", "load", str(TEST_ORG)), ("ingest", str(feed), "--batch-size", "250")):
         proc = _seva(*args, db=db)
         _out, errors = proc.communicate(timeout=120)
         assert proc.returncode == 0, errors

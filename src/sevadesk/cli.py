@@ -426,14 +426,12 @@ def journal_failed(
     engine = _engine(_settings(database))
     with engine.connect() as conn:
         rows, total = journal.failed(conn, limit), journal.failed_count(conn)
-    for row in rows:
-        out.print(
-            f"{row['id']}\t{row['channel']}\t{row['source']}\t{row['failed_at']:%Y-%m-%d %H:%M}"
-            f"\t{row['error']}",
-            markup=False,
-            highlight=False,
+    for row in rows:  # one line each, tab-separated, never wrapped (for grep and cut)
+        when = f"{row['failed_at']:%Y-%m-%d %H:%M}" if row["failed_at"] else "-"
+        sys.stdout.write(
+            f"{row['id']}\t{row['channel']}\t{row['source']}\t{when}\t{row['error']}\n"
         )
-    out.print(f"{total} entries set aside", highlight=False)
+    sys.stdout.write(f"{total} entries set aside\n")
 
 
 @journal_app.command("retry")
