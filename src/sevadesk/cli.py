@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from sevadesk.config import Settings
+    from sevadesk.pipeline.batch import Rejection
     from sevadesk.routing.orgfile import OrgSpec
 
 app = typer.Typer(
@@ -175,6 +176,16 @@ def _batches(path: Path, size: int) -> Iterator[tuple[list[int], list[str]]]:
         yield numbers, lines
 
 
+def _report_line(path: Path, numbers: list[int], rejection: Rejection, what: str) -> None:
+    from rich.markup import escape
+
+    line_no = numbers[rejection.position] if rejection.position is not None else "?"
+    err.print(
+        f"[yellow]{escape(str(path))}:{line_no}:[/] {what}: {escape(rejection.reason)}",
+        highlight=False,
+    )
+
+
 @app.command()
 def ingest(
     paths: Annotated[
@@ -225,21 +236,26 @@ def ingest(
                     sizes_read.append(sum(len(x) + 1 for x in lines))
                     yield lines
 
+            skipped = 0
             try:
                 for summary in pipeline.ingest_many("x", f"file:{path.name}", lines_of()):
                     batch_numbers = numbers.popleft()
                     for rejection in summary.rejections:
-                        line_no = (
-                            batch_numbers[rejection.position]
-                            if rejection.position is not None
-                            else "?"
-                        )
-                        err.print(f"[yellow]{path}:{line_no}:[/] skipped: {rejection.reason}")
+                        _report_line(path, batch_numbers, rejection, "skipped")
+                    for failure in summary.failures:
+                        _report_line(path, batch_numbers, failure, "set aside")
+                    skipped += summary.rejected + summary.failed
                     total.add(summary)
                     progress.advance(task, sizes_read.popleft())
             except NoDefaultUnit as exc:
                 err.print(f"[red]error:[/] {exc}")
                 raise typer.Exit(2) from None
+            if skipped:
+                err.print(
+                    f"[yellow]{path}:[/] {skipped:,} lines not stored as posts (reasons above; "
+                    "set-aside ones: `seva journal failed`)",
+                    highlight=False,
+                )
     if as_json:
         sys.stdout.write(orjson.dumps(total.as_dict()).decode() + "\n")
         return
@@ -393,6 +409,65 @@ def connect(
         raise typer.Exit(2)
 
 
+journal_app = typer.Typer(
+    help="The journal: entries the database refused, set aside; retry them after a fix.",
+    no_args_is_help=True,
+)
+app.add_typer(journal_app, name="journal")
+
+
+@journal_app.command("failed")
+def journal_failed(
+    limit: Annotated[int, typer.Option(min=1, help="How many to list.")] = 100,
+    database: DatabaseOpt = None,
+) -> None:
+    """List the entries set aside (status failed), newest first, with the database's error."""
+    from sevadesk.pipeline import journal
+
+    engine = _engine(_settings(database))
+    with engine.connect() as conn:
+        rows, total = journal.failed(conn, limit), journal.failed_count(conn)
+    for row in rows:  # one line each, tab-separated, never wrapped (for grep and cut)
+        when = f"{row['failed_at']:%Y-%m-%d %H:%M}" if row["failed_at"] else "-"
+        sys.stdout.write(
+            f"{row['id']}\t{row['channel']}\t{row['source']}\t{when}\t{row['error']}\n"
+        )
+    sys.stdout.write(f"{total} entries set aside\n")
+
+
+@journal_app.command("retry")
+def journal_retry(
+    ids: Annotated[
+        list[int] | None, typer.Argument(help="Journal ids, as `seva journal failed` lists.")
+    ] = None,
+    all_failed: Annotated[
+        bool, typer.Option("--all-failed", help="Retry every entry set aside.")
+    ] = False,
+    database: DatabaseOpt = None,
+) -> None:
+    """Put set-aside entries back to pending (audited); the drain processes them next."""
+    from sevadesk.domain.clock import SystemClock
+    from sevadesk.pipeline import journal
+
+    if bool(ids) == all_failed:
+        err.print("[red]error:[/] give journal ids or --all-failed (not both)")
+        raise typer.Exit(2)
+    engine = _engine(_settings(database))
+    try:
+        with engine.begin() as conn:
+            found = journal.retry_audited(
+                conn, None if all_failed else ids, "cli", SystemClock().now()
+            )
+    except journal.NotSetAside as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+    out.print(
+        f"{len(found)} entries back to pending; `seva worker drain` (or the server) "
+        "processes them next",
+        highlight=False,
+    )
+
+
 @app.command()
 def worker(
     loops: Annotated[
@@ -423,6 +498,15 @@ def worker(
         off["sla_interval_seconds"] = 0
     if "x" not in chosen:
         off["x_ingest"] = "off"
+    # 0 turns a loop off inside `seva serve` (docs/operations.md: "0: off; run `seva worker
+    # drain`"); a worker that was asked for the loop runs it, at the default interval.
+    for name, interval in (
+        ("drain", "drain_interval_seconds"),
+        ("outbox", "outbox_interval_seconds"),
+        ("sla", "sla_interval_seconds"),
+    ):
+        if name in chosen and getattr(settings, interval) <= 0:
+            off[interval] = type(settings).model_fields[interval].default
     settings = settings.model_copy(update=off)
     workers = Workers(_engine(settings), settings, SystemClock()).start()
     settle_heap()

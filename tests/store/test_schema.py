@@ -114,3 +114,27 @@ def test_migration_0020_goes_down_and_up_again_keeping_what_was_there(
             )
         )
         conn.execute(delete(t.triage_decisions))
+
+
+def test_ids_as_long_as_the_platforms_send_fit_and_0018_goes_down_and_up_again(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    """Meta sets no maximum for a WhatsApp id: a 200-character sender and post id are stored
+    on both databases, after the migration that widened them went down and up again."""
+    from alembic import command
+    from sqlalchemy import select
+
+    from sevadesk.store.db import alembic_config
+
+    command.downgrade(alembic_config(org_engine), "0017")
+    assert current_revision(org_engine) == "0017"
+    assert upgrade(org_engine) is True
+    assert current_revision(org_engine) == head_revision(org_engine)
+
+    long_id = "9" * 200
+    event = tweet("@RailMinIndia fan not working in S3 of 12951", author_id=long_id, id=long_id)
+    assert pipeline.ingest("x", "test", lines(event)).tickets_opened == 1
+    with org_engine.connect() as conn:
+        assert conn.execute(select(t.messages.c.external_id)).scalar_one() == long_id
+        identity = conn.execute(select(t.citizen_identities.c.external_user_id)).scalar_one()
+    assert identity == long_id

@@ -16,9 +16,10 @@ class JournalEntry:
     fresh: bool = True  # stored by this call (False: stored earlier, still to process)
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Rejection:
-    """An inbound event that could not be read; `position` is its index in the input."""
+    """An inbound event that could not be read (or stored); `position` is its index in the
+    input."""
 
     journal_id: int
     position: int | None
@@ -62,7 +63,10 @@ class BatchSummary:
     reopened: int = 0
     ignored: int = 0
     incident_links: int = 0
+    # Refused by the database even alone: set aside (journal status `failed`) until retried.
+    failed: int = 0
     rejections: list[Rejection] = field(default_factory=list)
+    failures: list[Rejection] = field(default_factory=list)
 
     def add(self, other: BatchSummary) -> None:
         for name in (
@@ -77,9 +81,11 @@ class BatchSummary:
             "reopened",
             "ignored",
             "incident_links",
+            "failed",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.rejections.extend(other.rejections)
+        self.failures.extend(other.failures)
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -94,4 +100,5 @@ class BatchSummary:
             "reopened": self.reopened,
             "ignored": self.ignored,
             "incident_links": self.incident_links,
+            "failed": self.failed,
         }

@@ -2,25 +2,41 @@
 
 Entries are keyed by (channel, sha256 of the raw bytes), so replaying a file or a webhook
 retry stores nothing twice; entries stay `pending` until the batch that processes them commits.
+An entry the database refuses even on its own is set aside (`failed`, with the error and the
+time) until `retry` puts it back, after a fix.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from sevadesk.pipeline.batch import JournalEntry
+from sevadesk.store import account_events
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert, bulk_insert_returning
 
 PENDING, PROCESSED, REJECTED, KEPT = "pending", "processed", "rejected", "kept"
+FAILED = "failed"
+
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def digest(payload: str) -> str:
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def storable(text: str) -> str:
+    """`text` with what no database text column holds (NUL, lone surrogates) written as JSON
+    escapes: inside a JSON string the payload means the same, and the adapter that reads it
+    then rejects the entry, with the reason; outside one it was never JSON."""
+    if _UNSTORABLE.search(text) is None:
+        return text
+    return _UNSTORABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def append(
@@ -45,7 +61,7 @@ def append(
             "source": source,
             "digest": d,
             "received_at": now,
-            "payload": p,
+            "payload": storable(p),
             "status": PENDING,
         }
         for d, p in sorted(by_digest.items())  # one lock order for concurrent writers
@@ -53,7 +69,7 @@ def append(
     inserted = bulk_insert_returning(
         conn, t.journal, rows, ["id", "digest"], on_conflict=["channel", "digest"]
     )
-    entries = [JournalEntry(jid, channel, by_digest[d], d) for jid, d in inserted]
+    entries = [JournalEntry(jid, channel, storable(by_digest[d]), d) for jid, d in inserted]
     seen = set(by_digest) - {e.digest for e in entries}
     if seen:
         # Rejected entries are read again: a fixed adapter then accepts them, and a
@@ -64,7 +80,9 @@ def append(
         ):
             if row.status in (PENDING, REJECTED):
                 entries.append(
-                    JournalEntry(row.id, channel, by_digest[row.digest], row.digest, fresh=False)
+                    JournalEntry(
+                        row.id, channel, storable(by_digest[row.digest]), row.digest, fresh=False
+                    )
                 )
     entries.sort(key=lambda e: e.id)
     return entries
@@ -87,9 +105,9 @@ def keep(
             "source": source,
             "digest": digest(p),
             "received_at": now,
-            "payload": p,
+            "payload": storable(p),
             "status": status,
-            "error": error,
+            "error": None if error is None else storable(error),
         }
         for p in payloads
     ]
@@ -133,4 +151,84 @@ def mark(conn: Connection, processed: Sequence[int], rejected: Sequence[tuple[in
             .where(t.journal.c.id == bindparam("jid"))
             .values(status=REJECTED, error=bindparam("err"))
         )
-        conn.execute(stmt, [{"jid": jid, "err": err[:1000]} for jid, err in rejected])
+        conn.execute(stmt, [{"jid": jid, "err": storable(err[:1000])} for jid, err in rejected])
+
+
+def lock_unfinished(conn: Connection, ids: Sequence[int]) -> set[int]:
+    """Of these entries, the ones still to process (pending, or rejected and read again),
+    locked until the transaction ends. On PostgreSQL a second writer of the same entries
+    waits here for the first to commit, then finds them processed; SQLite has one writer."""
+    if not ids:
+        return set()
+    j = t.journal.c
+    query = (
+        select(j.id)
+        .where(j.id.in_(sorted(ids)), j.status.in_((PENDING, REJECTED)))
+        .order_by(j.id)
+        .with_for_update()
+    )
+    return set(conn.execute(query).scalars())
+
+
+def set_aside(conn: Connection, journal_id: int, error: str, now: datetime) -> None:
+    """The database refused this entry on its own: keep it out of the drain, with why."""
+    conn.execute(
+        update(t.journal)
+        .where(t.journal.c.id == journal_id)
+        .values(status=FAILED, error=storable(error[:1000]), failed_at=now)
+    )
+
+
+def retry(conn: Connection, ids: Sequence[int] | None = None) -> list[int]:
+    """Put set-aside entries back to pending (all of them when `ids` is None); returns the
+    ids that were set aside. The next drain processes them."""
+    j = t.journal.c
+    query = select(j.id).where(j.status == FAILED)
+    if ids is not None:
+        query = query.where(j.id.in_(list(ids)))
+    found = sorted(conn.execute(query).scalars())
+    if found:
+        conn.execute(
+            update(t.journal)
+            .where(j.id.in_(found), j.status == FAILED)
+            .values(status=PENDING, error=None, failed_at=None)
+        )
+    return found
+
+
+class NotSetAside(LookupError):
+    """A retry named an entry that is not set aside."""
+
+
+def retry_audited(
+    conn: Connection, ids: Sequence[int] | None, actor: str, now: datetime
+) -> list[int]:
+    """`retry`, recorded in the administrators' audit trail; an id that is not set aside is
+    refused (NotSetAside) so a typo is not taken for a done retry."""
+    found = retry(conn, ids)
+    if ids is not None and (missing := sorted(set(ids) - set(found))):
+        raise NotSetAside(f"journal entry {missing[0]} is not set aside")
+    if found:
+        shown = ", ".join(map(str, found[:50])) + (" …" if len(found) > 50 else "")
+        account_events.record(
+            conn, actor, "journal_retry", "journal", now, f"{len(found)} entries: {shown}"
+        )
+    return found
+
+
+def failed(conn: Connection, limit: int = 100) -> list[dict[str, object]]:
+    """Set-aside entries, newest failure first (what the admin page and the CLI list)."""
+    j = t.journal.c
+    rows = conn.execute(
+        select(j.id, j.channel, j.source, j.received_at, j.failed_at, j.error)
+        .where(j.status == FAILED)
+        .order_by(j.failed_at.desc(), j.id.desc())
+        .limit(limit)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def failed_count(conn: Connection) -> int:
+    j = t.journal.c
+    query = select(func.count()).select_from(t.journal).where(j.status == FAILED)
+    return int(conn.execute(query).scalar_one())

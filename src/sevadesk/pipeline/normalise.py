@@ -1,4 +1,5 @@
-"""Stage 2: each channel's adapter turns a raw journal payload into an InboundMessage."""
+"""Stage 2: each channel's adapter turns a raw journal payload into an InboundMessage, which
+must also be storable (pipeline/bounds.py) or its entry is rejected with the reason."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sevadesk.channels.open311.georeport import parse_request
 from sevadesk.channels.whatsapp.payloads import parse_message
 from sevadesk.channels.x.payloads import parse_x_payload
 from sevadesk.domain.messages import InboundMessage
+from sevadesk.pipeline import bounds
 from sevadesk.pipeline.batch import Item, JournalEntry
 
 Adapter = Callable[[Any], InboundMessage]
@@ -34,9 +36,15 @@ def normalise(entries: Sequence[JournalEntry]) -> tuple[list[Item], list[tuple[i
             rejected.append((entry.id, f"no adapter for channel {entry.channel!r}"))
             continue
         try:
-            items.append(Item(entry.id, adapter(orjson.loads(entry.payload))))
+            msg = adapter(orjson.loads(entry.payload))
         except orjson.JSONDecodeError as exc:
             rejected.append((entry.id, f"not JSON: {exc}"))
+            continue
         except PayloadError as exc:
+            rejected.append((entry.id, str(exc)))
+            continue
+        try:
+            items.append(Item(entry.id, bounds.storable(msg)))
+        except ValueError as exc:
             rejected.append((entry.id, str(exc)))
     return items, rejected

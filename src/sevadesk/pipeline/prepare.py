@@ -6,6 +6,10 @@ worker process while the main process writes the current one: both cores stay bu
 
 from __future__ import annotations
 
+import ctypes
+import os
+import sys
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TypeVar
@@ -69,11 +73,48 @@ _worker_triager: Triager | None = None
 _worker_router: Router | None = None
 
 
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+WATCH_SECONDS = 0.5
+
+
+def die_with(parent: int) -> None:
+    """End this process when `parent` ends, however it ends (a SIGKILL runs no clean-up in
+    it, and an orphaned worker would keep its ~180 MB of model until killed by hand).
+
+    On Linux the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG; it fires when
+    the thread that forked us ends, which for `seva ingest` is the main thread, i.e. the
+    process). A watchdog thread covers the rest: other systems, a parent that died before the
+    call, and a pool started from a thread that ends early.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, 9, 0, 0, 0)
+        except (OSError, AttributeError):  # no prctl here: the watchdog alone
+            pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            threading.Event().wait(WATCH_SECONDS)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 def _init_worker(
-    config: TriageConfig | None, router: Router | None, triager: Triager | None
+    config: TriageConfig | None,
+    router: Router | None,
+    triager: Triager | None,
+    parent: int | None = None,
 ) -> None:
     global _worker_triager, _worker_router
     from sevadesk.triage.default import default_triager
+
+    if parent is not None:
+        die_with(parent)
 
     _worker_triager = triager or default_triager(config)
     _worker_router = router
@@ -93,7 +134,9 @@ def prepare_ahead(
     """Yields each (tag, batch) with its prepared items, preparing the next batch meanwhile.
     The router is a snapshot: an org file loaded during the run applies from the next run."""
     with ProcessPoolExecutor(
-        max_workers=1, initializer=_init_worker, initargs=(config, router, triager)
+        max_workers=1,
+        initializer=_init_worker,
+        initargs=(config, router, triager, os.getpid()),
     ) as pool:
         pending: tuple[T, Sequence[JournalEntry], Future[Prepared]] | None = None
         for tag, entries in batches:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
+from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
 from sqlalchemy import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from sevadesk.config import Settings
 from sevadesk.domain.clock import Clock, SystemClock
 from sevadesk.pipeline import journal, revisions
-from sevadesk.pipeline.batch import BatchSummary, JournalEntry, Rejection
+from sevadesk.pipeline.batch import BatchSummary, Item, JournalEntry, Rejection
 from sevadesk.pipeline.citizens import resolve_citizens
 from sevadesk.pipeline.dedupe import dedupe
 from sevadesk.pipeline.prepare import Prepared, prepare, prepare_ahead
@@ -160,20 +162,108 @@ class Pipeline:
         prepared: Prepared,
         positions: dict[int, int] | None = None,
     ) -> BatchSummary:
-        """The database stages for a batch whose CPU-only stages `prepare` has done."""
+        """The database stages for a batch whose CPU-only stages `prepare` has done.
+
+        The batch is one transaction. When the database refuses it, the batch is tried again
+        in halves, down to the entry it refuses: that one is set aside (journal status
+        `failed`, with the error and the time) and the rest commit. A database that cannot be
+        reached (or is locked) fails every entry alike, so it is not taken for a bad entry:
+        the error goes up and the batch stays pending for the next pass.
+        """
         summary = BatchSummary()
         started = time.perf_counter()
-        router = self.router
-        now = self.clock.now()
         items, rejected = prepared
-        # Threading inside a batch needs a post before its replies, whatever order the
-        # journal received them in.
-        items = sorted(items, key=lambda i: i.msg.created_at)
         summary.rejected = len(rejected)
         summary.rejections = [
             Rejection(jid, (positions or {}).get(jid), reason) for jid, reason in rejected
         ]
+        # What `prepare` made of each item; the stages below add to items as they go, so a
+        # retry starts again from these.
+        pristine = [(i.journal_id, i.msg, i.triage, i.route) for i in items]
+        self._settle(list(entries), pristine, list(rejected), summary)
+        for failure in summary.failures:
+            failure.position = (positions or {}).get(failure.journal_id)
+        BATCH_SECONDS.observe(time.perf_counter() - started)
+        for outcome in ("new", "duplicates", "rejected", "tickets_opened", "threaded", "failed"):
+            MESSAGES.labels(outcome).inc(getattr(summary, outcome))
+        for jid, reason in rejected:
+            log.info("journal_entry_rejected", journal_id=jid, reason=reason)
+        return summary
+
+    def _settle(
+        self,
+        entries: list[JournalEntry],
+        pristine: list[tuple[int, Any, Any, Any]],
+        rejected: list[tuple[int, str]],
+        summary: BatchSummary,
+    ) -> None:
+        try:
+            summary.add(self._write(entries, pristine, rejected))
+            return
+        except (OperationalError, InterfaceError):
+            raise  # the database is down or locked: nothing here is to blame
+        except Exception as exc:
+            if len(entries) > 1:
+                log.warning(
+                    "pipeline_batch_refused",
+                    entries=len(entries),
+                    first_journal_id=entries[0].id,
+                    error=_error_text(exc),
+                    exc_info=True,
+                )
+                half = len(entries) // 2
+                for part in (entries[:half], entries[half:]):
+                    ids = {e.id for e in part}
+                    self._settle(
+                        part,
+                        [p for p in pristine if p[0] in ids],
+                        [r for r in rejected if r[0] in ids],
+                        summary,
+                    )
+                return
+            error = exc
+        # One entry. Once more on its own first: a unique or foreign key conflict with
+        # another writer's commit clears when that commit is seen.
+        try:
+            summary.add(self._write(entries, pristine, rejected))
+            return
+        except (OperationalError, InterfaceError):
+            raise
+        except Exception as again:
+            error = again
+        entry = entries[0]
         with self.engine.begin() as conn:
+            journal.set_aside(conn, entry.id, _error_text(error), self.clock.now())
+        summary.failed += 1
+        summary.failures.append(Rejection(entry.id, None, _error_text(error)))
+        log.error(
+            "journal_entry_failed",
+            journal_id=entry.id,
+            channel=entry.channel,
+            error=_error_text(error),
+            exc_info=error,
+        )
+
+    def _write(
+        self,
+        entries: Sequence[JournalEntry],
+        pristine: Sequence[tuple[int, Any, Any, Any]],
+        rejected: Sequence[tuple[int, str]],
+    ) -> BatchSummary:
+        """One transaction: store what is new, open or thread tickets, mark the journal."""
+        summary = BatchSummary()
+        router = self.router
+        now = self.clock.now()
+        items = [Item(jid, msg, triage=tr, route=route) for jid, msg, tr, route in pristine]
+        with self.engine.begin() as conn:
+            # Another process may be writing the same entries (two runs of one file, a file
+            # and the drain): each waits for the other's lock and takes what is still to do.
+            todo = journal.lock_unfinished(conn, [e.id for e in entries])
+            summary.duplicates += sum(i.journal_id not in todo for i in items)
+            items = [i for i in items if i.journal_id in todo]
+            # Threading inside a batch needs a post before its replies, whatever order the
+            # journal received them in.
+            items.sort(key=lambda i: i.msg.created_at)
             mark_agency_posts(items, router.agency_handles)
             fresh = dedupe(conn, items)
             summary.duplicates += len(items) - len(fresh)
@@ -198,10 +288,15 @@ class Pipeline:
                 conn, [(i.msg.channel, i.msg.external_id, i.journal_id) for i in items], now
             )
             rejected_ids = {jid for jid, _ in rejected}
-            journal.mark(conn, [e.id for e in entries if e.id not in rejected_ids], rejected)
-        BATCH_SECONDS.observe(time.perf_counter() - started)
-        for outcome in ("new", "duplicates", "rejected", "tickets_opened", "threaded"):
-            MESSAGES.labels(outcome).inc(getattr(summary, outcome))
-        for jid, reason in rejected:
-            log.info("journal_entry_rejected", journal_id=jid, reason=reason)
+            journal.mark(
+                conn,
+                [e.id for e in entries if e.id in todo and e.id not in rejected_ids],
+                [(jid, err) for jid, err in rejected if jid in todo],
+            )
         return summary
+
+
+def _error_text(exc: BaseException) -> str:
+    """The exception as one line for the journal and the admin page."""
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}"[:1000]

@@ -160,10 +160,20 @@ def report(conn: Connection, now: datetime, lag_alert_seconds: float) -> list[di
         select(G.source, func.min(G.started_at)).where(G.backfilled_at.is_(None)).group_by(G.source)
     ):
         open_by_source[r[0]] = r[1]
+    j = t.journal.c
+    failed_by_source = dict(
+        conn.execute(
+            select(j.source, func.count()).where(j.status == "failed").group_by(j.source)
+        ).all()
+    )
     out: list[dict[str, Any]] = []
     for r in conn.execute(select(t.ingest_sources).order_by(L.source)):
         row = dict(r._mapping)
         alerts: list[str] = []
+        # Entries the database refused even alone, set aside until retried (see the journal).
+        row["failed"] = failed_by_source.get(row["source"], 0)
+        if row["failed"]:
+            alerts.append(f"{row['failed']} entries set aside (failed): retry after a fix")
         if row["lag_seconds"] is not None and row["lag_seconds"] > lag_alert_seconds:
             alerts.append(f"lag {row['lag_seconds']:.0f} s over {lag_alert_seconds:.0f} s")
         gap_start = open_by_source.get(row["source"])

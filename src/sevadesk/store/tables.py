@@ -36,6 +36,8 @@ metadata = MetaData(
 
 # BIGINT on PostgreSQL, INTEGER (the rowid alias) on SQLite: autoincrement works on both.
 Id = BigInteger().with_variant(Integer(), "sqlite")
+# The length of a channel's ids and handles (see citizen_identities).
+ID_LENGTH = 255
 
 units = Table(
     "units",
@@ -90,7 +92,7 @@ citizens = Table(
     Column("id", Id, primary_key=True),
     # The identity this citizen was first seen as ("x:12345"): lets a batch insert correlate
     # returned ids without row-by-row inserts.
-    Column("first_seen_as", String(100), nullable=False, unique=True),
+    Column("first_seen_as", String(300), nullable=False, unique=True),
     Column("created_at", UTCDateTime, nullable=False),
 )
 
@@ -99,9 +101,11 @@ citizen_identities = Table(
     "citizen_identities",
     metadata,
     Column("channel", String(32), ForeignKey("channels.code"), primary_key=True),
-    Column("external_user_id", String(64), primary_key=True),
+    # Meta sets no maximum for a WhatsApp id, nor X for a DM or user id: ID_LENGTH is
+    # generous (today's ids are under 70 characters); longer ones are refused when read.
+    Column("external_user_id", String(ID_LENGTH), primary_key=True),
     Column("citizen_id", Id, ForeignKey("citizens.id"), nullable=False, index=True),
-    Column("handle", String(64)),
+    Column("handle", String(ID_LENGTH)),
     Column("display_name", String(200)),
 )
 
@@ -110,12 +114,14 @@ journal = Table(
     metadata,
     Column("id", Id, primary_key=True),
     Column("channel", String(32), nullable=False),
-    Column("source", String(64), nullable=False),  # e.g. file:tweets.jsonl, x-stream, wa-webhook
+    Column("source", String(ID_LENGTH), nullable=False),  # file:tweets.jsonl, x-stream, wa-webhook
     Column("digest", String(64), nullable=False),  # sha256 of the raw bytes
     Column("received_at", UTCDateTime, nullable=False),
     Column("payload", Text, nullable=False),
-    Column("status", String(16), nullable=False),  # pending | processed | rejected
+    Column("status", String(16), nullable=False),  # pending | processed | rejected | failed
     Column("error", Text),
+    # When the database last refused the entry (status failed: set aside until retried).
+    Column("failed_at", UTCDateTime),
     UniqueConstraint("channel", "digest", name="uq_journal_channel_digest"),
     Index("ix_journal_status_id", "status", "id"),
 )
@@ -183,14 +189,14 @@ messages = Table(
     metadata,
     Column("id", Id, primary_key=True),
     Column("channel", String(32), ForeignKey("channels.code"), nullable=False),
-    Column("external_id", String(64), nullable=False),
+    Column("external_id", String(ID_LENGTH), nullable=False),
     Column("direction", String(8), nullable=False),  # in | out
     Column("citizen_id", Id, ForeignKey("citizens.id")),
     Column("ticket_id", Id, ForeignKey("tickets.id"), index=True),
     Column("journal_id", Id, ForeignKey("journal.id")),
-    Column("conversation_id", String(64), index=True),
-    Column("in_reply_to_id", String(64)),
-    Column("author_handle", String(64)),
+    Column("conversation_id", String(ID_LENGTH), index=True),
+    Column("in_reply_to_id", String(ID_LENGTH)),
+    Column("author_handle", String(ID_LENGTH)),
     Column("text", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("received_at", UTCDateTime, nullable=False),
@@ -365,8 +371,8 @@ outbox = Table(
     Column("idempotency_key", String(100), nullable=False, unique=True),
     Column("channel", String(32), nullable=False),
     Column("ticket_id", Id, ForeignKey("tickets.id")),
-    Column("in_reply_to_id", String(64)),
-    Column("recipient", String(64)),
+    Column("in_reply_to_id", String(ID_LENGTH)),
+    Column("recipient", String(ID_LENGTH)),
     Column("body", Text, nullable=False),
     # pending → sending → sent, or back to pending (retry), unknown (timed out: check the
     # channel before sending again), or dead (after the last attempt; shown to agents).
@@ -374,7 +380,7 @@ outbox = Table(
     Column("attempts", Integer, nullable=False, default=0),
     Column("next_attempt_at", UTCDateTime, nullable=False),
     Column("last_error", Text),
-    Column("external_id", String(64)),
+    Column("external_id", String(ID_LENGTH)),
     Column("created_by", String(64), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
@@ -397,7 +403,7 @@ outbox_receipts = Table(
     metadata,
     Column("id", Id, primary_key=True),
     Column("channel", String(32), nullable=False),
-    Column("external_id", String(128), nullable=False),
+    Column("external_id", String(ID_LENGTH), nullable=False),
     Column("outbox_id", Id, ForeignKey("outbox.id"), index=True),
     Column("status", String(16), nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
@@ -555,7 +561,7 @@ transfer_offers = Table(
 bot_sessions = Table(
     "bot_sessions",
     metadata,
-    Column("wa_id", String(32), primary_key=True),
+    Column("wa_id", String(ID_LENGTH), primary_key=True),
     Column("step", String(40), nullable=False),
     Column("lang", String(8)),
     Column("data", JSONType, nullable=False),

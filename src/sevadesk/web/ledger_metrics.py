@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from sevadesk.config import Settings
 from sevadesk.domain.clock import Clock
+from sevadesk.pipeline import journal
 from sevadesk.store import ledger
 
 
@@ -37,9 +38,15 @@ class LedgerCollector(Collector):
             "1 when lag or an open gap is over the threshold",
             labels=["source"],
         )
+        failed = GaugeMetricFamily(
+            "seva_journal_failed_entries",
+            "Journal entries the database refused, set aside until retried",
+        )
+        set_aside: int | None = None
         try:
             with self.engine.connect() as conn:
                 rows = ledger.report(conn, self.clock.now(), self.settings.ingest_lag_alert_seconds)
+                set_aside = journal.failed_count(conn)
         except Exception:  # a scrape must not fail because the database blinked
             rows = []
         for row in rows:
@@ -51,3 +58,6 @@ class LedgerCollector(Collector):
             alert.add_metric([source], 1.0 if row["alerts"] else 0.0)
         budget.add_metric(["x"], self.settings.x_monthly_read_budget)
         yield from (lag, gaps, filled, quota, budget, alert)
+        if set_aside is not None:
+            failed.add_metric([], set_aside)
+            yield failed

@@ -44,6 +44,25 @@ FIELDS = (
 )
 
 
+# The longest value each field may have. A phone number has at most 15 digits (ITU-T E.164)
+# and an e-mail address 254 characters (RFC 5321), with room for spaces and a "+"; the
+# reporter's contact becomes their identity, which the database holds in 255 characters.
+FIELD_MAX = {
+    "service_code": 40,
+    "lat": 40,
+    "long": 40,
+    "address_string": 500,
+    "address_id": 100,
+    "email": 254,
+    "device_id": 100,
+    "account_id": 100,
+    "first_name": 100,
+    "last_name": 100,
+    "phone": 32,
+    "media_url": 2000,
+}
+
+
 class GeoReportError(Exception):
     """A request the spec says to refuse, with the HTTP status and the spec's description."""
 
@@ -108,6 +127,13 @@ def request_payload(
     """Validate a POST /requests form as the spec asks; returns what the journal stores.
     The desk's own web form files through the same path (`channel="web"`)."""
     fields = {k: str(form[k]).strip() for k in FIELDS if form.get(k) not in (None, "")}
+    for name, value in fields.items():
+        if "\x00" in value:
+            raise GeoReportError(400, f"{name} contains a NUL character")
+        if len(value) > FIELD_MAX.get(name, MAX_DESCRIPTION):
+            raise GeoReportError(
+                400, f"{name} is longer than {FIELD_MAX.get(name, MAX_DESCRIPTION)} characters"
+            )
     code = fields.get("service_code")
     if not code:
         raise GeoReportError(400, "service_code is required")

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Connection, select
 
+from sevadesk.pipeline import journal
 from sevadesk.routing.org_secrets import redact_passwords
 from sevadesk.routing.orgfile import OrgFileError, parse_org_text
 from sevadesk.store import account_events, sign_in_repo
@@ -48,6 +49,7 @@ def _page(request: Request, user: DeskUser, status: int = 200, **context: Any) -
         tokens = [k for k in list_tokens(conn) if k["revoked_at"] is None and k["expires_at"] > now]
         locks = sign_in_repo.locks(conn, now)
         events = account_events.recent(conn)
+        failed_entries = journal.failed(conn)
     return TEMPLATES.TemplateResponse(
         request,
         "admin.html",
@@ -59,6 +61,7 @@ def _page(request: Request, user: DeskUser, status: int = 200, **context: Any) -
             "tokens": tokens,
             "locks": locks,
             "account_events": events,
+            "failed_entries": failed_entries,
             "text": context.pop("text", current),
             **context,
         },
@@ -135,7 +138,9 @@ async def apply(request: Request, user: CurrentDeskUser) -> Response:
     return await run_in_threadpool(run)
 
 
-async def _account_action(request: Request, user: DeskUser, do: Any) -> Response:
+async def _account_action(
+    request: Request, user: DeskUser, do: Any, done_key: str = "account_done"
+) -> Response:
     form = {k: str(v) for k, v in (await request.form()).items()}
     check_csrf(user, form)
     if not _allowed(user):
@@ -145,9 +150,9 @@ async def _account_action(request: Request, user: DeskUser, do: Any) -> Response
         try:
             with request.app.state.engine.begin() as conn:
                 done = do(conn, form, request.app.state.clock.now())
-        except UnknownToken as exc:
-            return _page(request, user, 404, account_done=str(exc))
-        return _page(request, user, account_done=done)
+        except (UnknownToken, journal.NotSetAside) as exc:
+            return _page(request, user, 404, **{done_key: str(exc)})
+        return _page(request, user, **{done_key: done})
 
     return await run_in_threadpool(run)
 
@@ -176,3 +181,20 @@ async def unlock(request: Request, user: CurrentDeskUser) -> Response:
         return f"Unlocked {key}." if lifted else f"{key} was not locked."
 
     return await _account_action(request, user, do)
+
+
+@router.post("/journal/retry", response_class=HTMLResponse)
+async def retry_entry(request: Request, user: CurrentDeskUser) -> Response:
+    """Put a set-aside journal entry (or all of them) back for the drain (audited)."""
+
+    def do(conn: Connection, form: dict[str, str], now: datetime) -> str:
+        entry = form.get("entry", "")
+        if entry == "all":
+            ids = journal.retry_audited(conn, None, user.actor.label, now)
+        elif entry.isascii() and entry.isdigit() and len(entry) < 19:
+            ids = journal.retry_audited(conn, [int(entry)], user.actor.label, now)
+        else:
+            return "Nothing to retry: no entry was given."
+        return f"Back to the drain: {len(ids)} entries ({', '.join(map(str, ids[:20]))})."
+
+    return await _account_action(request, user, do, "journal_done")

@@ -151,6 +151,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "a_nolocks": "No account or address is locked.",
         "a_unlock": "Unlock",
         "a_account_events": "Account history",
+        "a_failed": "Entries set aside",
+        "a_failed_intro": "Posts the database refused even on their own: the rest of their batch went on. Fix the cause, then retry.",
+        "a_nofailed": "No entry is set aside.",
+        "a_retry": "Retry",
+        "a_retry_all": "Retry all",
     },
     "hi": {
         "desk": "डेस्क",
@@ -299,6 +304,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "a_nolocks": "कोई खाता या पता रोका नहीं गया है।",
         "a_unlock": "खोलें",
         "a_account_events": "खातों का इतिहास",
+        "a_failed": "अलग रखी गई प्रविष्टियाँ",
+        "a_failed_intro": "जिन पोस्टों को डेटाबेस ने अकेले भी स्वीकार नहीं किया: उनके बैच का बाकी काम चलता रहा। कारण ठीक करें, फिर दोबारा चलाएँ।",
+        "a_nofailed": "कोई प्रविष्टि अलग नहीं रखी गई है।",
+        "a_retry": "दोबारा चलाएँ",
+        "a_retry_all": "सभी दोबारा चलाएँ",
     },
 }
 
