@@ -109,7 +109,11 @@ class Workers:
                 build_senders(self.engine, s, self.clock),
                 self.clock,
                 s.outbox_max_attempts,
-                lease=timedelta(seconds=s.outbox_lease_seconds),
+                # Between two renewals a sender makes at most two calls (WhatsApp's template
+                # after a closed window), each cut off at the timeout: the lease outlasts them.
+                lease=timedelta(
+                    seconds=max(s.outbox_lease_seconds, 2 * s.outbox_timeout_seconds + 10)
+                ),
             )
             self.loops.append(Loop("outbox", self.outbox.run_once, s.outbox_interval_seconds))
         if s.sla_interval_seconds > 0:

@@ -279,3 +279,42 @@ def test_two_workers_and_a_slow_graph_api_send_each_reply_once(
     twice = [k for k in keys if sent[k] > 1]
     assert not twice, f"{len(twice)} of {n} went twice"
     assert all(sent[k] == 1 for k in keys) and statuses(org_engine) == {"sent": n}
+
+
+def test_a_worker_that_lost_its_lease_sends_nothing_and_writes_nothing(
+    org_engine: Engine, fake_x: tuple[FakeX, str]
+) -> None:
+    fake, url = fake_x
+    clock = FrozenClock(datetime.now(UTC))
+    slow, c1 = x_worker(org_engine, url, clock)
+    fast, c2 = x_worker(org_engine, url, clock)
+    queue(org_engine, clock, "x", "dm", ["Your FIR copy is ready at the station."], ["7000001"])
+    row = slow._due(10)[0]
+    claimed = slow._claim(row)  # the slow worker takes it, then stalls past its lease
+    assert claimed is not None
+    clock.advance(slow.lease + timedelta(seconds=1))
+    assert fast.run_once() == 1  # the other worker takes it over and sends it
+    slow._deliver(claimed, row.status)  # the stalled worker wakes up: it must not send
+    c1.close()
+    c2.close()
+    assert [dm["text"] for dm in fake.dms] == ["Your FIR copy is ready at the station."]
+    assert statuses(org_engine) == {"sent": 1}
+
+
+def test_a_lookup_that_fails_leaves_the_outcome_unknown_and_sends_nothing(
+    org_engine: Engine, fake_x: tuple[FakeX, str]
+) -> None:
+    fake, url = fake_x
+    clock = FrozenClock(datetime.now(UTC))
+    worker, client = x_worker(org_engine, url, clock)
+    queue(org_engine, clock, "x", "dm", ["Inspector Meena: call the RPF post."], ["7000002"])
+    fake.fail_after_accepting("/2/dm_conversations", 503)
+    fake.fail("/2/dm_events", 503, 503)
+    for _ in range(3):  # the send, then two lookups that fail
+        worker.run_once()
+        clock.advance(timedelta(minutes=10))
+    assert statuses(org_engine) == {"unknown": 1} and len(fake.dms) == 1
+    worker.run_once()  # a lookup that answers: it went out the first time
+    client.close()
+    assert len(fake.dms) == 1
+    assert statuses(org_engine) == {"sent": 1}
