@@ -105,6 +105,12 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = 1.0  # 0 turns the in-server worker off
     outbox_max_attempts: int = 8
     outbox_timeout_seconds: float = 15.0
+    # A worker holds one entry at a time, renewing before each call to the channel: the lease
+    # only has to outlast one call (a timeout), with room to spare.
+    outbox_lease_seconds: float = 120.0
+    # A WhatsApp send whose answer was lost (a timeout, a 5xx) waits this long for Meta's
+    # status webhook, the only word on whether it went out, before it is sent again.
+    whatsapp_status_grace_seconds: float = 600.0
     # Ingestion ledger alerts.
     ingest_lag_alert_seconds: float = 300.0
     # The server processes webhook deliveries (stored at once) this often.

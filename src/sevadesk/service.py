@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import structlog
@@ -48,6 +49,7 @@ def build_senders(engine: Engine, settings: Settings, clock: Clock) -> dict[str,
             clock.now,
             channels.whatsapp.update_template,
             channels.whatsapp.template_language,
+            settings.whatsapp_status_grace_seconds,
         )
     return senders
 
@@ -107,6 +109,11 @@ class Workers:
                 build_senders(self.engine, s, self.clock),
                 self.clock,
                 s.outbox_max_attempts,
+                # Between two renewals a sender makes at most two calls (WhatsApp's template
+                # after a closed window), each cut off at the timeout: the lease outlasts them.
+                lease=timedelta(
+                    seconds=max(s.outbox_lease_seconds, 2 * s.outbox_timeout_seconds + 10)
+                ),
             )
             self.loops.append(Loop("outbox", self.outbox.run_once, s.outbox_interval_seconds))
         if s.sla_interval_seconds > 0:

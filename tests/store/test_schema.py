@@ -138,3 +138,32 @@ def test_ids_as_long_as_the_platforms_send_fit_and_0018_goes_down_and_up_again(
         assert conn.execute(select(t.messages.c.external_id)).scalar_one() == long_id
         identity = conn.execute(select(t.citizen_identities.c.external_user_id)).scalar_one()
     assert identity == long_id
+
+
+def test_the_mask_again_migration_hides_what_older_masking_let_through(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    """Texts masked before masking read Devanagari digits or dotted numbers were published
+    as stored; migration 0019 masks them again, and leaves the rest as it was."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+    from sqlalchemy import select
+
+    from sevadesk.store.db import alembic_config
+
+    pipeline.ingest("x", "test", lines(tweet("@Uppolice chain snatched in Gomti Nagar 226010")))
+    leaked = "@Uppolice chain snatched in Gomti Nagar 226010, call ९८७६५४३२१० or 98765.43210"
+    with org_engine.begin() as conn:  # as the older masking stored it
+        conn.execute(update(t.tickets).values(summary=leaked))
+        conn.execute(update(t.triage_results).values(masked_text=leaked))
+    config = alembic_config(org_engine)
+    # To just before the migration, found by its title (its number may change at a merge).
+    script = ScriptDirectory.from_config(config)
+    mine = next(r for r in script.walk_revisions() if (r.doc or "").startswith("mask again"))
+    assert isinstance(mine.down_revision, str)
+    command.downgrade(config, mine.down_revision)
+    command.upgrade(config, "head")
+    expected = "@Uppolice chain snatched in Gomti Nagar 226010, call [phone] or [phone]"
+    with org_engine.connect() as conn:
+        assert conn.execute(select(t.tickets.c.summary)).scalar_one() == expected
+        assert conn.execute(select(t.triage_results.c.masked_text)).scalar_one() == expected

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sevadesk.config import get_settings
 from sevadesk.triage import verhoeff
 from sevadesk.triage.entities import extract
+from sevadesk.triage.folding import fold
 from sevadesk.triage.masking import mask
 
 HELPDESK = get_settings().data_dir / "indian-railways-helpdesk-tweets"
@@ -39,6 +40,14 @@ def kinds(text: str) -> dict[str, list[str]]:
         ("car DL 3C AB 1234 hit me", {"vehicle": ["DL3CAB1234"]}),
         ("FIR no. 123/2024 not registered", {"fir": ["123/2024"]}),
         ("mail me at asha.k@example.in", {"email": ["asha.k@example.in"]}),
+        ("मेरा नंबर ९८७६५४३२१० है", {"mobile": ["9876543210"]}),
+        ("call ９８７６５-４３２１０", {"mobile": ["9876543210"]}),
+        ("call 98765.43210 now", {"mobile": ["9876543210"]}),
+        ("ट्रेन १२९५१ पीएनआर ४५१२३४५६७८", {"train": ["12951"], "pnr": ["4512345678"]}),
+        ("ram.kumar [at] gmail [dot] com", {"email": ["ram.kumar@gmail.com"]}),
+        ("FIR 0456 of 2023 not acted on", {"fir": ["0456/2023"]}),
+        ("my PAN ABCDE1234F", {"pan": ["ABCDE1234F"]}),
+        ("DL UP32 20190012345 lost", {"driving_licence": ["UP3220190012345"]}),
         ("no numbers at all here", {}),
     ],
 )
@@ -150,9 +159,17 @@ def test_pnrs_written_in_parts_by_real_passengers() -> None:
 def test_extraction_never_crashes_and_spans_point_at_their_text(text: str) -> None:
     for e in extract(text):
         assert 0 <= e.start < e.end <= len(text)
-        assert re.sub(r"[\s\-+]", "", text[e.start : e.end]).endswith(e.value[-4:]) or e.kind in (
+        # The value is what the span says in ASCII digits, separators left out (a number
+        # spelled out or an address written around a filter says it in words).
+        written = re.sub(r"[\s\-+.()]", "", fold(text[e.start : e.end])).upper()
+        assert written.endswith(re.sub(r"[.]", "", e.value[-4:]).upper()) or e.kind in (
             "vehicle",
+            "email",
+            "mobile",
+            "aadhaar",
         )
+        if e.kind in ("mobile", "aadhaar") and not any(c.isalpha() for c in written):
+            assert written.endswith(e.value[-4:])
 
 
 def test_numbers_in_a_link_are_not_the_posts_pnr_train_or_pin() -> None:

@@ -112,3 +112,45 @@ def test_a_private_channels_words_are_on_no_public_page_or_feed(
     assert "Gomti Nagar" in views["open311 list"] and public in views["open311 list"]
     feed = {r["service_request_id"]: r for r in client.get("/open311/v2/requests.json").json()}
     assert feed[private]["description"] is None
+
+
+def test_personal_data_written_to_slip_past_masking_is_hidden_on_every_public_view(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
+    """Masking happens once, as a post is triaged (the ticket's summary); every public view
+    (status page, public lookup, Open311 in JSON and XML, the live feed) reads that."""
+    said = {
+        "Devanagari mobile": "९८७६५४३२१०",
+        "full-width mobile": "９８７６５４３２１０",
+        "dotted mobile": "98765.43210",
+        "spaced mobile": "98 76 54 32 10",
+        "spelled mobile": "nine eight seven six five four three two one zero",
+        "Devanagari Aadhaar": "४४९१ ६७३७ ०८६१",
+        "dotted Aadhaar": "4491.6737.0861",
+        "e-mail": "ram.kumar [at] gmail [dot] com",
+        "FIR": "FIR 0456 of 2023",
+        "passport file": "DL1061234567890",
+        "passport": "K1234567",
+        "PAN": "ABCDE1234F",
+        "licence": "UP32 20190012345",
+    }
+    text = "@Uppolice chain snatched in Gomti Nagar, Lucknow 226010; " + "; ".join(said.values())
+    pipeline.ingest("x", "test", lines(tweet(text)))
+    with org_engine.connect() as conn:
+        ref = conn.execute(select(t.tickets.c.ref)).scalar_one()
+    views = {
+        "status": client.get(f"/status/{ref}").text,
+        "lookup": client.get("/public", params={"ref": ref}).text,
+        "open311 list": client.get("/open311/v2/requests.json").text,
+        "open311 xml": client.get("/open311/v2/requests.xml").text,
+        "open311 one": client.get(f"/open311/v2/requests/{ref}.json").text,
+        "live feed": client.get("/live/tickets.json").text,
+    }
+    for view, page in views.items():
+        assert "Gomti Nagar" in page, view  # the complaint's words are there
+        for what, written in said.items():
+            assert written not in page, f"{what} on {view}"
+        for digits in ("9876543210", "98765", "449167370861", "0456", "1234567", "1234F"):
+            assert digits not in page, f"{digits} on {view}"
+    feed = {r["service_request_id"]: r for r in client.get("/open311/v2/requests.json").json()}
+    assert "[phone]" in feed[ref]["description"] and "[aadhaar]" in feed[ref]["description"]

@@ -491,6 +491,13 @@ PROBES: dict[tuple[str, str], Callable[[World], list[Call]]] = {
             "admins only",
         )
     ],
+    ("POST", "/desk/admin/journal/retry"): lambda w: [
+        expecting(
+            desk("POST", "/desk/admin/journal/retry", data={"entry": "all"}),
+            lambda a: a.status_code == 403,
+            "admins only",
+        )
+    ],
 }
 
 

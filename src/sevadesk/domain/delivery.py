@@ -9,6 +9,7 @@ again; `Undeliverable` ends the entry in the dead-letter state for an agent to s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -24,6 +25,8 @@ class OutboxEntry:
     in_reply_to_id: str | None = None
     recipient: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    created_at: datetime | None = None  # when the reply was queued: lookups start there
+    last_error: str | None = None  # what the previous attempt ended with
 
 
 @dataclass(slots=True, frozen=True)
@@ -53,7 +56,8 @@ class RetryLater(DeliveryError):
 
 
 class MaybeSent(DeliveryError):
-    """The request may have gone out (a timeout after sending): check before resending."""
+    """The request may have gone out (a timeout or a 5xx after sending): the outcome is
+    unknown until the channel says, and nothing is sent again before that."""
 
 
 class Undeliverable(DeliveryError):
@@ -62,11 +66,15 @@ class Undeliverable(DeliveryError):
 
 class Sender(Protocol):
     channel: str
+    # How long an unknown outcome waits before the channel is asked (X answers lookups at
+    # once: 0; WhatsApp's only word is a status webhook, which may come minutes late).
+    unknown_grace_seconds: float
 
     def send(self, entry: OutboxEntry, progress: ProgressHook) -> Sent: ...
 
     def find_sent(self, entry: OutboxEntry) -> Sent | None:
-        """After a MaybeSent: the post if it did go out, else None."""
+        """After a MaybeSent: the post if it did go out, else None (raises when the channel
+        could not be asked: the outcome stays unknown)."""
         ...
 
 

@@ -4,11 +4,18 @@ webhook deliveries signed with the app secret (citizen messages and delivery sta
 
 Meta's rules it enforces: free-form messages only within 24 hours of the citizen's last
 message (error 131047 otherwise), only approved templates with the right parameter count,
-interactive limits (3 buttons of 20 characters; 10 list rows of 24).
+interactive limits (3 buttons of 20 characters; 10 list rows of 24). As on Meta, a message's
+fate is told only by its status webhooks (sent, delivered, read, or failed), each echoing the
+`biz_opaque_callback_data` it was sent with: there is no endpoint to ask.
+
+Faults: `fail` refuses the next requests; `fail_after_accepting` accepts a message (it goes
+out, its statuses follow) and then answers a 5xx or answers too late; `statuses_late` holds
+the status webhooks back; `slow` makes every call take its time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import threading
 import time
@@ -56,12 +63,31 @@ class FakeGraph:
         self.sent: list[dict[str, Any]] = []
         self.last_inbound: dict[str, float] = {}
         self.failing: list[tuple[int, int]] = []
+        self.after_accepting: list[int | str] = []  # a status to answer, or "timeout"
+        self.accepted_delay = 2.0
+        self.status_delay = 0.05  # before the first status webhook, then 0.05 s apart
+        self.call_delay = 0.0
+        self.accepted: list[dict[str, Any]] = []  # messages that went out, with their wamid
         self._ids = itertools.count(1)
 
     # Test controls -------------------------------------------------------------------------
 
     def fail(self, status: int, code: int, times: int = 1) -> None:
         self.failing.extend([(status, code)] * times)
+
+    def fail_after_accepting(self, *faults: int | str, delay: float = 2.0) -> None:
+        """The next messages go out, then the answer is a 5xx (code 131000, "Something went
+        wrong") or, for "timeout", comes `delay` seconds late."""
+        with self.lock:
+            self.after_accepting.extend(faults)
+            self.accepted_delay = delay
+
+    def statuses_late(self, seconds: float) -> None:
+        self.status_delay = seconds
+
+    def slow(self, seconds: float) -> None:
+        """Every call takes this long to answer (a loaded Graph API)."""
+        self.call_delay = seconds
 
     def _wamid(self) -> str:
         return f"wamid.HBgM{next(self._ids):012d}"
@@ -224,7 +250,10 @@ class FakeGraph:
         if not (self.webhook_url and self.send_statuses):
             return
 
+        delay = self.status_delay
+
         def run() -> None:
+            time.sleep(max(delay - 0.05, 0.0))
             for status in ("sent", "delivered", "read"):
                 time.sleep(0.05)
                 try:
@@ -265,6 +294,8 @@ def create_fake_graph(fake: FakeGraph) -> FastAPI:
     async def auth(request: Request, call_next: Any) -> Response:
         if request.headers.get("authorization") != f"Bearer {fake.token}":
             return _error(401, 190, "Invalid OAuth access token")
+        if fake.call_delay:
+            await asyncio.sleep(fake.call_delay)
         response: Response = await call_next(request)
         return response
 
@@ -298,7 +329,13 @@ def create_fake_graph(fake: FakeGraph) -> FastAPI:
             if problem is not None:
                 return problem
             wamid = fake._wamid()
+            fake.accepted.append({**body, "wamid": wamid})
+            fault = fake.after_accepting.pop(0) if fake.after_accepting else None
         fake._statuses_later(wamid, body["to"], body.get("biz_opaque_callback_data"))
+        if fault == "timeout":
+            await asyncio.sleep(fake.accepted_delay)  # the client has given up by now
+        elif isinstance(fault, int):
+            return _error(fault, 131000, "Something went wrong")
         return JSONResponse(
             {
                 "messaging_product": "whatsapp",

@@ -1,10 +1,13 @@
 """A fake X API v2: filtered stream (with rules), recent search, user timeline, posting,
-DMs, and Account Activity webhook delivery, speaking X's payload formats.
+DMs and their lookup, and Account Activity webhook delivery, speaking X's payload formats.
 
 Behaviour copied from X's documentation: a stream connection carries only posts published
 while it is open, with a `\\r\\n` keep-alive when idle; every response carries
 `x-rate-limit-limit/remaining/reset`; a 429 names its reset time; posting the same text twice
-is refused as duplicate content (403). Faults are injected through methods on `FakeX`.
+is refused as duplicate content (403); a user's timeline and the DM events come newest first,
+a page at a time (`max_results`, `pagination_token`, `meta.next_token`). Faults are injected
+through methods on `FakeX`, before a request is handled (`fail`) or after X has accepted it
+(`fail_after_accepting`: the post is made, the answer is a 5xx or comes too late).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import itertools
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -35,6 +38,9 @@ class _Faults:
     failing: dict[str, list[int]] = field(default_factory=dict)  # path prefix → statuses
     post_delay: float = 0.0  # answer POST /2/tweets this late (after storing the post)
     post_delay_count: int = 0
+    # path prefix → what happens after the post or DM is stored: a status, or "timeout"
+    accepted: dict[str, list[int | str]] = field(default_factory=dict)
+    accepted_delay: float = 2.0
 
 
 class FakeX:
@@ -120,6 +126,29 @@ class FakeX:
 
     def slow_posts(self, seconds: float, count: int = 1) -> None:
         self.faults.post_delay, self.faults.post_delay_count = seconds, count
+
+    def fail_after_accepting(
+        self, path_prefix: str, *faults: int | str, delay: float = 2.0
+    ) -> None:
+        """The next writes under `path_prefix` are stored, then answered with these faults,
+        one each: a 5xx status, or "timeout" (the answer comes `delay` seconds late)."""
+        with self.lock:
+            self.faults.accepted.setdefault(path_prefix, []).extend(faults)
+            self.faults.accepted_delay = delay
+
+    def _accepted_fault(self, path: str) -> int | str | None:
+        with self.lock:
+            for prefix, faults in self.faults.accepted.items():
+                if path.startswith(prefix) and faults:
+                    return faults.pop(0)
+        return None
+
+    def agency_posts(self, count: int, prefix: str = "Notice") -> None:
+        """The agency's account posts `count` posts of its own (news, other replies)."""
+        for n in range(count):
+            self.citizen_post(
+                f"{prefix} {n}: trains run on time", self.agency["username"], self.agency["id"]
+            )
 
     def replies_to(self, tweet_id: str) -> list[dict[str, Any]]:
         return [
@@ -256,6 +285,29 @@ class FakeX:
 
 def _created(tweet: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(tweet["created_at"].replace("Z", "+00:00"))
+
+
+def _stamp(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _page(
+    items: list[dict[str, Any]],
+    size: int,
+    token: str | None,
+    newest_oldest: bool = True,
+) -> dict[str, Any]:
+    """One page of a newest-first list, as X pages its lookups."""
+    start = int(token) if token and token.isdigit() else 0
+    page = items[start : start + size]
+    meta: dict[str, Any] = {"result_count": len(page)}
+    if page and newest_oldest:
+        meta["newest_id"], meta["oldest_id"] = page[0]["id"], page[-1]["id"]
+    if start + len(page) < len(items):
+        meta["next_token"] = str(start + len(page))
+    if start:
+        meta["previous_token"] = str(max(start - size, 0))
+    return {"data": page, "meta": meta} if page else {"meta": meta}
 
 
 def _problem(
@@ -435,18 +487,26 @@ def create_fake_x(fake: FakeX, bearer_token: str, user_token: str) -> FastAPI:
         return {"data": fake.agency}
 
     @app.get("/2/users/{user_id}/tweets")
-    def user_tweets(user_id: str, since_id: str | None = None) -> dict[str, Any]:
+    def user_tweets(
+        user_id: str,
+        since_id: str | None = None,
+        start_time: str | None = None,
+        max_results: int = 10,
+        pagination_token: str | None = None,
+    ) -> Response:
+        # X: newest first, 5 to 100 a page (10 unless asked), `meta.next_token` to go on.
+        if not 5 <= max_results <= 100:
+            return _problem(400, "Invalid Request", "max_results must be between 5 and 100")
+        start_at = datetime.fromisoformat(start_time.replace("Z", "+00:00")) if start_time else None
         with fake.lock:
             mine = [
                 t
                 for t in reversed(fake.tweets)
-                if t["author_id"] == user_id and (since_id is None or int(t["id"]) > int(since_id))
-            ][:100]
-        return (
-            {"data": mine, "meta": {"result_count": len(mine)}}
-            if mine
-            else {"meta": {"result_count": 0}}
-        )
+                if t["author_id"] == user_id
+                and (since_id is None or int(t["id"]) > int(since_id))
+                and (start_at is None or _created(t) >= start_at)
+            ]
+        return JSONResponse(_page(mine, max_results, pagination_token))
 
     @app.post("/2/tweets")
     async def post_tweet(request: Request) -> Response:
@@ -469,6 +529,9 @@ def create_fake_x(fake: FakeX, bearer_token: str, user_token: str) -> FastAPI:
         if fake.faults.post_delay_count > 0:
             fake.faults.post_delay_count -= 1
             await asyncio.sleep(fake.faults.post_delay)
+        fault = await _after_accepting(request.url.path)
+        if fault is not None:
+            return fault
         return JSONResponse(
             {"data": {"id": tid, "text": text, "edit_history_tweet_ids": [tid]}}, 201
         )
@@ -478,15 +541,62 @@ def create_fake_x(fake: FakeX, bearer_token: str, user_token: str) -> FastAPI:
         body = orjson.loads(await request.body())
         with fake.lock:
             event_id = str(next(fake._ids))
-            fake.dms.append({"to": participant_id, "text": body.get("text"), "id": event_id})
-        return JSONResponse(
-            {
-                "data": {
-                    "dm_conversation_id": f"{fake.agency['id']}-{participant_id}",
-                    "dm_event_id": event_id,
+            me = fake.agency["id"]
+            conversation = "-".join(sorted((me, participant_id), key=int))
+            fake.dms.append(
+                {
+                    "to": participant_id,
+                    "text": body.get("text"),
+                    "id": event_id,
+                    "event_type": "MessageCreate",
+                    "sender_id": me,
+                    "dm_conversation_id": conversation,
+                    "participant_ids": [me, participant_id],
+                    "created_at": _stamp(datetime.now(UTC)),
                 }
-            },
-            201,
+            )
+        fault = await _after_accepting(request.url.path)
+        if fault is not None:
+            return fault
+        return JSONResponse(
+            {"data": {"dm_conversation_id": conversation, "dm_event_id": event_id}}, 201
         )
+
+    @app.get("/2/dm_events")
+    def dm_events(
+        request: Request,
+        max_results: int = 100,
+        pagination_token: str | None = None,
+        event_types: str | None = None,
+    ) -> Response:
+        """GET /2/dm_events: the account's DM events of the last 30 days, newest first, 1 to
+        100 a page; `id`, `event_type` and `text` unless `dm_event.fields` asks for more."""
+        if not 1 <= max_results <= 100:
+            return _problem(400, "Invalid Request", "max_results must be between 1 and 100")
+        asked = set(filter(None, (request.query_params.get("dm_event.fields") or "").split(",")))
+        allowed = {"created_at", "sender_id", "dm_conversation_id", "participant_ids"}
+        allowed |= {"id", "text", "event_type", "referenced_tweets", "attachments"}
+        if asked - allowed:
+            return _problem(
+                400, "Invalid Request", f"unknown dm_event.fields {sorted(asked - allowed)}"
+            )
+        kinds = set((event_types or "MessageCreate,ParticipantsJoin,ParticipantsLeave").split(","))
+        since = datetime.now(UTC) - timedelta(days=30)
+        with fake.lock:
+            events = [
+                {k: v for k, v in e.items() if k in {"id", "event_type", "text"} | asked}
+                for e in reversed(fake.dms)
+                if e["event_type"] in kinds and _created(e) >= since
+            ]
+        return JSONResponse(_page(events, max_results, pagination_token, newest_oldest=False))
+
+    async def _after_accepting(path: str) -> Response | None:
+        fault = fake._accepted_fault(path)
+        if fault == "timeout":
+            await asyncio.sleep(fake.faults.accepted_delay)  # the client has given up by now
+            return None
+        if isinstance(fault, int):
+            return _problem(fault, "Service Unavailable", f"injected {fault} after accepting")
+        return None
 
     return app

@@ -1,8 +1,15 @@
-"""Find what routing and masking need in a post: PNR, train, PIN, phone, Aadhaar, vehicle, FIR.
+"""Find what routing and masking need in a post: PNR, train, PIN, phone, Aadhaar, vehicle, FIR,
+e-mail and identity documents.
 
 Indian numbers collide (a PNR and a mobile number are both ten digits), so context decides:
 a ten-digit number after "PNR" is a PNR, one that starts with 6-9 is otherwise a mobile
 number (TRAI numbering: mobile numbers start with 6, 7, 8 or 9).
+
+Patterns read the folded text (`folding.fold`): Devanagari, full-width and other Unicode
+digits as ASCII, odd spaces and dashes plain, with the original's offsets, so a span masks
+what the citizen wrote. Personal numbers may be split by spaces, dots or hyphens anywhere
+("98765.43210", "98 76 54 32 10"); spelled-out numbers and e-mail written around filters
+are found by `personal`.
 """
 
 from __future__ import annotations
@@ -11,7 +18,8 @@ import re
 
 from sevadesk.domain import post_text
 from sevadesk.domain.messages import Entity
-from sevadesk.triage import verhoeff
+from sevadesk.triage import personal, verhoeff
+from sevadesk.triage.folding import fold
 
 # Each number pattern starts with a lookahead for its first character: Python's re tries a
 # pattern at every position of the text, and the lookahead rejects a position in one step
@@ -28,14 +36,28 @@ _TEN = re.compile(r"(?=\d)" + _NOT_DIGIT_BEFORE + r"(\d{10})" + _NOT_DIGIT_AFTER
 _PNR_SPLIT = re.compile(
     r"(?=\d)" + _NOT_DIGIT_BEFORE + r"(\d{3}[\s\-]\d{7}|\d{5}[\s\-]\d{5})" + _NOT_DIGIT_AFTER
 )
+# Between the digits of a personal number: nothing, one or two spaces, or a dot or hyphen
+# with a space either side ("98765.43210", "98765 - 43210", "9 8 7 6 5 4 3 2 1 0").
+_GAP = r"(?:\s{0,2}[.\-]\s{0,2}|\s{1,2})?"
 _MOBILE = re.compile(
-    r"(?=[+\d])"
+    r"(?=[+(\d])"
     + _NOT_DIGIT_BEFORE
-    + r"(?:(?:\+|00)?91[\s\-]?|0)?([6-9]\d{4}[\s\-]?\d{5})"
+    + r"(?:\(?(?:\+|00)?91\)?[\s.\-]{0,2}|0)?([6-9](?:"
+    + _GAP
+    + r"\d){9})"
     + _NOT_DIGIT_AFTER
 )
+# An Aadhaar is printed in groups of four: split anywhere else, twelve digits are more often
+# a phone number with its country code ("+91 98765 43210").
 _AADHAAR = re.compile(
-    r"(?=[2-9])" + _NOT_DIGIT_BEFORE + r"([2-9]\d{3}[\s\-]?\d{4}[\s\-]?\d{4})" + _NOT_DIGIT_AFTER
+    r"(?=[2-9])"
+    + _NOT_DIGIT_BEFORE
+    + r"(?<!\+)([2-9]\d{3}"
+    + _GAP
+    + r"\d{4}"
+    + _GAP
+    + r"\d{4})"
+    + _NOT_DIGIT_AFTER
 )
 _TRAIN = re.compile(r"(?=[0-2])" + _NOT_DIGIT_BEFORE + r"([0-2]\d{4})" + _NOT_DIGIT_AFTER)
 _TRAIN_CONTEXT = re.compile(
@@ -84,9 +106,12 @@ _VEHICLE = re.compile(
     r")(?![A-Za-z0-9])",
     re.I,
 )
+# "FIR No. 123/2024", "FIR 0456 of 2023", "F.I.R. number 456", "case crime no. 12/24": the
+# number with its year, or three digits and more alone.
 _FIR = re.compile(
-    r"(?:FIR|एफआईआर|e-?FIR)\s*(?:no\.?|number|num|#|:|-|संख्या|नंबर)?\s*[:\-#]?\s*"
-    r"(\d{1,6}\s*/\s*(?:19|20)?\d{2})",
+    r"(?:FIR|F\.I\.R\.?|एफआईआर|e-?FIR|case\s+crime|crime)\s*"
+    r"(?:no\.?|number|num|#|:|-|संख्या|नंबर)?\s*[:\-#]?\s*"
+    r"(\d{1,6}\s*/\s*(?:19|20)?\d{2}(?!\d)|\d{1,6}\s+of\s+(?:19|20)\d{2}|\d{3,6}(?![\d/]))",
     re.I,
 )
 # A link's path is full of numbers (story ids, dates, page numbers) that are not the post's
@@ -132,6 +157,7 @@ def overlaps(span: tuple[int, int], taken: list[tuple[int, int]]) -> bool:
 
 def extract(text: str) -> list[Entity]:
     """All entities in `text`, each span claimed by at most one kind, in text order."""
+    text = fold(text)  # same length: every span below is a span of the original
     found: list[Entity] = []
     taken: list[tuple[int, int]] = []
 
@@ -142,9 +168,16 @@ def extract(text: str) -> list[Entity]:
     if _may_hold_email(text):
         for m in _EMAIL.finditer(text):
             claim("email", m.group(1), m.span(1))
-    if not _HAS_DIGIT.search(text):
-        return found  # every other entity has digits
     lowered = text.lower()
+    for kind, value, span in personal.obfuscated_emails(lowered):
+        if not overlaps(span, taken):
+            claim(kind, value, span)
+    if not _HAS_DIGIT.search(text):
+        # Every other entity has digits, but a number may be spelled out.
+        for kind, value, span in personal.spelled_numbers(lowered):
+            claim(kind, value, span)
+        found.sort(key=lambda e: e.start)
+        return found
     links = (
         [(link.start, link.end) for link in post_text.links_with_indices(text)]
         if "http" in lowered or "www." in lowered
@@ -161,15 +194,19 @@ def extract(text: str) -> list[Entity]:
             and not _in_handle(text, span[0])
         )
 
-    if "fir" in lowered or "एफआईआर" in text:
+    if "fir" in lowered or "f.i.r" in lowered or "crime" in lowered or "एफआईआर" in text:
         for m in _FIR.finditer(text):
             if free(m.span(1)):
-                claim("fir", re.sub(r"\s", "", m.group(1)), m.span(1))
+                number = re.sub(r"\s+of\s+", "/", m.group(1), flags=re.I)
+                claim("fir", re.sub(r"\s", "", number), m.span(1))
     for m in _AADHAAR.finditer(text):
         digits = _digits(m.group(1))
         span = m.span(1)
         if len(digits) == 12 and verhoeff.is_valid(digits) and not overlaps(span, taken):
             claim("aadhaar", digits, span)
+    for kind, value, span in personal.documents(text):
+        if free(span):  # a link's slug or a handle is not a document ("t.co/hUCDY4824r")
+            claim(kind, value, span)
     pnr = False
     for m in _TEN.finditer(text):
         span = m.span(1)
@@ -185,8 +222,13 @@ def extract(text: str) -> list[Entity]:
             if free(span) and _PNR_CONTEXT.search(text, max(0, span[0] - 24), span[0]):
                 claim("pnr", _digits(m.group(1)), span)
     for m in _MOBILE.finditer(text):
-        if not overlaps(m.span(1), taken):
+        if not overlaps(m.span(1), taken) and personal.grouped_as_a_phone(
+            m.group(1), m.group().startswith("0") and m.group()[1:2].isdigit()
+        ):
             claim("mobile", _digits(m.group(1)), m.span())
+    for kind, value, span in personal.spelled_numbers(lowered):
+        if not overlaps(span, taken):
+            claim(kind, value, span)
     for m in _VEHICLE.finditer(text):
         span = m.span(1)
         if free(span):

@@ -1,5 +1,11 @@
 """Sends outbox entries on WhatsApp, inside the 24-hour customer-service window as text (or
-interactive), outside it as the organisation's approved update template, as Meta requires."""
+interactive), outside it as the organisation's approved update template, as Meta requires.
+
+Meta offers no way to ask whether a message went out: its status webhooks, which echo the
+entry's idempotency key (`biz_opaque_callback_data`), are the only word. So a send whose
+answer was lost (a timeout, a 5xx) is unknown until a status names its key or the grace
+period passes with none; only then is it sent again.
+"""
 
 from __future__ import annotations
 
@@ -42,11 +48,14 @@ class WhatsAppSender:
         now: Callable[[], datetime],
         template: str = "ticket_update",
         language: str = "en",
+        unknown_grace_seconds: float = 600.0,
     ) -> None:
         """`last_inbound(wa_id)`: when the citizen last wrote; `sent_receipt(key)`: the wamid a
-        status webhook reported for this idempotency key, if any."""
+        status webhook reported for this idempotency key, if any; `unknown_grace_seconds`:
+        how long a send whose answer was lost waits for that webhook."""
         self.client, self.last_inbound, self.sent_receipt = client, last_inbound, sent_receipt
         self.now, self.template, self.language = now, template, language
+        self.unknown_grace_seconds = unknown_grace_seconds
 
     def in_window(self, wa_id: str) -> bool:
         last = self.last_inbound(wa_id)
@@ -78,7 +87,10 @@ class WhatsAppSender:
         except GraphApiError as exc:
             if exc.code in _THROTTLED or exc.status == 429:
                 raise RetryLater(str(exc), 60.0) from exc
-            if exc.code in _TRANSIENT or exc.status >= 500:
+            if exc.status >= 500:
+                # The message may have gone out before the error ("Something went wrong").
+                raise MaybeSent(str(exc)) from exc
+            if exc.code in _TRANSIENT:
                 raise RetryLater(str(exc)) from exc
             raise Undeliverable(str(exc)) from exc
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:

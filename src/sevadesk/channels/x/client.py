@@ -46,6 +46,11 @@ class RateLimit:
         )
 
 
+def _x_time(at: datetime) -> str:
+    """A time as X's query parameters take it (RFC 3339, seconds, UTC)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 class XApiError(Exception):
     """X answered with an error status; `detail` is X's own explanation."""
 
@@ -167,7 +172,7 @@ class XClient:
     ) -> dict[str, Any]:
         params: dict[str, Any] = {**READ_PARAMS, "query": query, "max_results": 100}
         if start_time is not None and not since_id:
-            params["start_time"] = start_time.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            params["start_time"] = _x_time(start_time)
         if since_id:
             params["since_id"] = since_id
         if next_token:
@@ -179,13 +184,38 @@ class XClient:
         data: dict[str, Any] = self._call("GET", "/2/users/me", user=True).get("data") or {}
         return data
 
-    def user_tweets(self, user_id: str, since_id: str | None = None) -> dict[str, Any]:
+    def user_tweets(
+        self,
+        user_id: str,
+        since_id: str | None = None,
+        start_time: datetime | None = None,
+        pagination_token: str | None = None,
+    ) -> dict[str, Any]:
+        """One page (up to 100, newest first) of a user's posts; `meta.next_token` names the
+        next page."""
         params: dict[str, Any] = {**READ_PARAMS, "max_results": 100}
         if since_id:
             params["since_id"] = since_id
+        if start_time is not None:
+            params["start_time"] = _x_time(start_time)
+        if pagination_token:
+            params["pagination_token"] = pagination_token
         result: dict[str, Any] = self._call(
             "GET", f"/2/users/{user_id}/tweets", user=True, params=params
         )
+        return result
+
+    def dm_events(self, pagination_token: str | None = None) -> dict[str, Any]:
+        """One page (up to 100, newest first) of the account's direct-message events of the
+        last 30 days (GET /2/dm_events), with who sent each, in which conversation, when."""
+        params: dict[str, Any] = {
+            "event_types": "MessageCreate",
+            "dm_event.fields": "id,text,event_type,created_at,sender_id,dm_conversation_id",
+            "max_results": 100,
+        }
+        if pagination_token:
+            params["pagination_token"] = pagination_token
+        result: dict[str, Any] = self._call("GET", "/2/dm_events", user=True, params=params)
         return result
 
     # Writing -----------------------------------------------------------------------------

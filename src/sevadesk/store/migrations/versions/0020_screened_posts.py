@@ -1,7 +1,7 @@
 """screened posts: what triage screened out stays in reach of an officer, and their decisions
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 18:30:00
 
 `screened_posts` holds one row per post that triage screened out (no ticket): the unit that
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0018"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
