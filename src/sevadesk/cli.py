@@ -739,7 +739,8 @@ def evaluate(
     except LabelledFileError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
-    out.print(text, markup=False, highlight=False)
+    # No wrapping: the threshold table is wider than a terminal's 80 columns.
+    out.print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 @bench_app.command("triage")

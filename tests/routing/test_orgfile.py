@@ -126,6 +126,18 @@ def test_complaint_hashtags_are_read_without_their_hash_and_checked() -> None:
     )
 
 
+def test_the_actionable_threshold_is_a_probability_and_reaches_triage() -> None:
+    data = minimal()
+    data["triage"] = {"actionable_threshold": 0.3}
+    assert parse_org(data).triage_config().actionable_threshold == 0.3
+    assert minimal() and parse_org(minimal()).triage_config().actionable_threshold is None
+    data["triage"] = {"actionable_threshold": 1.5}
+    assert any(
+        p.startswith("triage.actionable_threshold: Input should be less than or equal to 1")
+        for p in problems_of(data)
+    )
+
+
 def test_routing_rules_are_validated_with_their_key_path() -> None:
     data = minimal()
     data["routing_rules"] = [

@@ -191,7 +191,7 @@ def test_eval_reads_the_addressed_column_and_flag(tmp_path: Path) -> None:
         "text,actionable,addressed\n"
         '"coach B4 has no water",true,\n'
         '"coach B4 has no water",true,1\n'
-        '"Street light not working in sector 15 for two weeks",true,\n'
+        '"the lift is not working",true,\n'
     )
     plain = seva_eval(labelled, rows)
     assert plain.returncode == 0, plain.stderr
@@ -244,12 +244,17 @@ def test_training_writes_a_loadable_model_with_its_scores(tmp_path: Path) -> Non
     assert recorded["train_examples"]["seed"] > 100
     actionable = recorded["metrics"]["railway-test"]["actionable"]["per_class"]["actionable"]
     assert actionable["f1"] > 0.6  # the floor the baseline (0.60) set; see the model card
-    # Cross-validation triages every railway train post once, and reports Hindi on its own.
-    cv = recorded["metrics"]["railway-cv"]
-    assert cv["actionable"]["support"] == recorded["train_examples"]["railway"]
-    assert cv["by_language"]["hi"]["support"] > 200
+    # The lines come from cross-validation on the training rows and ship beside the model.
+    cv = recorded["metrics"]["cross-validation"]
+    lines = json.loads((tmp_path / f"{run.model.version}.thresholds.json").read_text())
+    assert lines["actionable"] == cv["actionable_line"] and lines["sos"] == cv["sos_line"]
+    assert recorded["train_examples"]["mumbai-2019"] > 5000
+    # No test text is trained on, and every kind of agency is scored.
+    assert set(recorded["metrics"]["groups"]) >= {"railways", "police/traffic", "municipal"}
+    sos = recorded["metrics"]["sos-set"]["sos"]
+    assert sos["per_class"]["sos"]["support"] == 38 and len(sos["recall_ci95"]) == 2
     card = write_model_card(tmp_path, recorded).read_text()
-    assert "- railway-cv, hi: F1" in card
+    assert "| police/traffic |" in card and "95% CI" in card and "GPL-3.0" in card
 
 
 def test_agents_corrections_become_training_labels(pipeline, org_engine, clock) -> None:  # type: ignore[no-untyped-def]
@@ -358,3 +363,23 @@ def test_a_two_class_model_gives_the_probabilities_scikit_learn_gives() -> None:
     )
     assert np.allclose(model.probabilities(feats), reference.predict_proba(x), atol=1e-5)
     assert [model.classes[i] for i in model.probabilities(feats).argmax(1)] == labels
+
+
+def test_eval_prints_precision_and_recall_by_threshold_per_source(tmp_path: Path) -> None:
+    result = seva_eval(
+        tmp_path / "gold.csv",
+        "text,actionable,source\n"
+        '"@RailMinIndia toilet choked in S3 of 12004, PNR 4512345678",true,railways\n'
+        '"Great job @RailMinIndia, thank you",false,railways\n'
+        '"@mybmc garbage not collected in ward 8 for a week",true,municipal\n'
+        '"BMC is useless",false,municipal\n',
+    )
+    assert result.returncode == 0, result.stderr
+    table = result.stdout.split("by threshold", 1)[1].splitlines()
+    assert table[2].split()[:3] == ["source", "0.20", "0.30"]
+    rows = {line.split()[0]: line.split() for line in table[3:] if line.strip()}
+    assert set(rows) == {"railways", "municipal"}
+    assert rows["railways"][-1] == "2"  # posts per source
+    # precision/recall pairs: at the lowest line recall is the highest
+    low, high = (float(rows["railways"][i].split("/")[1]) for i in (1, 7))
+    assert low >= high

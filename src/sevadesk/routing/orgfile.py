@@ -212,6 +212,10 @@ class TriageSpec(_Strict):
     # citizens use instead of a handle to address the desk; not topic tags such as
     # #IndianRailways, which news and opinion carry too.
     addressing_hashtags: list[str] = Field(default_factory=list)
+    # P(actionable) at or above which a post becomes a ticket (default: the model's, from
+    # its cross-validation); an agency that puts recall first sets it lower (`seva eval`
+    # prints precision and recall at a range of lines).
+    actionable_threshold: float | None = Field(default=None, ge=0.0, le=1.0)
 
     @field_validator("addressing_hashtags", mode="before")
     @classmethod

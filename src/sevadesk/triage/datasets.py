@@ -48,6 +48,9 @@ class Example:
     split: str
     sos: bool | None = None  # set only where SOS was labelled by hand
     category: str | None = None  # set only on examples for the category model
+    language: str | None = None  # the reader's, where the team labelled it
+    group: str | None = None  # railways, police/traffic, municipal, tax, transport, other
+    sos_type: str | None = None  # the SOS set's type (an SOS kind or a hard negative's)
 
 
 def split_of(text: str, test_share: int = 5) -> str:

@@ -111,4 +111,46 @@ def evaluate_file(path: Path, triager: Triager, addressed: bool = False) -> str:
             sections.append(
                 f"actionable, language {lang}: P {a['precision']:.3f} R {a['recall']:.3f} F1 {a['f1']:.3f} (n={rep.support})"
             )
+    if scored and hasattr(triager, "with_actionable_threshold"):
+        sections.append(threshold_table(triager, rows, gold, flags))
     return f"model {triager.version} on {path} ({len(rows)} examples)\n\n" + "\n\n".join(sections)
+
+
+THRESHOLDS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def threshold_table(
+    triager: Any,
+    rows: list[dict[str, Any]],
+    gold: list[bool | None],
+    flags: list[bool],
+    thresholds: tuple[float, ...] = THRESHOLDS,
+) -> str:
+    """Actionable precision and recall at each line (an organisation's
+    `triage.actionable_threshold`), per value of the file's `source` column, if it has one."""
+    labelled = [i for i, g in enumerate(gold) if g is not None]
+    groups: dict[str, list[int]] = {}
+    for i in labelled:
+        groups.setdefault(str(rows[i].get("source") or "all"), []).append(i)
+    texts = [rows[i]["text"] for i in labelled]
+    predicted: dict[float, dict[int, bool]] = {}
+    for line in thresholds:
+        results = triager.with_actionable_threshold(line).triage_batch(
+            texts, [flags[i] for i in labelled]
+        )
+        predicted[line] = {i: r.actionable for i, r in zip(labelled, results, strict=True)}
+    default = getattr(triager, "actionable_threshold", None)
+    out = [
+        "actionable precision/recall by threshold",
+        f"(triage.actionable_threshold in the org file; this model's default {default}):",
+        f"{'source':20}" + "".join(f"{t:>12.2f}" for t in thresholds) + "       n",
+    ]
+    for name, idx in sorted(groups.items()):
+        cells = []
+        for line in thresholds:
+            tp = sum(1 for i in idx if gold[i] and predicted[line][i])
+            fp = sum(1 for i in idx if not gold[i] and predicted[line][i])
+            fn = sum(1 for i in idx if gold[i] and not predicted[line][i])
+            cells.append(f"{tp / max(tp + fp, 1):>7.2f}/{tp / max(tp + fn, 1):.2f}")
+        out.append(f"{name:20}" + "".join(cells) + f"{len(idx):>8}")
+    return "\n".join(out)

@@ -17,6 +17,8 @@ Order of decisions for one message:
 
 from __future__ import annotations
 
+import copy
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -39,6 +41,7 @@ from sevadesk.triage.linear import LinearModel
 from sevadesk.triage.masking import mask
 from sevadesk.triage.places import gazetteer, place_entities
 from sevadesk.triage.rules import Rule, Taxonomy, TriageConfig
+from sevadesk.triage.sos import SOS_CUES, sos_features
 from sevadesk.triage.text import LexiconIndex, tokens
 
 MODELS = Path(__file__).with_name("models")
@@ -317,6 +320,16 @@ def _official(hits: set[str], toks: list[str]) -> bool:
     return "!official" in hits and FIRST_PERSON_SINGULAR.isdisjoint(toks)
 
 
+def _sos_cues(hits: set[str]) -> set[str]:
+    return {h for h in hits if h.startswith("sos:")}
+
+
+def sos_keyword_call(triager: ModelTriager, text: str) -> bool:
+    """An SOS keyword in a post that is not news shared (what training needs to know)."""
+    prep = triager.prepare(text)
+    return _sos_words(prep.hits) and not _reported(text, prep.toks)
+
+
 def _sos_words(hits: set[str]) -> bool:
     return "!sos" in hits or ("!emergency" in hits and "!not-sos" not in hits)
 
@@ -333,6 +346,38 @@ def load_model(path: Path) -> LinearModel:
 def category_model_path(kind_model: Path) -> Path:
     """The category model trained with a kind model sits beside it."""
     return kind_model.with_name(kind_model.name.removesuffix(".npz") + ".category.npz")
+
+
+def sos_model_path(kind_model: Path) -> Path:
+    """The SOS head trained with a kind model sits beside it."""
+    return kind_model.with_name(kind_model.name.removesuffix(".npz") + ".sos.npz")
+
+
+def thresholds_path(kind_model: Path) -> Path:
+    """The decision thresholds chosen by cross-validation when the model was trained."""
+    return kind_model.with_name(kind_model.name.removesuffix(".npz") + ".thresholds.json")
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """actionable: P(grievance + query + sos) at or above which a post is actionable; sos: the
+    SOS head's probability at or above which it is an SOS (without a head, the kind model's
+    own P(sos), trusted only when sure)."""
+
+    actionable: float = 0.5
+    sos: float = 0.85
+    # With a head: the lower line the head must reach when the post also has an SOS keyword
+    # and is not a shared link or retweet (1.0: keywords alone never count).
+    sos_keyword: float = 1.0
+
+    @classmethod
+    def load(cls, path: Path) -> Thresholds:
+        if not path.exists():
+            return cls()
+        spec = json.loads(path.read_text(encoding="utf-8"))
+        return cls(
+            float(spec["actionable"]), float(spec["sos"]), float(spec.get("sos_keyword", 1.0))
+        )
 
 
 # The category model names a category only when the keywords name none and it is this sure:
@@ -355,6 +400,7 @@ class _Prepared:
     addressed: bool
     keyword_category: str | None
     places: list[Entity]  # districts and stations: reported, not model features
+    text: str
 
 
 NOT_ACTIONABLE = tuple(k for k in KINDS if k not in ACTIONABLE_KINDS)
@@ -368,15 +414,23 @@ class ModelTriager:
         self,
         model: LinearModel | None = None,
         config: TriageConfig | None = None,
-        sos_threshold: float = 0.85,
+        sos_threshold: float | None = None,
         category_model: LinearModel | None = None,
+        sos_model: LinearModel | None = None,
+        thresholds: Thresholds | None = None,
     ) -> None:
         if model is None:
             path = current_model_path()
             model = load_model(path)
             if category_model is None and category_model_path(path).exists():
                 category_model = load_model(category_model_path(path))
+            if sos_model is None and sos_model_path(path).exists():
+                sos_model = load_model(sos_model_path(path))
+            if thresholds is None:
+                thresholds = Thresholds.load(thresholds_path(path))
+        thresholds = thresholds or Thresholds()
         self.model = model
+        self.sos_model = sos_model
         self.category_model = category_model
         config = config or TriageConfig()
         self.taxonomy = Taxonomy.load(only=config.categories)
@@ -398,11 +452,19 @@ class ModelTriager:
                 "!spam": SPAM_WORDS,
                 **self.taxonomy.keywords,
                 **CUE_LEXICONS,  # the model's cue features, found in the same pass
+                **({f"sos:{k}": v for k, v in SOS_CUES.items()} if sos_model else {}),
             }
         )
         self.rules: tuple[Rule, ...] = config.compiled_rules()
         self._addressing_hashtags = frozenset(config.addressing_hashtags)
-        self.sos_threshold = sos_threshold
+        self.sos_threshold = thresholds.sos if sos_threshold is None else sos_threshold
+        self.sos_keyword_threshold = thresholds.sos_keyword
+        # The organisation's own line (its org file), else the one chosen in training.
+        self.actionable_threshold = (
+            config.actionable_threshold
+            if config.actionable_threshold is not None
+            else thresholds.actionable
+        )
         self.version = self.model.version
         self._index = {name: i for i, name in enumerate(self.model.classes)}
 
@@ -431,8 +493,14 @@ class ModelTriager:
         feats = features(seen, ents, lang, hits)
         places = place_entities(text, gazetteer().resolve(text, ents, toks, trains=False))
         return _Prepared(
-            ents, lang, feats, toks, joined, hits, addressed, self.taxonomy.best(hits), places
+            ents, lang, feats, toks, joined, hits, addressed, self.taxonomy.best(hits), places, text
         )
+
+    def with_actionable_threshold(self, threshold: float) -> ModelTriager:
+        """The same triager with another actionable line (for `seva eval`'s table)."""
+        other = copy.copy(self)
+        other.actionable_threshold = threshold
+        return other
 
     def triage_batch(
         self, texts: Sequence[str], addressed: Sequence[bool] | None = None
@@ -448,9 +516,15 @@ class ModelTriager:
         # As Python floats: `_decide` reads each row a dozen times, and a NumPy scalar costs
         # far more to index and compare than a float.
         probs = self.model.probabilities([p.features for p in prepared]).tolist()
+        if self.sos_model is not None:
+            sos = self.sos_model.probabilities(
+                [sos_features(p.features, _sos_cues(p.hits), p.text) for p in prepared]
+            )[:, 1].tolist()
+        else:
+            sos = [None] * len(prepared)
         results = [
-            self._decide(text, prep, row)
-            for text, prep, row in zip(texts, prepared, probs, strict=True)
+            self._decide(text, prep, row, s)
+            for text, prep, row, s in zip(texts, prepared, probs, sos, strict=True)
         ]
         # The category model learnt from complaints: it is asked only about actionable posts
         # that the keywords and the organisation's rules left without a category.
@@ -483,8 +557,11 @@ class ModelTriager:
     def triage_one(self, text: str) -> TriageResult:
         return self.triage_batch([text])[0]
 
-    def _decide(self, text: str, prep: _Prepared, p: Sequence[float]) -> TriageResult:
+    def _decide(
+        self, text: str, prep: _Prepared, p: Sequence[float], head: float | None = None
+    ) -> TriageResult:
         ix = self._index
+        line = self.actionable_threshold
         actionable_p = float(sum(p[ix[k]] for k in ACTIONABLE_KINDS if k in ix))
         kind = self.model.classes[max(range(len(p)), key=p.__getitem__)]
         ents, lang, toks, joined, hits = (
@@ -495,19 +572,31 @@ class ModelTriager:
             prep.hits,
         )
         sos_p = float(p[ix["sos"]]) if "sos" in ix else 0.0
+        if head is not None:
+            # The SOS head decides, at a lower line where an SOS keyword is in a post that is
+            # not news shared: it has learnt from the hard negatives when the words mean news
+            # or hyperbole. Both lines come from cross-validation in training.
+            sos_p = head
+            is_sos = head >= self.sos_threshold or (
+                head >= self.sos_keyword_threshold
+                and _sos_words(hits)
+                and not _reported(text, toks)
+            )
+        else:
+            is_sos = sos_p >= self.sos_threshold or (_sos_words(hits) and not _reported(text, toks))
         # A message sent to the agency (WhatsApp, a form) is never the agency's own reply.
         official = _official(hits, toks) and not prep.addressed
         if official:
             kind = "noise"
-        elif sos_p >= self.sos_threshold or (_sos_words(hits) and not _reported(text, toks)):
+        elif is_sos:
             # The model alone is trusted only when it is sure: its SOS examples are few and
             # "please help" is as common in a dirty-toilet complaint as in an emergency.
             kind = "sos"
-        elif actionable_p >= 0.5 and kind in ("sos", *NOT_ACTIONABLE):
+        elif actionable_p >= line and kind in ("sos", *NOT_ACTIONABLE):
             # An SOS the model is unsure of is still actionable; so is a post whose actionable
             # mass is split between kinds: the bigger of grievance and query takes it.
             kind = max(("grievance", "query"), key=lambda k: p[ix[k]])
-        elif actionable_p < 0.5 and kind in ACTIONABLE_KINDS:
+        elif actionable_p < line and kind in ACTIONABLE_KINDS:
             kind = max(("feedback", "noise"), key=lambda k: p[ix[k]])
         if kind == "noise" and any(e.kind in PASSENGER_ENTITIES for e in ents) and not official:
             kind = max(("grievance", "query"), key=lambda k: p[ix[k]])

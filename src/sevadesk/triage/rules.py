@@ -73,6 +73,9 @@ class TriageConfig:
     # Lower-case, without "#": a post that carries one addresses the agency (see
     # ModelTriager.prepare).
     addressing_hashtags: list[str] = field(default_factory=list)
+    # P(actionable) at or above which a post becomes a ticket; None: the model's own line,
+    # chosen by cross-validation in training. Lower it to put recall first.
+    actionable_threshold: float | None = None
 
     @classmethod
     def of(cls, value: dict[str, Any] | None) -> TriageConfig:
@@ -83,6 +86,7 @@ class TriageConfig:
             categories=value.get("categories"),
             rules=value.get("rules", []),
             addressing_hashtags=value.get("addressing_hashtags", []),
+            actionable_threshold=value.get("actionable_threshold"),
         )
 
     def category_names(self) -> tuple[str, ...]:
