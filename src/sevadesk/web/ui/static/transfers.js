@@ -37,10 +37,15 @@
       o.disabled = !hit;
       if (hit) { count += 1; if (!first) first = o; }
     });
+    var groups = 0;
     Array.prototype.forEach.call(select.querySelectorAll("optgroup"), function (g) {
       g.hidden = !g.querySelector("option:not([hidden])");
+      if (!g.hidden) groups += 1;
     });
     select.value = words.length && first ? first.value : "";
+    // While searching, the matches show as a list (arrow keys or a click choose); with the
+    // box empty the list folds back to one line.
+    select.size = words.length ? Math.max(3, Math.min(10, count + groups + 1)) : 0;
     tell(words.length ? count : -1);
   }
 
