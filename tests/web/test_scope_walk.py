@@ -282,6 +282,7 @@ LKO_WRITES = {
     "transfer/accept": {},
     "transfer/return": {"note": "not ours"},
     "appeal": {"note": "not fixed"},
+    "reopen": {"note": "not fixed"},
     "incident/detach": {"reason": "not the same"},
     "identities": {"channel": "whatsapp", "external_user_id": "919999900000"},
 }
@@ -545,6 +546,28 @@ def _screened_probe(door: str, verb: str) -> Callable[[World], list[Call]]:
     return probe
 
 
+def _offer_answer(verb: str, form: dict[str, str]) -> Callable[[World], list[Call]]:
+    """Kanpur answering Lucknow's offer to its zone: not Kanpur's offer, so not found."""
+
+    def probe(w: World) -> list[Call]:
+        call = desk("POST", f"/desk/offers/{w.lko_refs[0]}/{verb}", data=form)
+        return [expecting(call, _refused, "404: the offer is not to Kanpur")]
+
+    return probe
+
+
+def _lko_reopen(verb: str) -> Callable[[World], list[Call]]:
+    """Reopen or appeal on Lucknow's tickets from Kanpur's desk: not found."""
+
+    def probe(w: World) -> list[Call]:
+        return [
+            expecting(desk("POST", f"/desk/t/{r}/{verb}", data={"reason": "x"}), _refused, "404")
+            for r in w.lko_refs
+        ]
+
+    return probe
+
+
 PROBES.update(
     {
         ("GET", "/api/v1/screened"): lambda w: [
@@ -562,6 +585,29 @@ PROBES.update(
             ("POST", f"/api/v1/screened/{{post_id}}/{verb}"): _screened_probe("api", verb)
             for verb in ("ticket", "noise")
         },
+        # Transfers (web/ui/transfers.py, api transfers): Lucknow's offer to its zone is
+        # not Kanpur's to read or answer; Lucknow's tickets take no reopen or appeal.
+        ("GET", "/desk/offers"): lambda w: [desk("GET", "/desk/offers")],
+        ("GET", "/desk/offers/{ref}"): lambda w: [
+            expecting(desk("GET", f"/desk/offers/{r}"), _refused, "not found") for r in w.lko_refs
+        ],
+        **{
+            ("POST", f"/desk/offers/{{ref}}/{verb}"): _offer_answer(verb, form)
+            for verb, form in (("accept", {}), ("return", {"reason": "not ours"}))
+        },
+        **{("POST", f"/desk/t/{{ref}}/{verb}"): _lko_reopen(verb) for verb in ("reopen", "appeal")},
+        ("GET", "/api/v1/transfers/sent"): lambda w: [api("GET", "/api/v1/transfers/sent")],
+        ("GET", "/api/v1/transfers/{ref}"): lambda w: [
+            expecting(api("GET", f"/api/v1/transfers/{r}"), _refused, "not found")
+            for r in w.lko_refs
+        ],
+        ("GET", "/api/v1/tickets/{ref}/transfers"): lambda w: [
+            *(
+                expecting(api("GET", f"/api/v1/tickets/{r}/transfers"), _refused, "not found")
+                for r in w.lko_refs
+            ),
+            api("GET", f"/api/v1/tickets/{w.knp_ref}/transfers"),
+        ],
         ("GET", "/desk/screened"): lambda w: [
             desk("GET", "/desk/screened", params={"order": o}) for o in ("newest", "closest")
         ],

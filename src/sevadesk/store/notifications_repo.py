@@ -38,3 +38,42 @@ def notify_supervisors(
             ],
         )
     return len(supervisors)
+
+
+# Transfers: the receiving unit hears of an offer, the offering unit of its outcome.
+OFFER_KINDS = ("offer_received", "offer_accepted", "offer_returned")
+
+
+def notify_unit(
+    conn: Connection,
+    unit_id: int,
+    ticket_id: int,
+    kind: str,
+    message: str,
+    now: datetime,
+    also: str | None = None,
+) -> int:
+    """One notification per active officer (agent, supervisor, admin) posted to the unit,
+    and to the user `also` (a username, e.g. who made the offer) wherever they sit; returns
+    how many."""
+    u = t.users.c
+    officers = u.role.in_(["agent", "supervisor", "admin"]) & u.active.is_(True)
+    who = u.unit_id == unit_id
+    if also:
+        who = who | (u.username == also)
+    users = conn.execute(select(u.id).where(officers & who)).scalars().all()
+    if users:
+        conn.execute(
+            t.notifications.insert(),
+            [
+                {
+                    "user_id": uid,
+                    "ticket_id": ticket_id,
+                    "kind": kind,
+                    "created_at": now,
+                    "message": message[:1000],
+                }
+                for uid in users
+            ],
+        )
+    return len(users)

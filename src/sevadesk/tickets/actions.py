@@ -18,7 +18,7 @@ from sevadesk.routing.incidents import leave_incident, prune_sketches
 from sevadesk.routing.sla import SlaBook, resume_values
 from sevadesk.store import rollups
 from sevadesk.store import tables as t
-from sevadesk.store.notifications_repo import notify_supervisors
+from sevadesk.store.notifications_repo import notify_supervisors, notify_unit
 from sevadesk.store.org_repo import triage_config
 from sevadesk.store.users_repo import Actor, actor_by_username
 from sevadesk.tickets.public_safety import PUBLIC_CHANNELS, public_reply_problems
@@ -285,6 +285,14 @@ def transfer(
         {"unit": target.code, "deadline": deadline.isoformat()},
         reason,
     )
+    notify_unit(
+        conn,
+        target.id,
+        ticket["id"],
+        "offer_received",
+        f"{ref} offered to {target.code} by {ticket['unit']} ({actor.username}): {reason.strip()}",
+        now,
+    )
     return {"ref": ref, "offered_to": target.code, "deadline": deadline, "status": "offered"}
 
 
@@ -298,6 +306,7 @@ def _pending_offer(conn: Connection, actor: Actor, ref: str) -> Any:
             o.to_unit_id,
             u.code.label("to_code"),
             u.path.label("to_path"),
+            o.offered_by,
         )
         .join(t.tickets, c.id == o.ticket_id)
         .join(t.units, u.id == o.to_unit_id)
@@ -343,7 +352,24 @@ def accept_transfer(conn: Connection, actor: Actor, ref: str, now: datetime) -> 
         None,
         {"unit": offer.to_code, "status": "new"},
     )
+    _tell_sender(
+        conn, offer, "offer_accepted", f"{ref} accepted by {offer.to_code} ({actor.username})", now
+    )
     return {"ref": ref, "unit": offer.to_code, "status": "new"}
+
+
+def _tell_sender(conn: Connection, offer: Any, kind: str, message: str, now: datetime) -> None:
+    """The offering unit's officers, and whoever made the offer, hear of its outcome."""
+    by = offer.offered_by
+    notify_unit(
+        conn,
+        offer.from_unit_id,
+        offer.ticket_id,
+        kind,
+        message,
+        now,
+        also=by.removeprefix("user:") if by.startswith("user:") else None,
+    )
 
 
 def return_transfer(
@@ -373,6 +399,13 @@ def return_transfer(
         {"unit": offer.to_code},
         {"bounces": bounces},
         note,
+    )
+    _tell_sender(
+        conn,
+        offer,
+        "offer_returned",
+        f"{ref} returned by {offer.to_code} ({actor.username}): {note.strip()}",
+        now,
     )
     if bounces > MAX_BOUNCES:
         _alarm_common_parent(conn, offer, ref, bounces, now)
@@ -410,7 +443,9 @@ def expire_offers(conn: Connection, now: datetime) -> int:
     """Offers nobody answered by their deadline are deemed accepted."""
     o = t.transfer_offers.c
     due = conn.execute(
-        select(o.id, o.ticket_id, o.to_unit_id).where(o.status == "pending", o.deadline <= now)
+        select(o.id, o.ticket_id, o.from_unit_id, o.to_unit_id, o.offered_by).where(
+            o.status == "pending", o.deadline <= now
+        )
     ).all()
     for offer in due:
         _move(
@@ -432,7 +467,18 @@ def expire_offers(conn: Connection, now: datetime) -> int:
                 note="no answer before the deadline",
             )
         )
+        _tell_sender(
+            conn,
+            offer,
+            "offer_accepted",
+            f"{_ref_of(conn, offer.ticket_id)} deemed accepted: no answer before the deadline",
+            now,
+        )
     return len(due)
+
+
+def _ref_of(conn: Connection, ticket_id: int) -> str:
+    return str(conn.execute(select(t.tickets.c.ref).where(t.tickets.c.id == ticket_id)).scalar())
 
 
 def sla_pass(conn: Connection, now: datetime) -> tuple[list[Escalation], int]:
@@ -448,6 +494,8 @@ def sla_pass(conn: Connection, now: datetime) -> tuple[list[Escalation], int]:
 
 def appeal(conn: Connection, actor: Actor, ref: str, note: str, now: datetime) -> dict[str, Any]:
     """The citizen says a resolved ticket is not fixed: it reopens one level up the hierarchy."""
+    if not note or not note.strip():
+        raise MissingReason("say why the citizen appeals (what is still not fixed)")
     ticket = _writable(conn, actor, ref)
     if ticket["status"] != TicketStatus.RESOLVED.value:
         raise InvalidRequest("only a resolved ticket can be appealed")
@@ -487,6 +535,42 @@ def appeal(conn: Connection, actor: Actor, ref: str, note: str, now: datetime) -
         note,
     )
     return {"ref": ref, "unit": target_code, "status": "in_progress"}
+
+
+def reopen(conn: Connection, actor: Actor, ref: str, reason: str, now: datetime) -> dict[str, Any]:
+    """An officer takes a resolved ticket back into work in the same office (the citizen
+    called to say it is not fixed, or the fix did not hold); counted as a reopening. A
+    closed ticket stays closed (the status machine allows nothing after closed)."""
+    if not reason or not reason.strip():
+        raise MissingReason("say why the ticket is reopened")
+    ticket = _writable(conn, actor, ref)
+    if ticket["status"] != TicketStatus.RESOLVED.value:
+        raise InvalidRequest(
+            f"only a resolved ticket can be reopened (this one is {ticket['status']})"
+        )
+    new = check_transition(ticket["status"], TicketStatus.IN_PROGRESS.value)
+    c = t.tickets.c
+    conn.execute(
+        update(t.tickets)
+        .where(c.id == ticket["id"])
+        .values(
+            status=new.value,
+            resolved_at=None,
+            reopen_count=c.reopen_count + 1,
+            updated_at=now,
+        )
+    )
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "reopened",
+        now,
+        {"status": ticket["status"]},
+        {"status": new.value},
+        reason.strip()[:2000],
+    )
+    return {"ref": ref, "status": new.value}
 
 
 class PublicReplyBlocked(InvalidRequest):

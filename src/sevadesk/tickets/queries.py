@@ -472,19 +472,6 @@ def organisation_path(conn: Connection, path: str) -> str:
     return top
 
 
-def transfer_targets(conn: Connection, actor: Actor, unit_id: int) -> list[dict[str, Any]]:
-    """The offices a ticket of unit `unit_id` may be offered to by the actor: every other
-    unit of the actor's organisation (transfers go to other offices, never other agencies)."""
-    u = t.units.c
-    org = organisation_path(conn, actor.scope_path)
-    rows = conn.execute(
-        select(u.code, u.name)
-        .where(u.path.startswith(org, autoescape=True), u.id != unit_id)
-        .order_by(u.path)
-    )
-    return [dict(r._mapping) for r in rows]
-
-
 def assignable_users(conn: Connection, unit_path: str) -> list[str]:
     """Officers who may work a ticket of the unit at `unit_path`: those inside it and those
     whose scope covers it (the rule `actions.assign` checks), never another office's."""
@@ -514,30 +501,6 @@ def reply_templates(conn: Connection, unit_path: str) -> list[Any]:
             .order_by(rt.code, rt.language)
         ).all()
     )
-
-
-def incoming_transfers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
-    o, c, u = t.transfer_offers.c, t.tickets.c, t.units.c
-    source = t.units.alias("source")
-    rows = conn.execute(
-        select(
-            c.ref,
-            c.summary,
-            c.priority,
-            o.reason,
-            o.offered_by,
-            o.offered_at,
-            o.deadline,
-            source.c.code.label("from_unit"),
-            u.code.label("to_unit"),
-        )
-        .join(t.tickets, c.id == o.ticket_id)
-        .join(t.units, u.id == o.to_unit_id)
-        .join(source, source.c.id == o.from_unit_id)
-        .where(o.status == "pending", u.path.startswith(actor.scope_path, autoescape=True))
-        .order_by(o.deadline)
-    ).all()
-    return [dict(r._mapping) for r in rows]
 
 
 def accountability(conn: Connection, actor: Actor) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ from sevadesk.web.ledger_metrics import LedgerCollector
 from sevadesk.web.malformed import RefuseNulInUrl
 from sevadesk.web.ui import admin, desk, reports
 from sevadesk.web.ui import screened as screened_desk
+from sevadesk.web.ui import transfers as transfers_desk
 from sevadesk.web.ui.session import BadCsrf, LoginRequired
 
 MAX_BODY = 1024 * 1024  # API bodies and desk forms: a reply is at most a few thousand characters
@@ -141,6 +142,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     app.include_router(webhooks.router, responses=WEBHOOK_REFUSALS)
     app.include_router(open311.router, responses=OPEN311_REFUSALS)
     app.include_router(public.router)
+    app.include_router(transfers_desk.router)  # before desk's /desk/t/{ref}/{form_name}
     app.include_router(desk.router)
     app.include_router(screened_desk.router)
     app.include_router(reports.router)

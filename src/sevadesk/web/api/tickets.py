@@ -9,14 +9,14 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from sevadesk.domain.status import TicketStatus
-from sevadesk.tickets import actions
+from sevadesk.tickets import actions, offers
 from sevadesk.tickets.queries import (
     BadFilter,
     TicketFilter,
     incident_detail,
-    incoming_transfers,
     list_tickets,
     ticket_detail,
+    ticket_row,
 )
 from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
 from sevadesk.web.malformed import TextBody
@@ -184,6 +184,21 @@ def post_transfer_return(
     return actions.return_transfer(conn, who, ref, body.note, clock.now())
 
 
+@router.get("/{ref}/transfers")
+def get_ticket_transfers(ref: str, conn: ReadConn, who: CurrentActor) -> list[dict[str, Any]]:
+    """Every transfer offer of the ticket and its outcome (pending, accepted, returned)."""
+    ticket = ticket_row(conn, who, ref)
+    return offers.ticket_offers(conn, ticket["id"])
+
+
+@router.post("/{ref}/reopen")
+def post_reopen(
+    ref: str, body: NoteIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
+) -> dict[str, Any]:
+    """An officer takes a resolved ticket back into work in the same office."""
+    return actions.reopen(conn, who, ref, body.note, clock.now())
+
+
 @router.post("/{ref}/appeal")
 def post_appeal(
     ref: str, body: NoteIn, conn: WriteConn, who: CurrentActor, clock: CurrentClock
@@ -246,5 +261,20 @@ transfers = APIRouter(prefix="/transfers", tags=["tickets"])
 
 @transfers.get("")
 def get_incoming_transfers(conn: ReadConn, who: CurrentActor) -> list[dict[str, Any]]:
-    """Transfers offered to my units, waiting for accept or return."""
-    return incoming_transfers(conn, who)
+    """Transfers offered to my units, waiting for accept or return, soonest deadline first,
+    each with the post's masked words."""
+    return offers.incoming_offers(conn, who)
+
+
+@transfers.get("/sent")
+def get_sent_transfers(conn: ReadConn, who: CurrentActor) -> list[dict[str, Any]]:
+    """The latest transfers my units offered, with their outcome (accepted or returned by
+    whom, and why)."""
+    return offers.sent_offers(conn, who)
+
+
+@transfers.get("/{ref}")
+def get_offered_ticket(ref: str, conn: ReadConn, who: CurrentActor) -> dict[str, Any]:
+    """A ticket offered to one of my units, read-only until accepted: the offer, its triage
+    and the conversation with personal data masked. 404 unless the offer is pending."""
+    return offers.offered_ticket(conn, who, ref)

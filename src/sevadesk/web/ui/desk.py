@@ -36,7 +36,7 @@ from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope,
 from sevadesk.store import tables as t
 from sevadesk.store.org_repo import triage_config
 from sevadesk.store.users_repo import Actor, close_session, open_session
-from sevadesk.tickets import actions
+from sevadesk.tickets import actions, offers
 from sevadesk.tickets.queries import (
     QUEUES,
     SORTS,
@@ -47,7 +47,6 @@ from sevadesk.tickets.queries import (
     list_tickets,
     reply_templates,
     ticket_detail,
-    transfer_targets,
 )
 from sevadesk.web.malformed import plain_fields
 from sevadesk.web.sign_in import SignInFailed, SignInLocked, sign_in
@@ -325,6 +324,9 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
         try:
             ticket = ticket_detail(conn, user.actor, ref)
         except TicketNotFound:
+            # Offered to the officer's unit but not theirs yet: the offer's read-only page.
+            if offers.has_pending_offer(conn, user.actor, ref):
+                return RedirectResponse(f"/desk/offers/{ref}", status_code=303)
             return _not_found(request, user, ref)
         c = t.tickets.c
         citizen = conn.execute(select(c.citizen_id).where(c.ref == ref)).scalar()
@@ -354,7 +356,8 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             select(t.units.c.id, t.units.c.path).where(t.units.c.code == ticket["unit"])
         ).one()
         templates = reply_templates(conn, unit.path)
-        units = transfer_targets(conn, user.actor, unit.id)
+        picker = offers.transfer_choices(conn, user.actor, ticket["id"], unit.id, unit.path)
+        offer_history = offers.ticket_offers(conn, ticket["id"])
         users = assignable_users(conn, unit.path)
         categories = triage_config(conn).category_names()
     return TEMPLATES.TemplateResponse(
@@ -367,7 +370,8 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             "earlier": earlier,
             "incident_ref": incident_ref,
             "templates": templates,
-            "units": units,
+            "picker": picker,
+            "offer_history": offer_history,
             "categories": categories,
             "users": users,
             "statuses": ["in_progress", "awaiting_citizen", "resolved", "closed", "rejected"],

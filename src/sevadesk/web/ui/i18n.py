@@ -330,3 +330,14 @@ def _merge_screened() -> None:
 
 
 _merge_screened()
+
+
+# Transfers as a workflow, reopen and appeal (issue 19): keys x_* in i18n_transfers.py.
+def _merge_transfers() -> None:
+    from sevadesk.web.ui.i18n_transfers import TRANSFERS
+
+    for lang, texts in TRANSFERS.items():
+        TEXTS[lang].update(texts)
+
+
+_merge_transfers()
