@@ -113,7 +113,7 @@ def bell(request: Request, user: DeskUser | None) -> dict[str, Any] | None:
             items = alerts_repo.list_alerts(conn, user.actor, PANEL)
     except Exception:  # the header must not take a page down with it
         return None
-    return {"count": count, "items": items}
+    return {"count": count, "alerts": items}
 
 
 TEMPLATES.env.globals["alerts_bell"] = bell
@@ -135,6 +135,7 @@ def alerts_page(request: Request, user: CurrentDeskUser) -> Response:
         "items": items,
         "older": older,
         "muted": muted,
+        "full_page": True,
     }
     if request.query_params.get("fragment") == "panel":
         # The panel of another page, fetched anew: its forms go back to that page.
