@@ -37,7 +37,8 @@ def test_an_sos_rings_the_bell_and_counts_in_the_tab_title(
     assert page.text_content("#bell-count") == "1"
     assert page.evaluate(RINGS) == 1  # the sound played once
 
-    page.click("#bell > summary")
+    page.click("#bell > summary")  # the panel fetches its alerts as it opens
+    page.wait_for_selector("#bell-panel li.alert")
     alert = page.locator("#bell-panel li.alert.unread.sos")
     assert alert.count() == 1
     text = alert.text_content() or ""
@@ -64,8 +65,12 @@ def test_an_sos_rings_the_bell_and_counts_in_the_tab_title(
     page.click("#bell-sound")
     page.wait_for_url(f"{server}/desk")
     page.reload()
+    assert "muted" in (page.get_attribute("#bell > summary", "title") or "")
+    page.click("#bell > summary")
     assert page.get_attribute("#bell-sound", "aria-pressed") == "true"
     assert page.text_content("#bell-sound") == "SOS sound: muted"
+
+    page.click("#bell > summary")  # closed again
 
     # Muted, a new SOS still counts in the title, silently.
     pipeline.ingest("x", "test", lines(tweet(GUN, author_id="42")))

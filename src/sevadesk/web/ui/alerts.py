@@ -104,16 +104,14 @@ def kind_label(kind: str, t_: Callable[[str], str]) -> str:
 
 
 def bell(request: Request, user: DeskUser | None) -> dict[str, Any] | None:
-    """For the desk's header: the unread counts, the newest alerts and the sound setting."""
+    """For the desk's header: the unread counts and the sound setting (from the cache). The
+    panel's alerts are fetched when the officer opens it, not with every page."""
     if user is None:
         return None
     try:
-        count = counts(request).count(user.actor)
-        with request.app.state.engine.connect() as conn:
-            items = alerts_repo.list_alerts(conn, user.actor, PANEL)
+        return {"count": counts(request).count(user.actor)}
     except Exception:  # the header must not take a page down with it
         return None
-    return {"count": count, "alerts": items}
 
 
 TEMPLATES.env.globals["alerts_bell"] = bell
@@ -124,8 +122,9 @@ TEMPLATES.env.globals["alert_kind"] = kind_label
 def alerts_page(request: Request, user: CurrentDeskUser) -> Response:
     raw = request.query_params.get("before", "")
     before = int(raw) if raw.isdigit() else None
+    panel = request.query_params.get("fragment") == "panel"
     with request.app.state.engine.connect() as conn:
-        items = alerts_repo.list_alerts(conn, user.actor, PAGE, before)
+        items = alerts_repo.list_alerts(conn, user.actor, PANEL if panel else PAGE, before)
         muted = alerts_repo.sound_muted(conn, user.actor.id)
     older = f"/desk/alerts?{urlencode({'before': items[-1].id})}" if len(items) == PAGE else None
     context = {
@@ -135,11 +134,11 @@ def alerts_page(request: Request, user: CurrentDeskUser) -> Response:
         "items": items,
         "older": older,
         "muted": muted,
-        "full_page": True,
+        "full_page": not panel,
     }
-    if request.query_params.get("fragment") == "panel":
-        # The panel of another page, fetched anew: its forms go back to that page.
-        context["items"] = items[:PANEL]
+    if panel:
+        # The bell's panel on another page: its forms go back to that page.
+        context["older"] = None
         context["next_path"] = _local_path(request.query_params.get("next"), request)
         return TEMPLATES.TemplateResponse(request, "alerts_panel.html", context)
     return TEMPLATES.TemplateResponse(request, "alerts.html", context)

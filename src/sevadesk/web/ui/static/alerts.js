@@ -1,7 +1,7 @@
 // The desk's bell on every page: polls /desk/alerts/count (cheap: the server answers from a
 // per-process cache until a notification arrives), keeps the badge and the tab title's SOS
-// count current, refreshes the panel when something changed, and rings for a new SOS unless
-// the officer muted the sound (a setting kept on the server, toggled in the panel).
+// count current, fills the panel when opened (and refreshes it while open), and rings for a
+// new SOS unless the officer muted the sound (a setting kept on the server, in the panel).
 (function () {
   "use strict";
   const bell = document.getElementById("bell");
@@ -73,9 +73,11 @@
       state = next;
       show();
       maybeRing();
-      if (changed) await refreshPanel();
+      if (changed && bell.open) await refreshPanel();
     } catch (e) { /* offline for a moment: the next poll tries again */ }
   }
+  // The panel's alerts are fetched when it opens (and again while open, when they change).
+  bell.addEventListener("toggle", () => { if (bell.open) refreshPanel(); });
   show();
   maybeRing();
   setInterval(poll, 2000);
