@@ -188,7 +188,7 @@ def test_the_desk_says_in_plain_words_when_to_retry(client: TestClient) -> None:
         post_login(client, "knp.agent", "wrong-guess")
     answer = post_login(client, "knp.agent", "knp-password", follow_redirects=False)
     assert answer.status_code == 429 and "seva_session" not in answer.cookies
-    assert re.search(r"Try again after \d\d:\d\d UTC \(in \d+ min\)", answer.text)
+    assert re.search(r"Try again after \d\d:\d\d IST \(in \d+ min\)", answer.text)
 
 
 def test_one_address_guessing_many_accounts_is_locked(

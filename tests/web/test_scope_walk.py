@@ -618,6 +618,94 @@ PROBES.update(
     }
 )
 
+
+# Alerts (issue 19): Lucknow's alerts, one to its officer and one to its unit, stay Lucknow's.
+def lko_alerts(w: World) -> list[int]:
+    n = t.notifications.c
+    with w.engine.begin() as conn:
+        ids = list(conn.execute(select(n.id).where(n.kind == "sos_probe")).scalars())
+        if ids:
+            return ids
+        tk = t.tickets.c
+        ticket = conn.execute(select(tk.id).where(tk.ref == w.lko_refs[-1])).scalar_one()
+        agent = conn.execute(select(t.users.c.id).where(t.users.c.username == "lko.agent"))
+        unit = conn.execute(select(t.units.c.id).where(t.units.c.code == "UPP-LUCKNOW"))
+        message = f"SOS {w.lko_refs[-1]}: needs immediate attention"
+        for user_id, unit_id in ((agent.scalar_one(), None), (None, unit.scalar_one())):
+            conn.execute(
+                t.notifications.insert().values(
+                    user_id=user_id,
+                    unit_id=unit_id,
+                    ticket_id=ticket,
+                    kind="sos_probe",
+                    message=message,
+                    created_at=w.clock.now(),
+                )
+            )
+    return lko_alerts(w)
+
+
+def _kanpur_alerts(w: World) -> int:
+    n, un = t.notifications.c, t.units.c
+    with w.engine.connect() as conn:
+        knp_user = select(t.users.c.id).where(t.users.c.username == "knp.agent")
+        knp_units = select(un.id).where(
+            un.path.startswith(select(un.path).where(un.code == "UPP-KANPUR").scalar_subquery())
+        )
+        return int(
+            conn.execute(
+                select(func.count()).where(
+                    (n.user_id == knp_user.scalar_subquery())
+                    | (n.user_id.is_(None) & n.unit_id.in_(knp_units))
+                )
+            ).scalar_one()
+        )
+
+
+def _lucknow_alerts_unread(w: World) -> bool:
+    from sevadesk.store.alerts_repo import alert_count
+
+    with w.engine.connect() as conn:
+        agent = actor_by_username(conn, "lko.agent")
+        assert agent is not None
+        return alert_count(conn, agent).unread >= 2
+
+
+PROBES.update(
+    {
+        ("GET", "/desk/alerts"): lambda w: [
+            desk("GET", "/desk/alerts", params=p)
+            for p in ({}, {"before": str(max(lko_alerts(w)) + 1)}, {"fragment": "panel"})
+        ],
+        ("GET", "/desk/alerts/count"): lambda w: [
+            expecting(
+                desk("GET", "/desk/alerts/count"),
+                lambda a: bool(lko_alerts(w)) and a.json()["unread"] == _kanpur_alerts(w),
+                "Kanpur's own alerts counted, none of Lucknow's",
+            )
+        ],
+        ("POST", "/desk/alerts/{alert_id}/read"): lambda w: [
+            expecting(desk("POST", f"/desk/alerts/{i}/read"), _refused, "not found")
+            for i in lko_alerts(w)
+        ],
+        ("POST", "/desk/alerts/read-all"): lambda w: [
+            expecting(
+                desk("POST", "/desk/alerts/read-all"),
+                lambda a: a.status_code == 303 and _lucknow_alerts_unread(w),
+                "Kanpur's own alerts read; Lucknow's still unread for Lucknow",
+            )
+        ],
+        ("POST", "/desk/alerts/sound"): lambda w: [
+            expecting(
+                desk("POST", "/desk/alerts/sound", data={"muted": "1"}),
+                lambda a: a.status_code == 303,
+                "the caller's own setting",
+            )
+        ],
+    }
+)
+
+
 DESK_FORMS = {
     "reply": {"body": "Noted."},
     "status": {"status": "in_progress"},

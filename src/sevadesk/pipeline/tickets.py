@@ -222,7 +222,36 @@ def _open_tickets(
             [{"pid": pid, "at": at} for pid, at in assigner.chosen.items()],
         )
         _assigned(conn, opens, posts, now)
+    _unstaffed_sos(conn, opens, posts, units, now)
     return refs
+
+
+def _unstaffed_sos(
+    conn: Connection,
+    opens: list[Item],
+    posts: dict[int, Post],
+    units: dict[str, UnitRef],
+    now: datetime,
+) -> None:
+    """Alerts: an SOS that reached no officer on duty (no post held now) is alerted to its unit,
+    so everyone covering the unit sees it in the desk's bell at once."""
+    alerts = [
+        {
+            "user_id": None,
+            "unit_id": units[item.route.unit_code].id,
+            "ticket_id": item.ticket_id,
+            "kind": "sos",
+            "created_at": now,
+            "message": "SOS with no officer on duty: needs immediate attention",
+        }
+        for item in opens
+        if item.triage is not None
+        and item.triage.urgency == "sos"
+        and item.route is not None
+        and not (id(item) in posts and posts[id(item)].holders)
+    ]
+    if alerts:
+        conn.execute(t.notifications.insert(), alerts)
 
 
 def ticket_place(msg: InboundMessage) -> dict[str, Any]:

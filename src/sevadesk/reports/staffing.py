@@ -26,6 +26,7 @@ from sqlalchemy import Connection, func, select
 
 from sevadesk.routing.sla import SlaBook
 from sevadesk.store import tables as t
+from sevadesk.store.org_repo import org_timezone
 
 IDLE_GAP = timedelta(minutes=30)
 DEFAULT_HANDLING = timedelta(minutes=8)
@@ -178,9 +179,12 @@ def advise(
     conn: Connection,
     path: str,
     now: datetime,
-    timezone: str = "Asia/Kolkata",
+    timezone: str | None = None,
     goal: float = 0.8,
 ) -> Advice:
+    """The advice for the scope `path`; hours of the week in `timezone`, by default the
+    organisation's (the org file's `timezone`)."""
+    timezone = timezone or org_timezone(conn)
     tz = ZoneInfo(timezone)
     rates, days = arrivals(conn, path, now.astimezone(UTC).date(), tz)
     handling = handling_time(conn, path, now - timedelta(weeks=WEEKS))

@@ -180,13 +180,7 @@ class CalendarSpec(_Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
-        return value
+        return _known_time_zone(value)
 
 
 def _names(values: list[Any], sigil: str, pattern: str, what: str) -> list[str]:
@@ -282,6 +276,30 @@ class FaqSpec(_Strict):
         return texts
 
 
+def _known_time_zone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {value!r}; give an IANA name such as Asia/Kolkata"
+        ) from None
+    return value
+
+
+class AlertsSpec(_Strict):
+    """The desk's alerts: an SOS no one acknowledged (assigned to an officer, status changed,
+    replied) within `sos_acknowledge_within` goes to the unit's on-duty supervisor."""
+
+    sos_acknowledge_within: int = Field(default=5, ge=1)
+
+    @field_validator("sos_acknowledge_within", mode="before")
+    @classmethod
+    def _duration(cls, value: str | int) -> int:
+        return parse_duration(value)
+
+
 class ChannelsSpec(_Strict):
     x: XChannelSpec = Field(default_factory=XChannelSpec)
     whatsapp: WhatsAppChannelSpec = Field(default_factory=WhatsAppChannelSpec)
@@ -289,6 +307,9 @@ class ChannelsSpec(_Strict):
 
 class OrgSpec(_Strict):
     units: list[UnitSpec]
+    # Every time the desk shows is in this zone, with the zone named ("14:05 IST").
+    timezone: str = "Asia/Kolkata"
+    alerts: AlertsSpec = Field(default_factory=AlertsSpec)
     channels: ChannelsSpec = Field(default_factory=ChannelsSpec)
     faq: list[FaqSpec] = Field(default_factory=list)
     triage: TriageSpec | None = None
@@ -298,6 +319,11 @@ class OrgSpec(_Strict):
     sla_policies: list[SlaSpec] = Field(default_factory=list)
     users: list[UserSpec] = Field(default_factory=list)
     templates: list[TemplateSpec] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return _known_time_zone(value)
 
     def triage_settings(self) -> dict[str, Any] | None:
         """The `triage` section as the database stores it (JSON); None when there is none."""

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from sevadesk.domain.units import unit_path
-from sevadesk.routing.orgfile import ChannelsSpec, OrgSpec, UnitSpec
+from sevadesk.routing.orgfile import AlertsSpec, ChannelsSpec, OrgSpec, UnitSpec
 from sevadesk.store import tables as t
 from sevadesk.store.credentials import hash_password
 from sevadesk.triage.rules import Taxonomy, TriageConfig
@@ -222,6 +222,15 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
     conn.execute(
         t.org_settings.insert().values(key="channels", value=spec.channels.model_dump(mode="json"))
     )
+    # The desk's time zone and alert settings (defaults when the file leaves them out).
+    conn.execute(delete(t.org_settings).where(t.org_settings.c.key.in_(["timezone", "alerts"])))
+    conn.execute(
+        t.org_settings.insert(),
+        [
+            {"key": "timezone", "value": spec.timezone},
+            {"key": "alerts", "value": spec.alerts.model_dump(mode="json")},
+        ],
+    )
     triage = spec.triage_settings()
     if triage is not None:
         conn.execute(delete(t.org_settings).where(t.org_settings.c.key == "triage"))
@@ -251,6 +260,22 @@ def channel_settings(conn: Connection) -> ChannelsSpec:
         select(t.org_settings.c.value).where(t.org_settings.c.key == "channels")
     ).scalar()
     return ChannelsSpec.model_validate(value or {})
+
+
+def org_timezone(conn: Connection) -> str:
+    """The organisation's time zone (IANA name): Asia/Kolkata until an org file sets one."""
+    value = conn.execute(
+        select(t.org_settings.c.value).where(t.org_settings.c.key == "timezone")
+    ).scalar()
+    return str(value) if value else OrgSpec.model_fields["timezone"].default
+
+
+def alert_settings(conn: Connection) -> AlertsSpec:
+    """The organisation's alert settings (defaults until an org file sets them)."""
+    value = conn.execute(
+        select(t.org_settings.c.value).where(t.org_settings.c.key == "alerts")
+    ).scalar()
+    return AlertsSpec.model_validate(value or {})
 
 
 def org_taxonomy(conn: Connection) -> Taxonomy:

@@ -468,13 +468,36 @@ notifications = Table(
     "notifications",
     metadata,
     Column("id", Id, primary_key=True),
-    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    # To one user, or (user_id empty) to a unit: everyone whose scope covers it (migration 0025).
+    Column("user_id", Id, ForeignKey("users.id")),
     Column("ticket_id", Id, ForeignKey("tickets.id")),
     Column("kind", String(32), nullable=False),
     Column("message", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
-    Column("read_at", UTCDateTime),
+    Column("read_at", UTCDateTime),  # before 0025; read state is now per user, below
+    Column("unit_id", Id, ForeignKey("units.id")),
     Index("ix_notifications_user_read", "user_id", "read_at"),
+    Index("ix_notifications_unit_id", "unit_id", "id"),
+)
+
+# Alerts: who has read which notification (a unit's alert is read by each officer apart).
+notification_reads = Table(
+    "notification_reads",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("notification_id", Id, ForeignKey("notifications.id"), primary_key=True),
+    Column("read_at", UTCDateTime, nullable=False),
+)
+
+# Alerts: a user's own settings for the desk's bell (the SOS sound muted or not).
+alert_preferences = Table(
+    "alert_preferences",
+    metadata,
+    Column("user_id", Id, ForeignKey("users.id"), primary_key=True),
+    Column("sound_muted", Boolean, nullable=False, default=False, server_default=false()),
+    # "Mark all read": every notification up to this id is read, without a row for each.
+    Column("read_through", Id, nullable=False, default=0, server_default="0"),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 positions = Table(

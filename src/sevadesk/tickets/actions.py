@@ -16,10 +16,11 @@ from sevadesk.pipeline import revisions
 from sevadesk.routing.escalation import Escalation, run_escalations
 from sevadesk.routing.incidents import leave_incident, prune_sketches
 from sevadesk.routing.sla import SlaBook, resume_values
+from sevadesk.routing.sos_watch import escalate_unacknowledged_sos
 from sevadesk.store import rollups
 from sevadesk.store import tables as t
 from sevadesk.store.notifications_repo import notify_supervisors, notify_unit
-from sevadesk.store.org_repo import triage_config
+from sevadesk.store.org_repo import alert_settings, triage_config
 from sevadesk.store.users_repo import Actor, actor_by_username
 from sevadesk.tickets.public_safety import PUBLIC_CHANNELS, public_reply_problems
 from sevadesk.tickets.queries import (
@@ -482,10 +483,12 @@ def _ref_of(conn: Connection, ticket_id: int) -> str:
 
 
 def sla_pass(conn: Connection, now: datetime) -> tuple[list[Escalation], int]:
-    """The routine job: escalate breached tickets, deem unanswered transfers accepted, forget
-    the word signatures of tickets too old to join an incident, and finish deletions and
-    edits (pipeline/revisions.py: journal copies of deleted posts emptied)."""
+    """The routine job: escalate breached tickets and SOS nobody acknowledged, deem
+    unanswered transfers accepted, forget the word signatures of tickets too old to join an
+    incident, and finish deletions and edits (pipeline/revisions.py: journal copies of
+    deleted posts emptied)."""
     escalations = run_escalations(conn, now, SlaBook.load(conn))
+    escalate_unacknowledged_sos(conn, now, alert_settings(conn).sos_acknowledge_within)
     deemed = expire_offers(conn, now)
     prune_sketches(conn, now)
     revisions.sweep(conn, now)

@@ -32,6 +32,7 @@ from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
 from sevadesk.web.malformed import RefuseNulInUrl
 from sevadesk.web.ui import admin, desk, reports
+from sevadesk.web.ui import alerts as alerts_desk
 from sevadesk.web.ui import screened as screened_desk
 from sevadesk.web.ui import transfers as transfers_desk
 from sevadesk.web.ui.session import BadCsrf, LoginRequired
@@ -147,6 +148,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     app.include_router(screened_desk.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
+    app.include_router(alerts_desk.router)
     app.add_exception_handler(LoginRequired, desk.login_redirect)
     app.add_exception_handler(BadCsrf, desk.csrf_refused)
     app.mount(

@@ -21,6 +21,7 @@ from sevadesk.store import tables as t
 from sevadesk.store.org_repo import apply_org, current_org_text, record_config_change
 from sevadesk.store.users_repo import UnknownToken, list_tokens, revoke_token
 from sevadesk.web.ui.desk import TEMPLATES
+from sevadesk.web.ui.org_time import forget_zone
 from sevadesk.web.ui.session import CurrentDeskUser, DeskUser, check_csrf
 
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -129,6 +130,7 @@ async def apply(request: Request, user: CurrentDeskUser) -> Response:
         with request.app.state.engine.begin() as conn:
             summary = apply_org(conn, spec)
             record_config_change(conn, user.actor.label, text, request.app.state.clock.now())
+        forget_zone(request.app.state.engine)  # the file may name another time zone
         done = (
             f"Applied: {summary.units} units, {summary.users} users, {summary.sla_policies} SLA "
             f"policies, {summary.templates} templates."

@@ -13,7 +13,7 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
@@ -33,6 +33,7 @@ from sqlalchemy import Connection, select
 
 from sevadesk.channels.x.text import MAX_WEIGHTED, weighted_length
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
+from sevadesk.domain.local_time import local_time
 from sevadesk.store import tables as t
 from sevadesk.store.org_repo import triage_config
 from sevadesk.store.users_repo import Actor, close_session, open_session
@@ -51,6 +52,7 @@ from sevadesk.tickets.queries import (
 from sevadesk.web.malformed import plain_fields
 from sevadesk.web.sign_in import SignInFailed, SignInLocked, sign_in
 from sevadesk.web.ui.i18n import translator
+from sevadesk.web.ui.org_time import desk_zone, when
 from sevadesk.web.ui.session import (
     COOKIE,
     LANG_COOKIE,
@@ -148,7 +150,9 @@ async def login(request: Request) -> Response:
     except SignInLocked as lock:
         now = request.app.state.clock.now()
         wait = lock.retry_after(now)
-        message = t_("login_locked").format(time=f"{lock.until:%H:%M}", minutes=-(-wait // 60))
+        zone = desk_zone(request.app.state.engine)
+        until = local_time(lock.until, zone, "%H:%M")
+        message = t_("login_locked").format(time=until, minutes=-(-wait // 60))
         response = await run_in_threadpool(_login_page, request, message, 429, username)
         response.headers["retry-after"] = str(wait)
         return response
@@ -507,8 +511,5 @@ def csrf_refused(_request: Request, _exc: Exception) -> Response:
     return HTMLResponse("The form expired or did not come from this desk. Go back and reload.", 403)
 
 
-def _utc(value: datetime | None) -> str:
-    return value.astimezone(UTC).strftime("%d %b %H:%M") if value else ""
-
-
-TEMPLATES.env.filters["when"] = _utc
+# Every time on a desk page: in the organisation's time zone, with the zone named.
+TEMPLATES.env.filters["when"] = when

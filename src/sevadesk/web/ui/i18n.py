@@ -14,7 +14,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "password": "Password",
         "bad_login": "Wrong username or password.",
         "login_refused": "This sign-in form expired or came from another site. Please sign in again.",
-        "login_locked": "Too many failed sign-ins. Try again after {time} UTC (in {minutes} min), or ask an administrator to unlock the account.",
+        "login_locked": "Too many failed sign-ins. Try again after {time} (in {minutes} min), or ask an administrator to unlock the account.",
         "q_all": "All in my scope",
         "q_mine": "Mine",
         "q_unit": "My unit",
@@ -167,7 +167,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "password": "पासवर्ड",
         "bad_login": "उपयोगकर्ता नाम या पासवर्ड गलत है।",
         "login_refused": "यह साइन-इन फ़ॉर्म पुराना हो गया है या किसी दूसरी साइट से आया है। कृपया फिर से साइन इन करें।",
-        "login_locked": "बहुत बार गलत साइन-इन हुआ। {time} UTC के बाद ({minutes} मिनट में) फिर कोशिश करें, या किसी व्यवस्थापक से खाता खुलवाएँ।",
+        "login_locked": "बहुत बार गलत साइन-इन हुआ। {time} के बाद ({minutes} मिनट में) फिर कोशिश करें, या किसी व्यवस्थापक से खाता खुलवाएँ।",
         "q_all": "मेरे दायरे में सभी",
         "q_mine": "मेरी",
         "q_unit": "मेरी इकाई",
@@ -341,3 +341,38 @@ def _merge_transfers() -> None:
 
 
 _merge_transfers()
+# Alerts (issue 19): the bell on every desk page, the alerts page, the SOS sound.
+TEXTS["en"].update(
+    {
+        "al_alerts": "Alerts",
+        "al_intro": "SOS, SLA breaches, escalations and transfer offers for you or for offices in your scope, newest first.",
+        "al_read": "Mark read",
+        "al_read_all": "Mark all read",
+        "al_sound_on": "SOS sound: on",
+        "al_sound_off": "SOS sound: muted",
+        "al_none": "No alerts.",
+        "al_all": "All alerts",
+        "al_kind_sos": "SOS",
+        "al_kind_sos_escalated": "SOS not acknowledged",
+        "al_kind_sla_breach": "SLA breach",
+        "al_kind_bounce_alarm": "Bounced between offices",
+        "al_kind_offer": "Transfer offer",
+    }
+)
+TEXTS["hi"].update(
+    {
+        "al_alerts": "सूचनाएँ",
+        "al_intro": "आपके या आपके दायरे के कार्यालयों के लिए SOS, SLA उल्लंघन, एस्केलेशन और ट्रांसफ़र प्रस्ताव, नए पहले।",
+        "al_read": "पढ़ा हुआ करें",
+        "al_read_all": "सभी पढ़े हुए करें",
+        "al_sound_on": "SOS ध्वनि: चालू",
+        "al_sound_off": "SOS ध्वनि: बंद",
+        "al_none": "कोई सूचना नहीं।",
+        "al_all": "सभी सूचनाएँ",
+        "al_kind_sos": "SOS",
+        "al_kind_sos_escalated": "SOS पर किसी ने ध्यान नहीं दिया",
+        "al_kind_sla_breach": "SLA उल्लंघन",
+        "al_kind_bounce_alarm": "कार्यालयों के बीच लौटाया गया",
+        "al_kind_offer": "ट्रांसफ़र प्रस्ताव",
+    }
+)
