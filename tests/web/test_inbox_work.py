@@ -374,8 +374,8 @@ def test_one_watcher_tells_every_stream_with_one_query_per_tick(
         )
         await asyncio.sleep(0.4)
         event.remove(org_engine, "before_cursor_execute", count)
-        heard = sum(not q.empty() for q in lucknow_tabs)
-        not_heard = sum(not q.empty() for q in kanpur_tabs)
+        heard = sum(not s.queue.empty() for s in lucknow_tabs)
+        not_heard = sum(not s.queue.empty() for s in kanpur_tabs)
         for q in lucknow_tabs + kanpur_tabs:
             watcher.unsubscribe(q)
         await asyncio.sleep(0.1)

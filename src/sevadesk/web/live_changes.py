@@ -13,7 +13,6 @@ its place without the streams noticing: it only has to return the next marker.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -102,8 +101,10 @@ class PollingSource:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One move of the marker: the tickets that moved (id, unit path), or `overflow`."""
+    """One move of the marker (from `since` to `mark`): the tickets that moved (id, unit
+    path), or `overflow`."""
 
+    since: Mark
     mark: Mark
     tickets: tuple[tuple[int, str], ...] = ()
     overflow: bool = False
@@ -113,9 +114,13 @@ class Change:
 
 
 @dataclass(eq=False)
-class _Subscriber:
+class Subscriber:
+    """One open stream: the changes in its scope, in order; `missed` when one was dropped
+    (the stream was slow and its queue full) and the stream must catch up by itself."""
+
     scope_path: str
     queue: asyncio.Queue[Change] = field(default_factory=lambda: asyncio.Queue(maxsize=8))
+    missed: bool = False
 
 
 class ChangeWatcher:
@@ -124,34 +129,37 @@ class ChangeWatcher:
     def __init__(self, engine: Engine, source: MarkSource | None = None) -> None:
         self.engine = engine
         self.source: MarkSource = source or PollingSource(engine)
-        self._subscribers: set[_Subscriber] = set()
+        self._subscribers: set[Subscriber] = set()
         self._task: asyncio.Task[None] | None = None
         self.mark: Mark | None = None
+        self.ready = asyncio.Event()  # set once the first marker is read
 
     @property
     def listeners(self) -> int:
         return len(self._subscribers)
 
-    def subscribe(self, scope_path: str) -> asyncio.Queue[Change]:
-        sub = _Subscriber(scope_path)
+    def subscribe(self, scope_path: str) -> Subscriber:
+        sub = Subscriber(scope_path)
         self._subscribers.add(sub)
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._run())
-        return sub.queue
+        return sub
 
-    def unsubscribe(self, queue: asyncio.Queue[Change]) -> None:
-        for sub in list(self._subscribers):
-            if sub.queue is queue:
-                self._subscribers.discard(sub)
+    def unsubscribe(self, sub: Subscriber) -> None:
+        self._subscribers.discard(sub)
 
     def _changes(self, since: Mark) -> tuple[list[tuple[int, str]], bool]:
         with self.engine.connect() as conn:
             return changes_since(conn, since)
 
     async def _run(self) -> None:
-        if self.mark is None:
-            self.mark = await asyncio.to_thread(PollingSource(self.engine).read)
-        while self._subscribers:
+        while self.mark is None and self._subscribers:
+            try:
+                self.mark = await asyncio.to_thread(PollingSource(self.engine).read)
+            except Exception:  # the database is not there yet: the streams wait
+                await asyncio.sleep(1.0)
+        self.ready.set()
+        while self._subscribers and self.mark is not None:
             try:
                 mark = await self.source.next_mark(self.mark)
                 if mark == self.mark:
@@ -162,14 +170,14 @@ class ChangeWatcher:
             except Exception:  # a database blip: try again at the next tick
                 await asyncio.sleep(1.0)
                 continue
+            change = Change(self.mark, mark, tuple(tickets), overflow)
             self.mark = mark
-            change = Change(mark, tuple(tickets), overflow)
             for sub in list(self._subscribers):
                 if change.touches(sub.scope_path):
-                    with contextlib.suppress(
-                        asyncio.QueueFull
-                    ):  # a slow tab: it reloads rows anyway
+                    try:
                         sub.queue.put_nowait(change)
+                    except asyncio.QueueFull:  # a slow tab: it catches up by itself
+                        sub.missed = True
 
 
 def watcher_for(state: Any, engine: Engine) -> ChangeWatcher:

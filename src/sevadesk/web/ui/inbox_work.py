@@ -23,23 +23,31 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from sqlalchemy import Connection, delete, select
 
 from sevadesk.store import tables as t
-from sevadesk.store.users_repo import Actor
+from sevadesk.store.users_repo import Actor, session_actor
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import (
+    TicketFilter,
     TicketNotFound,
     assignable_users,
     list_tickets,
     queue_counts,
     ticket_row,
 )
-from sevadesk.web.live_changes import Mark, changed_ticket_ids, read_mark, watcher_for
+from sevadesk.web.live_changes import (
+    MAX_CHANGED,
+    Mark,
+    changed_ticket_ids,
+    read_mark,
+    watcher_for,
+)
 from sevadesk.web.malformed import plain_fields
 from sevadesk.web.ui.deadlines import deadline
 from sevadesk.web.ui.desk import _ACTION_ERRORS, FILTERS, TEMPLATES, _filter, _local_path
-from sevadesk.web.ui.session import CurrentDeskUser, DeskUser, check_csrf
+from sevadesk.web.ui.session import COOKIE, CurrentDeskUser, DeskUser, check_csrf
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 KEEP_ALIVE_SECONDS = 15.0
+SESSION_RECHECK = timedelta(seconds=60)
 MAX_BULK = 200
 MAX_VIEWS = 30
 BULK_ACTIONS = ("assign_me", "assign", "status", "label_add", "label_remove", "merge")
@@ -91,28 +99,144 @@ def view_query(query: str) -> str:
 # The live stream and the delta -------------------------------------------------------------
 
 
+def rows_since(
+    conn: Connection, user: DeskUser, flt: TicketFilter, since: Mark, now: datetime
+) -> dict[str, Any]:
+    """The inbox rows that changed after `since` for the officer's filter: `rows` (ref, id
+    and the row's HTML) still match, `changed` names every ticket in scope that moved (one on
+    screen but not in `rows` no longer matches), `reload` when too much moved."""
+    mark = read_mark(conn)
+    ids = list(conn.execute(changed_ticket_ids(conn, since)).scalars())
+    if len(ids) > MAX_CHANGED:
+        return {"reload": True, "mark": str(mark)}
+    rows: list[dict[str, Any]] = []
+    changed: list[str] = []
+    if ids:
+        rows, _ = list_tickets(conn, user.actor, replace(flt, ids=tuple(ids)), len(ids), None)
+        c = t.tickets.c
+        changed = list(
+            conn.execute(
+                select(c.ref)
+                .join(t.units, t.units.c.id == c.unit_id)
+                .where(
+                    c.id.in_(ids),
+                    t.units.c.path.startswith(user.actor.scope_path, autoescape=True),
+                )
+            ).scalars()
+        )
+    template = TEMPLATES.env.get_template("inbox_row.html")
+    context = {"t": user.t, "user": user, "now": now}
+    return {
+        "mark": str(mark),
+        "rows": [
+            {"ref": tk["ref"], "id": tk["id"], "html": template.render({**context, "tk": tk})}
+            for tk in rows
+        ],
+        "changed": changed,
+    }
+
+
+# Tabs that would get the same rows share one computation per change: the same scope, role
+# and filter (and, for the queues that name them, the same officer or unit), the same language.
+_SHARED: OrderedDict[tuple[Any, ...], asyncio.Future[dict[str, Any]]] = OrderedDict()
+
+
+def _group(user: DeskUser, flt: TicketFilter, query: str) -> tuple[Any, ...]:
+    a = user.actor
+    return (
+        a.scope_path,
+        a.role,
+        a.id if flt.queue == "mine" else None,
+        a.unit_id if flt.queue == "unit" else None,
+        query,
+        user.lang,
+    )
+
+
+async def _shared_rows(
+    key: tuple[Any, ...], compute: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    future = _SHARED.get(key)
+    if future is None:
+        future = asyncio.get_running_loop().create_future()
+        _SHARED[key] = future
+        while len(_SHARED) > 1000:
+            _SHARED.popitem(last=False)
+        try:
+            future.set_result(await asyncio.to_thread(compute))
+        except Exception as exc:
+            _SHARED.pop(key, None)
+            future.set_exception(exc)
+            raise
+    return await asyncio.shield(future)
+
+
+def _sse(event: str, data: dict[str, Any], mark: str | None = None) -> str:
+    head = f"id: {mark}\n" if mark else ""
+    return f"{head}event: {event}\ndata: {orjson.dumps(data).decode()}\n\n"
+
+
 @router.get("/events")
 async def events(request: Request, user: CurrentDeskUser) -> Response:
-    """Server-sent events: `changed` when a ticket in the officer's scope moved. The stream
-    itself never queries the database: the process's one watcher tells it."""
-    watcher = watcher_for(request.app.state, request.app.state.engine)
-    queue = watcher.subscribe(user.actor.scope_path)
+    """Server-sent events: the inbox rows that changed, pushed when a ticket in the
+    officer's scope moved. The process's one watcher says when; tabs with the same scope and
+    filter share one query for the rows; a tab queries alone only to catch up (after a
+    reconnect, from Last-Event-ID). The session is checked again every minute."""
+    engine, clock = request.app.state.engine, request.app.state.clock
+    watcher = watcher_for(request.app.state, engine)
+    sub = watcher.subscribe(user.actor.scope_path)
+    query = view_query(str(request.url.query))
+    token = request.cookies.get(COOKIE, "")
+    last = Mark.parse(request.headers.get("last-event-id") or request.query_params.get("since"))
+
+    def compute(since: Mark) -> dict[str, Any]:
+        now = clock.now()
+        with engine.connect() as conn:
+            return rows_since(conn, user, _filter(request, now), since, now)
+
+    def still_signed_in() -> bool:
+        with engine.connect() as conn:
+            return session_actor(conn, token, clock.now()) is not None
 
     async def stream() -> Any:
+        nonlocal last
+        checked = clock.now()
         try:
             yield "retry: 2000\n\n"
+            await watcher.ready.wait()
+            if last is None or last != watcher.mark:
+                # what this tab missed since its page was read (or since its last event)
+                caught_up = await asyncio.to_thread(compute, last or Mark())
+                last = Mark.parse(caught_up.get("mark")) or last
+                yield _sse("rows", caught_up, str(last))
             while True:
                 try:
-                    change = await asyncio.wait_for(queue.get(), KEEP_ALIVE_SECONDS)
+                    change = await asyncio.wait_for(sub.queue.get(), KEEP_ALIVE_SECONDS)
                 except TimeoutError:
                     if await request.is_disconnected():
                         break
                     yield ": keep-alive\n\n"
+                    change = None
+                if clock.now() - checked > SESSION_RECHECK:
+                    checked = clock.now()
+                    if not await asyncio.to_thread(still_signed_in):
+                        yield _sse("signed_out", {})
+                        break
+                if change is None:
                     continue
-                data = orjson.dumps({"mark": str(change.mark)}).decode()
-                yield f"event: changed\ndata: {data}\n\n"
+                # Every change in its scope reached this tab (none was dropped from a full
+                # queue): its rows are the group's rows since the change's own start.
+                if not sub.missed:
+                    key = (*_group(user, _filter(request, clock.now()), query), str(change.mark))
+                    since = change.since
+                    data = await _shared_rows(key, lambda since=since: compute(since))
+                else:  # a change was dropped for this tab: its own catch-up
+                    sub.missed = False
+                    data = await asyncio.to_thread(compute, last or Mark())
+                last = change.mark
+                yield _sse("rows", data, str(change.mark))
         finally:
-            watcher.unsubscribe(queue)
+            watcher.unsubscribe(sub)
 
     return StreamingResponse(
         stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
@@ -121,48 +245,15 @@ async def events(request: Request, user: CurrentDeskUser) -> Response:
 
 @router.get("/changes")
 def changes(request: Request, user: CurrentDeskUser) -> Response:
-    """The inbox rows that changed since the tab's marker `since`, for its filter: `rows`
-    (ref and the row's HTML) still match, `changed` names every ticket in scope that moved
-    (one on screen but not in `rows` no longer matches), `reload` when too much moved."""
+    """The rows that changed since the marker `since` (as the stream pushes them), for a
+    client that polls or catches up by itself."""
     now = request.app.state.clock.now()
     since = Mark.parse(request.query_params.get("since"))
     if since is None:
         return JSONResponse({"reload": True})
     with request.app.state.engine.connect() as conn:
-        mark = read_mark(conn)
-        ids = list(conn.execute(changed_ticket_ids(conn, since)).scalars())
-        if len(ids) > 500:
-            return JSONResponse({"reload": True, "mark": str(mark)})
-        rows: list[dict[str, Any]] = []
-        changed: list[str] = []
-        if ids:
-            flt = _filter(request, now)
-            flt = replace(flt, ids=tuple(ids))
-            rows, _ = list_tickets(conn, user.actor, flt, len(ids), None)
-            c = t.tickets.c
-            changed = list(
-                conn.execute(
-                    select(c.ref)
-                    .join(t.units, t.units.c.id == c.unit_id)
-                    .where(
-                        c.id.in_(ids),
-                        t.units.c.path.startswith(user.actor.scope_path, autoescape=True),
-                    )
-                ).scalars()
-            )
-    template = TEMPLATES.env.get_template("inbox_row.html")
-    context = {"t": user.t, "user": user, "now": now, "request": request}
-    return JSONResponse(
-        {
-            "mark": str(mark),
-            "rows": [
-                {"ref": tk["ref"], "id": tk["id"], "html": template.render({**context, "tk": tk})}
-                for tk in rows
-            ],
-            "changed": changed,
-        },
-        headers={"Cache-Control": "no-store"},
-    )
+        data = rows_since(conn, user, _filter(request, now), since, now)
+    return JSONResponse(data, headers={"Cache-Control": "no-store"})
 
 
 # Bulk actions -------------------------------------------------------------------------------

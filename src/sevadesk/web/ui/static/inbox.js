@@ -1,7 +1,7 @@
 // The live inbox. The selection is a ticket (its data-ref), never a row number, so rows
 // arriving or changing cannot move it. New tickets wait behind a "3 new — show" bar; a row
 // already on screen is updated in place. The server pushes "changed" when a ticket in the
-// officer's scope moved; the page then asks for the changed rows alone (/desk/changes).
+// officer's scope moved, with the changed rows alone.
 (function () {
   "use strict";
   const body = document.querySelector("table.tickets tbody");
@@ -107,8 +107,7 @@
   const show = document.getElementById("new-show");
   const status = document.getElementById("live-status");
   const pending = new Map(); // ref -> {id, html}
-  let since = body.dataset.mark;
-  let busy = false, again = false, reload = false;
+  let reload = false;
 
   function fromHtml(html) {
     const t = document.createElement("tbody");
@@ -130,39 +129,24 @@
     show.textContent = show.dataset.show;
     bar.hidden = pending.size === 0;
   }
-  async function pull() {
-    if (busy) { again = true; return; }
-    busy = true;
-    try {
-      const url = new URL("/desk/changes", window.location.href);
-      new URLSearchParams(window.location.search).forEach((v, k) => { if (k !== "cursor" && k !== "bulk") url.searchParams.set(k, v); });
-      url.searchParams.set("since", since);
-      const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
-      if (!response.ok) return;
-      const d = await response.json();
-      if (d.reload) { reload = true; updateBar(); if (d.mark) since = d.mark; return; }
-      since = d.mark;
-      const matching = new Set();
-      d.rows.forEach((r) => {
-        matching.add(r.ref);
-        const old = rowOf(r.ref);
-        if (old) replaceRow(old, r.html);
-        else pending.set(r.ref, r);
-      });
-      d.changed.forEach((ref) => {
-        if (matching.has(ref)) return;
-        pending.delete(ref);
-        const old = rowOf(ref);
-        if (old) old.classList.add("stale"); // no longer in this view; leaves when the bar is applied
-      });
-      paint();
-      updateBar();
-    } catch (e) {
-      /* the next change tries again */
-    } finally {
-      busy = false;
-      if (again) { again = false; pull(); }
-    }
+  function take(d) {
+    if (d.reload) { reload = true; updateBar(); return; }
+    const matching = new Set();
+    d.rows.forEach((r) => {
+      matching.add(r.ref);
+      const old = rowOf(r.ref);
+      if (old) replaceRow(old, r.html); // in place: status, assignee, deadline
+      else pending.set(r.ref, r); // new here: waits behind the bar
+    });
+    d.changed.forEach((ref) => {
+      if (matching.has(ref)) return;
+      pending.delete(ref);
+      const old = rowOf(ref);
+      if (old) old.classList.add("stale"); // no longer in this view; leaves when the bar is applied
+    });
+    if (!rows().length && pending.size) { apply(); return; } // an empty list: nothing can move
+    paint();
+    updateBar();
   }
   function keyOf(row) {
     const sort = table.dataset.sort;
@@ -192,7 +176,13 @@
     updateBar();
   }
   if (show) show.addEventListener("click", apply);
-  const source = new EventSource("/desk/events");
+  // The stream carries the changed rows; it starts from this page's marker (and, after a
+  // reconnect, from the last event the browser saw: Last-Event-ID).
+  const url = new URL("/desk/events", window.location.href);
+  new URLSearchParams(window.location.search).forEach((v, k) => { if (k !== "cursor" && k !== "bulk") url.searchParams.set(k, v); });
+  url.searchParams.set("since", body.dataset.mark);
+  const source = new EventSource(url);
   source.addEventListener("open", () => { if (status) status.textContent = status.dataset.on; });
-  source.addEventListener("changed", pull);
+  source.addEventListener("rows", (e) => { try { take(JSON.parse(e.data)); } catch (err) { /* a bad event: the next one carries on */ } });
+  source.addEventListener("signed_out", () => { source.close(); window.location.reload(); });
 })();
