@@ -204,7 +204,9 @@ async def events(request: Request, user: CurrentDeskUser) -> Response:
         try:
             yield "retry: 2000\n\n"
             await watcher.ready.wait()
-            if last is None or last != watcher.mark:
+            if last is None:  # no marker given: from now on
+                last = watcher.mark
+            elif last != watcher.mark:
                 # what this tab missed since its page was read (or since its last event)
                 caught_up = await asyncio.to_thread(compute, last or Mark())
                 last = Mark.parse(caught_up.get("mark")) or last
