@@ -781,11 +781,17 @@ def bench_web(
     database: Annotated[
         str | None, typer.Option("--database", "-d", help="Defaults to a fresh SQLite file.")
     ] = None,
+    streams: Annotated[
+        int, typer.Option(help="Live inbox streams held open while counting queries (0: skip).")
+    ] = 200,
 ) -> None:
-    """Inbox, ticket and reports latency with many tickets stored."""
+    """Inbox, ticket and reports latency with many tickets stored, and the database
+    statements per second while `streams` live inboxes are open."""
     from sevadesk.bench.web import run_web_bench
 
-    result = run_web_bench(tickets=tickets, requests=requests, database=database, console=out)
+    result = run_web_bench(
+        tickets=tickets, requests=requests, database=database, console=out, streams=streams
+    )
     sys.stdout.write(orjson.dumps(result).decode() + "\n")
 
 

@@ -706,6 +706,98 @@ PROBES.update(
 )
 
 
+# The inbox at volume (issue 19): the changed-rows delta, bulk actions, saved views, presence.
+def _bulk_refused(answer: Any) -> bool:
+    where = answer.headers.get("location", "")
+    return bool(answer.status_code == 303 and "0+changed" in where and "refused" in where)
+
+
+def _lko_view(w: World) -> int:
+    """A saved view of Lucknow's officer (made once), which Kanpur's must not delete."""
+    v = t.saved_views.c
+    with w.engine.begin() as conn:
+        found = conn.execute(select(v.id).where(v.name == "lko view")).scalar()
+        if found is None:
+            lko = actor_by_username(conn, "lko.agent")
+            assert lko is not None
+            found = conn.execute(
+                t.saved_views.insert().values(
+                    user_id=lko.id, name="lko view", query="queue=sos", created_at=w.clock.now()
+                )
+            ).inserted_primary_key[0]
+    return int(found)
+
+
+def _view_kept(w: World) -> bool:
+    with w.engine.connect() as conn:
+        return (
+            conn.execute(
+                select(t.saved_views.c.id).where(t.saved_views.c.name == "lko view")
+            ).scalar()
+            is not None
+        )
+
+
+BULK_FORMS = {
+    "assign_me": {},
+    "assign": {"username": "knp.agent"},
+    "status": {"status": "in_progress"},
+    "label_add": {"label": "kanpur"},
+    "label_remove": {"label": "kanpur"},
+    "merge": {},
+}
+PROBES.update(
+    {
+        ("GET", "/desk/changes"): lambda w: [
+            expecting(
+                desk("GET", "/desk/changes", params={"since": "0.0.0", **p}),
+                lambda a: a.status_code == 200 and not any(r in a.text for r in w.lko_refs),
+                "Kanpur's changed rows only",
+            )
+            for p in ({}, {"queue": "breaching"}, {"q": "Hazratganj"})
+        ],
+        ("POST", "/desk/bulk"): lambda w: [
+            *(
+                expecting(
+                    desk("POST", "/desk/bulk", data={"action": a, "ref": w.lko_refs, **f}),
+                    _bulk_refused,
+                    "every ticket refused",
+                )
+                for a, f in BULK_FORMS.items()
+            ),
+            expecting(
+                desk("POST", "/desk/bulk", data={"one": w.lko_refs[-1]}),
+                _bulk_refused,
+                "Kanpur's officer cannot take Lucknow's ticket",
+            ),
+            expecting(  # Lucknow's ticket merged into Kanpur's: refused
+                desk(
+                    "POST",
+                    "/desk/bulk",
+                    data={"action": "merge", "ref": [w.knp_ref, w.lko_refs[-1]]},
+                ),
+                _bulk_refused,
+                "refused",
+            ),
+        ],
+        ("POST", "/desk/views"): lambda w: [
+            desk("POST", "/desk/views", data={"name": "mine", "query": "queue=mine"})
+        ],
+        ("POST", "/desk/views/{view_id}/delete"): lambda w: [
+            expecting(
+                desk("POST", f"/desk/views/{_lko_view(w)}/delete"),
+                lambda a: _view_kept(w),
+                "Lucknow's view stays",
+            )
+        ],
+        ("POST", "/desk/presence/{ref}"): lambda w: [
+            expecting(desk("POST", f"/desk/presence/{r}"), _refused, "not found")
+            for r in w.lko_refs
+        ],
+    }
+)
+
+
 DESK_FORMS = {
     "reply": {"body": "Noted."},
     "status": {"status": "in_progress"},
@@ -788,10 +880,18 @@ def live_stream_tells_kanpur_of_kanpurs_changes_only(world: World) -> None:
             assert who is not None
             actions.change_status(conn, who, ref, "in_progress", None, world.clock.now())
 
-    with world.client.stream("GET", "/desk/events") as stream:
-        chunks = stream.iter_text()
-        assert next(chunks).startswith("retry:")
-        change(world.lko_refs[-1], "lko.agent")
-        assert next(chunks) == ": keep-alive\n\n"  # Lucknow's change is not Kanpur's news
-        change(world.knp_ref, "knp.agent")
-        assert next(chunks).startswith("event: changed")
+    from sevadesk.web.ui import inbox_work
+
+    keep_alive, inbox_work.KEEP_ALIVE_SECONDS = inbox_work.KEEP_ALIVE_SECONDS, 2.0
+    try:
+        with world.client.stream("GET", "/desk/events") as stream:
+            chunks = stream.iter_text()
+            assert next(chunks).startswith("retry:")
+            change(world.lko_refs[-1], "lko.agent")
+            assert next(chunks) == ": keep-alive\n\n"  # Lucknow's change is not Kanpur's news
+            change(world.knp_ref, "knp.agent")
+            pushed = next(chunks)
+            assert "event: rows" in pushed and world.knp_ref in pushed
+            assert not any(m in pushed for m in world.markers)
+    finally:
+        inbox_work.KEEP_ALIVE_SECONDS = keep_alive

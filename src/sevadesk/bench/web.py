@@ -22,7 +22,7 @@ from sevadesk.demo.run import DEMO_PASSWORD, ORG_FILE
 from sevadesk.routing.orgfile import load_org_file
 from sevadesk.store import rollups
 from sevadesk.store import tables as t
-from sevadesk.store.db import open_database
+from sevadesk.store.db import make_engine, open_database
 from sevadesk.store.fast import bulk_insert
 from sevadesk.store.org_repo import apply_org
 
@@ -130,12 +130,23 @@ def seed(url: str, tickets: int, console: Console) -> dict[str, Any]:
         for prefix, value in counters.items():
             conn.execute(t.ticket_sequences.delete().where(t.ticket_sequences.c.prefix == prefix))
             conn.execute(t.ticket_sequences.insert().values(prefix=prefix, last_value=value))
+    # The application's engine refuses ANALYZE (store/roles.py: its SQLite authorizer);
+    # statistics are the operator's job, done here with a plain engine.
+    maintenance = make_engine(url)
+    with maintenance.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
+    maintenance.dispose()
     return {"seconds": round(time.perf_counter() - started, 1), "rollup_rows": len(sums)}
 
 
 def run_web_bench(
-    *, tickets: int, requests: int, database: str | None, console: Console
+    *,
+    tickets: int,
+    requests: int,
+    database: str | None,
+    console: Console,
+    streams: int = 200,
+    stream_seconds: float = 10.0,
 ) -> dict[str, Any]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -207,6 +218,8 @@ def run_web_bench(
         "cpu_count": os.cpu_count(),
         "pages": {},
     }
+    if streams:
+        result["live_stream"] = measure_streams(url, engine, streams, stream_seconds, console)
     for name, values in timings.items():
         values.sort()
         p95 = values[min(len(values) - 1, int(0.95 * len(values)))] * 1000
@@ -218,3 +231,128 @@ def run_web_bench(
             f"  {name:40s} p50 {values[len(values) // 2] * 1000:7.1f} ms   p95 {p95:7.1f} ms"
         )
     return result
+
+
+def measure_streams(
+    url: str, engine: Any, streams: int, seconds: float, console: Console
+) -> dict[str, Any]:
+    """Open `streams` live inboxes (/desk/events over real HTTP, half as the admin, half as
+    Lucknow's police) and count the database statements the server runs: idle, then with one
+    ticket changing every second (a note, alternately in and outside Lucknow), the changed
+    rows pushed to every tab whose scope holds the ticket. Statements are counted with a SQLAlchemy event
+    on the server's engine; the writes come through a second engine and are not counted."""
+    import asyncio
+    import threading
+
+    import httpx
+    from sqlalchemy import event
+
+    from sevadesk.config import Settings
+    from sevadesk.fakes.serve import BackgroundServer
+    from sevadesk.store.users_repo import actor_by_username
+    from sevadesk.tickets import actions
+    from sevadesk.web.app import create_app
+
+    statements: list[int] = [0]
+    lock = threading.Lock()
+
+    def count(*_args: Any) -> None:
+        with lock:
+            statements[0] += 1
+
+    writer = open_database(url)
+    with writer.connect() as conn:
+        police = actor_by_username(conn, "lucknow.police")
+        assert police is not None
+        lucknow = t.units.c.path.startswith(police.scope_path, autoescape=True)
+        targets = [
+            conn.execute(
+                select(t.tickets.c.ref)
+                .join(t.units, t.units.c.id == t.tickets.c.unit_id)
+                .where(where, t.tickets.c.status.in_(["new", "in_progress"]))
+                .order_by(t.tickets.c.id.desc())
+                .limit(1)
+            ).scalar_one()
+            for where in (lucknow, ~lucknow)
+        ]
+        admin = actor_by_username(conn, "admin")
+    assert admin is not None
+    settings = Settings(
+        database_url=url,
+        drain_interval_seconds=0,
+        outbox_interval_seconds=0,
+        sla_interval_seconds=0,
+    )
+
+    def sign_in(base: str, username: str) -> tuple[httpx.Cookies, str]:
+        with httpx.Client(base_url=base) as client:
+            form = client.get("/desk/login").text
+            csrf = form.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+            client.post(
+                "/desk/login",
+                data={"username": username, "password": DEMO_PASSWORD, "csrf": csrf},
+            )
+            page = client.get("/desk").text
+            mark = page.split('data-mark="', 1)[1].split('"', 1)[0]
+            return client.cookies, mark
+
+    async def run(base: str) -> dict[str, Any]:
+        sessions = [sign_in(base, name) for name in ("admin", "lucknow.police")]
+        connected, deltas = [0], [0]
+        limits = httpx.Limits(max_connections=streams * 2 + 10)
+        async with httpx.AsyncClient(base_url=base, limits=limits, timeout=None) as client:
+
+            async def tab(i: int) -> None:
+                cookies, mark = sessions[i % 2]
+                path = f"/desk/events?since={mark}"
+                async with client.stream("GET", path, cookies=cookies) as answer:
+                    async for line in answer.aiter_lines():
+                        if line.startswith("retry:"):
+                            connected[0] += 1
+                        elif line.startswith("event: rows"):
+                            deltas[0] += 1
+
+            tasks = [asyncio.create_task(tab(i)) for i in range(streams)]
+            while connected[0] < streams:
+                await asyncio.sleep(0.1)
+            await asyncio.sleep(1.5)  # the watcher's first tick
+            event.listen(engine, "before_cursor_execute", count)
+            statements[0] = 0
+            await asyncio.sleep(seconds)
+            idle = statements[0]
+            statements[0], deltas[0] = 0, 0
+            for second in range(int(seconds)):
+                await asyncio.to_thread(_note, writer, admin, targets[second % 2], actions)
+                await asyncio.sleep(1.0)
+            await asyncio.sleep(1.5)  # the last change's deltas
+            active, fetched = statements[0], deltas[0]
+            event.remove(engine, "before_cursor_execute", count)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        return {
+            "streams": streams,
+            "seconds": seconds,
+            "idle_statements_per_second": round(idle / seconds, 2),
+            "idle_statements_per_tab_per_second": round(idle / seconds / streams, 4),
+            "active_statements_per_second": round(active / (seconds + 1.5), 2),
+            "active_changes": int(seconds),
+            "active_row_events_received": fetched,
+            "active_statements_per_tab_per_second": round(active / (seconds + 1.5) / streams, 4),
+            "before_this_change_idle_statements_per_second": streams,  # 1 per tab per second
+        }
+
+    with BackgroundServer(create_app(settings, engine)) as server:
+        result = asyncio.run(run(server.url))
+    console.print(
+        f"  live stream, {streams} tabs: idle {result['idle_statements_per_second']} "
+        f"statements/s ({result['idle_statements_per_tab_per_second']} per tab); one change a "
+        f"second: {result['active_statements_per_second']} statements/s, "
+        f"{result['active_row_events_received']} row events pushed to tabs"
+    )
+    return result
+
+
+def _note(engine: Any, actor: Any, ref: str, actions: Any) -> None:
+    with engine.begin() as conn:
+        actions.add_note(conn, actor, ref, "bench: a change in scope", datetime.now(UTC))

@@ -674,3 +674,16 @@ config_changes = Table(
     Column("diff", Text, nullable=False),
     Column("text", Text, nullable=False),  # the org file as loaded
 )
+
+# An officer's saved inbox views: a name and the query string (queue, filters, sort) it
+# stands for, listed in the inbox's navigation (migration 0026).
+saved_views = Table(
+    "saved_views",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("user_id", Id, ForeignKey("users.id"), nullable=False),
+    Column("name", String(60), nullable=False),
+    Column("query", String(1000), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("user_id", "name"),
+)

@@ -975,3 +975,33 @@ def merge(conn: Connection, actor: Actor, ref: str, into: str, now: datetime) ->
         f"{ref} merged into this ticket",
     )
     return {"ref": ref, "into": target["ref"], "messages": moved}
+
+
+MAX_LABEL = 40
+_LABEL = re.compile(r"^[\w][\w .:/-]*$")
+
+
+def change_labels(
+    conn: Connection, actor: Actor, ref: str, add: str | None, remove: str | None, now: datetime
+) -> dict[str, Any]:
+    """Put a label on the ticket or take one off (the inbox filters by label)."""
+    ticket = _writable(conn, actor, ref)
+    labels = list(ticket["labels"] or [])
+    before = list(labels)
+    for label in (add, remove):
+        if label is not None and (len(label) > MAX_LABEL or not _LABEL.match(label)):
+            raise InvalidRequest(
+                f"a label is up to {MAX_LABEL} letters, digits, spaces or . : / - _"
+            )
+    if add and add not in labels:
+        labels.append(add)
+    if remove and remove in labels:
+        labels.remove(remove)
+    if labels != before:
+        conn.execute(
+            update(t.tickets)
+            .where(t.tickets.c.id == ticket["id"])
+            .values(labels=labels, updated_at=now)
+        )
+        _audit(conn, ticket["id"], actor, "labelled", now, {"labels": before}, {"labels": labels})
+    return {"ref": ref, "labels": labels}

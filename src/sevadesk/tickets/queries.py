@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, literal_column, select, table
+from sqlalchemy import Connection, case, func, literal_column, select, table
 from sqlalchemy import column as sql_column
 
 from sevadesk.domain.units import ancestor_paths
@@ -48,8 +48,10 @@ class TicketFilter:
     search: str | None = None
     now: datetime | None = None
     label: str | None = None
-    # newest (default) | oldest | due (resolution deadline first) | priority
+    # newest (default; the breaching queue: due) | oldest | due (next deadline first) | priority
     sort: str | None = None
+    # Only these tickets (the live inbox asks for the rows that changed).
+    ids: tuple[int, ...] | None = None
 
 
 _OPEN = ("new", "assigned", "in_progress", "awaiting_citizen")
@@ -98,6 +100,23 @@ _COLUMNS = (
     t.units.c.path.label("unit_path"),
     t.users.c.username.label("assignee"),
 )
+
+
+def next_due() -> Any:
+    """The ticket's next SLA deadline: the first response while none was sent, else the
+    resolution (the earlier of the two if both are still ahead)."""
+    c = t.tickets.c
+    return case(
+        (
+            c.first_response_at.is_(None) & c.first_response_due.is_not(None),
+            case(
+                (c.resolution_due.is_(None), c.first_response_due),
+                (c.first_response_due <= c.resolution_due, c.first_response_due),
+                else_=c.resolution_due,
+            ),
+        ),
+        else_=c.resolution_due,
+    )
 
 
 def _base():  # type: ignore[no-untyped-def]
@@ -176,6 +195,16 @@ def _fts_match(text: str) -> str | None:
     return (" ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*').strip()
 
 
+BREACHING_HOURS = 1  # "breaching soon": a deadline passed or within the hour
+
+
+def _breaching(soon: datetime) -> Any:
+    c = t.tickets.c
+    return ((c.first_response_at.is_(None)) & (c.first_response_due <= soon)) | (
+        c.resolution_due <= soon
+    )
+
+
 def _queue(q: Any, flt: TicketFilter, actor: Actor) -> Any:
     c = t.tickets.c
     if flt.queue is None:
@@ -192,12 +221,7 @@ def _queue(q: Any, flt: TicketFilter, actor: Actor) -> Any:
         from datetime import timedelta
 
         now = flt.now or datetime.now().astimezone()
-        soon = now + timedelta(hours=1)
-        return q.where(
-            c.status.in_(_OPEN),
-            ((c.first_response_at.is_(None)) & (c.first_response_due <= soon))
-            | (c.resolution_due <= soon),
-        )
+        return q.where(c.status.in_(_OPEN), _breaching(now + timedelta(hours=BREACHING_HOURS)))
     raise BadFilter(f"unknown queue {flt.queue!r} (one of {', '.join(QUEUES)})")
 
 
@@ -236,7 +260,9 @@ def list_tickets(
         if value is not None:
             q = q.where(column == value)
     q = _queue(q, flt, actor)
-    sort = flt.sort or "newest"
+    if flt.ids is not None:
+        q = q.where(c.id.in_(flt.ids))
+    sort = flt.sort or ("due" if flt.queue == "breaching" else "newest")
     fts_order = None
     if flt.search:
         match = _fts_match(flt.search) if conn.dialect.name == "sqlite" else None
@@ -263,7 +289,7 @@ def list_tickets(
     order = {
         "newest": [key.desc()],
         "oldest": [key.asc()],
-        "due": [c.resolution_due.is_(None), c.resolution_due.asc(), c.id.asc()],
+        "due": [next_due().is_(None), next_due().asc(), c.id.asc()],
         "priority": [c.priority.asc(), c.id.desc()],
     }[sort]
     rows = conn.execute(q.order_by(*order).limit(limit + 1)).all()
@@ -272,6 +298,48 @@ def list_tickets(
     page = [_row(r) for r in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return page, next_cursor
+
+
+def _scope_units(conn: Connection, scope: str) -> list[int] | None:
+    units = (
+        conn.execute(
+            select(t.units.c.id).where(t.units.c.path.startswith(scope, autoescape=True)).limit(21)
+        )
+        .scalars()
+        .all()
+    )
+    return list(units) if len(units) <= 20 else None
+
+
+def queue_counts(conn: Connection, actor: Actor, now: datetime) -> dict[str, int]:
+    """Open tickets per queue of the inbox's navigation, in one query over the scope:
+    mine, unit, unassigned, sos, breaching, and all (open) ones."""
+    from datetime import timedelta
+
+    c = t.tickets.c
+    soon = now + timedelta(hours=BREACHING_HOURS)
+
+    def n(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    q = (
+        select(
+            n(c.assignee_id == actor.id).label("mine"),
+            n(c.unit_id == actor.unit_id).label("unit"),
+            n(c.assignee_id.is_(None) & c.position_id.is_(None)).label("unassigned"),
+            n(c.urgency == "sos").label("sos"),
+            n(_breaching(soon)).label("breaching"),
+            func.count().label("all"),
+        )
+        .select_from(t.tickets)
+        .join(t.units, t.units.c.id == c.unit_id)
+        .where(t.units.c.path.startswith(actor.scope_path, autoescape=True), c.status.in_(_OPEN))
+    )
+    units = _scope_units(conn, actor.scope_path)
+    if units is not None:
+        q = q.where(c.unit_id.in_(units))
+    row = conn.execute(q).one()
+    return {k: int(v or 0) for k, v in row._mapping.items()}
 
 
 def ticket_row(conn: Connection, actor: Actor | None, ref: str) -> dict[str, Any]:

@@ -31,7 +31,7 @@ from sevadesk.web.deps import Problem, ReadConn
 from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
 from sevadesk.web.malformed import RefuseNulInUrl
-from sevadesk.web.ui import admin, desk, reports
+from sevadesk.web.ui import admin, desk, inbox_work, reports
 from sevadesk.web.ui import alerts as alerts_desk
 from sevadesk.web.ui import screened as screened_desk
 from sevadesk.web.ui import transfers as transfers_desk
@@ -145,6 +145,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     app.include_router(public.router)
     app.include_router(transfers_desk.router)  # before desk's /desk/t/{ref}/{form_name}
     app.include_router(desk.router)
+    app.include_router(inbox_work.router)
     app.include_router(screened_desk.router)
     app.include_router(reports.router)
     app.include_router(admin.router)

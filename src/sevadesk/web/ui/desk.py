@@ -8,7 +8,6 @@ the same whichever door an officer uses.
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import secrets
 import uuid
@@ -18,7 +17,6 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import (
@@ -26,7 +24,6 @@ from fastapi.responses import (
     JSONResponse,
     RedirectResponse,
     Response,
-    StreamingResponse,
 )
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, select
@@ -253,7 +250,10 @@ def _filter(request: Request, now: datetime) -> TicketFilter:
 def inbox(request: Request, user: CurrentDeskUser) -> Response:
     now = request.app.state.clock.now()
     categories = sorted(_categories(request))  # before the connection below: never two at once
+    from sevadesk.web.ui.inbox_work import inbox_context
+
     with request.app.state.engine.connect() as conn:
+        live = inbox_context(conn, user, now)  # the marker first: later changes come as deltas
         tickets, cursor = list_tickets(
             conn, user.actor, _filter(request, now), 50, request.query_params.get("cursor")
         )
@@ -269,45 +269,11 @@ def inbox(request: Request, user: CurrentDeskUser) -> Response:
         "sorts": SORTS,
         "now": now,
         "lang": user.lang,
+        "bulk": request.query_params.get("bulk"),
+        **live,
     }
     name = "inbox_rows.html" if request.query_params.get("fragment") else "inbox.html"
     return TEMPLATES.TemplateResponse(request, name, context)
-
-
-@router.get("/events")
-async def events(request: Request, user: CurrentDeskUser) -> Response:
-    """Server-sent events: `changed` whenever a ticket in the officer's scope is opened or
-    updated. Each check opens a short connection (no transaction is held while waiting)."""
-    scope = user.actor.scope_path
-    engine = request.app.state.engine
-
-    def newest() -> str:
-        c = t.tickets.c
-        with engine.connect() as conn:
-            row = conn.execute(
-                select(c.updated_at, c.id)
-                .join(t.units, t.units.c.id == c.unit_id)
-                .where(t.units.c.path.startswith(scope, autoescape=True))
-                .order_by(c.updated_at.desc(), c.id.desc())
-                .limit(1)
-            ).first()
-        return f"{row.updated_at.isoformat()}#{row.id}" if row else ""
-
-    async def stream() -> Any:
-        last = await run_in_threadpool(newest)
-        yield "retry: 2000\n\n"
-        while not await request.is_disconnected():
-            await asyncio.sleep(1.0)
-            mark = await run_in_threadpool(newest)
-            if mark != last:
-                last = mark
-                yield f"event: changed\ndata: {orjson.dumps({'mark': mark}).decode()}\n\n"
-            else:
-                yield ": keep-alive\n\n"
-
-    return StreamingResponse(
-        stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"}
-    )
 
 
 # Workspace ---------------------------------------------------------------------------------
