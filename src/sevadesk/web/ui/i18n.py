@@ -330,3 +330,14 @@ def _merge_screened() -> None:
 
 
 _merge_screened()
+
+
+# Replies, templates and incident replies (issue 19): their keys live in i18n_replies.py.
+def _merge_replies() -> None:
+    from sevadesk.web.ui.i18n_replies import REPLIES
+
+    for lang, texts in REPLIES.items():
+        TEXTS[lang].update(texts)
+
+
+_merge_replies()
