@@ -514,7 +514,8 @@ def count(text: str = "", channel: str = "x") -> JSONResponse:
     of a sent reply uses the same numbers (domain/reply_limits.py)."""
     limit = reply_limit(channel) or reply_limit("x")
     assert limit is not None
-    return JSONResponse({"weighted": limit.length(text), "limit": limit.limit})
+    # As sent: the reply is stripped of leading and trailing space first.
+    return JSONResponse({"weighted": limit.length(text.strip()), "limit": limit.limit})
 
 
 def login_redirect(_request: Request, _exc: Exception) -> Response:
