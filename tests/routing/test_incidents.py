@@ -18,7 +18,7 @@ from sevadesk.store import tables as t
 from sevadesk.store.users_repo import issue_token
 from sevadesk.tickets.actions import sla_pass
 from sevadesk.web.app import create_app
-from tests.factories import lines, tweet
+from tests.factories import BASE_TIME, lines, tweet
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -288,7 +288,9 @@ def test_an_incident_across_two_districts_shows_and_answers_each_office_its_own_
         lines(
             *[
                 tweet(
-                    f"@Uppolice my bag was stolen in train 12004 at {place}",
+                    # Not a theft: the model reads a theft on a train as an SOS, and an
+                    # SOS never joins an incident.
+                    f"@Uppolice traffic jam outside the station when train 12004 arrives at {place}",
                     author_id=str(n),
                     minutes=n,
                 )
@@ -315,7 +317,7 @@ def test_an_incident_across_two_districts_shows_and_answers_each_office_its_own_
             user: client.get(f"/api/v1/incidents/{iref}", headers=auth(user)).json()
             for user in tokens
         }
-        reply = {"body": "The railway police have the suspect.", "idempotency_key": "grp"}
+        reply = {"body": "Traffic police are posted there from today.", "idempotency_key": "grp"}
         answered = client.post(
             f"/api/v1/incidents/{iref}/replies", headers=auth("lko.agent"), json=reply
         )
@@ -331,3 +333,131 @@ def test_an_incident_across_two_districts_shows_and_answers_each_office_its_own_
             conn.execute(select(c.ref).join(t.outbox, t.outbox.c.ticket_id == c.id)).scalars()
         )
     assert replied == lucknow
+
+
+DIRTY_COACH = [
+    "@RailMinIndia coach B3 of 12951 is very dirty, toilets stinking",
+    "@RailMinIndia toilets in coach B3 of 12951 are filthy and stinking",
+    "@RailMinIndia cockroaches and dirt everywhere in coach B3 of 12951, very unhygienic",
+    "@RailMinIndia garbage all over coach B3 in train 12951, please send cleaning staff",
+]
+
+
+def _incidents_and_members(engine: Engine) -> tuple[list[tuple[str, int]], dict[str, int | None]]:
+    c = t.tickets.c
+    with engine.connect() as conn:
+        incidents = [
+            (r.key, r.ticket_count)
+            for r in conn.execute(select(t.incidents.c.key, t.incidents.c.ticket_count))
+        ]
+        members = {
+            text: iid
+            for text, iid in conn.execute(
+                select(t.messages.c.text, c.incident_id).join(
+                    t.tickets, c.id == t.messages.c.ticket_id
+                )
+            )
+        }
+    return incidents, members
+
+
+def test_an_sos_on_a_train_with_an_incident_never_joins_it(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    """A medical emergency in the dirty coach is not a cleanliness report: neither when it
+    comes with the reports nor when it comes after the incident is open."""
+    sos = [
+        "@RailMinIndia passenger unconscious in coach B3 of 12951, need a doctor urgently",
+        "@RailMinIndia old man collapsed in coach B3 of 12951, not breathing, please help",
+    ]
+    posts = [tweet(p, author_id=str(8000 + n), minutes=n) for n, p in enumerate(DIRTY_COACH[:3])]
+    pipeline.ingest("x", "test", lines(*posts, tweet(sos[0], author_id="8090", minutes=4)))
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(
+            tweet(DIRTY_COACH[3], author_id="8003", minutes=10),
+            tweet(sos[1], author_id="8091", minutes=11),
+        ),
+    )
+    incidents, members = _incidents_and_members(org_engine)
+    assert incidents == [("cleanliness:train:12951", 4)]
+    assert all(members[p] is not None for p in DIRTY_COACH)
+    assert members[sos[0]] is None and members[sos[1]] is None
+
+
+def test_posts_about_one_train_but_other_problems_do_not_group(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    """Two about the dirty coach, two about the delay, three triage has no category for:
+    the same train, and no incident (each problem has fewer than three reports, and posts
+    without a category are never grouped by the train alone)."""
+    texts = [
+        *DIRTY_COACH[:2],
+        "@RailMinIndia train 12951 running 3 hours late today",
+        "@RailMinIndia 12951 is late again, no announcement",
+        "@RailMinIndia regarding train 12951",
+        "@RailMinIndia please look into train 12951 once",
+        "@RailMinIndia sir train 12951 matter, kindly check",
+    ]
+    pipeline.ingest(
+        "x",
+        "test",
+        lines(*[tweet(p, author_id=str(8100 + n), minutes=n) for n, p in enumerate(texts)]),
+    )
+    incidents, members = _incidents_and_members(org_engine)
+    assert incidents == [] and len(members) == len(texts)
+    assert set(members.values()) == {None}
+
+
+def test_an_officer_correcting_the_category_takes_the_ticket_out_of_the_incident(
+    pipeline: Pipeline, org_engine: Engine
+) -> None:
+    from sevadesk.store.users_repo import actor_by_username
+    from sevadesk.tickets.actions import change_category
+
+    posts = [tweet(p, author_id=str(8200 + n), minutes=n) for n, p in enumerate(DIRTY_COACH)]
+    pipeline.ingest("x", "test", lines(*posts))
+    c = t.tickets.c
+    with org_engine.begin() as conn:
+        ref = conn.execute(select(c.ref).order_by(c.id).limit(1)).scalar_one()
+        actor = actor_by_username(conn, "rly.agent")
+        assert actor is not None
+        change_category(conn, actor, ref, "medical", BASE_TIME)
+    with org_engine.connect() as conn:
+        left = conn.execute(select(c.incident_id).where(c.ref == ref)).scalar()
+        count = conn.execute(select(t.incidents.c.ticket_count)).scalar()
+        notes = conn.execute(
+            select(t.ticket_events.c.note)
+            .join(t.tickets, c.id == t.ticket_events.c.ticket_id)
+            .where(c.ref == ref, t.ticket_events.c.action == "incident_detached")
+        ).scalars()
+        note = next(notes)
+    assert left is None and count == 3 and "category corrected to medical" in note
+
+
+def test_an_sos_has_no_incident_key_whatever_its_category() -> None:
+    """Triage may give an emergency the category of its surroundings ("cleanliness" for a
+    passenger who collapsed in a dirty coach): as an SOS it is still never grouped."""
+    from sevadesk.domain.messages import Entity, TriageResult
+    from sevadesk.routing.incidents import incident_key, problem_of
+
+    def triage(kind: str, category: str | None, urgency: str) -> TriageResult:
+        text = "coach B3 of 12951 filthy, a passenger collapsed"
+        return TriageResult(
+            "en",
+            True,
+            0.9,
+            kind,
+            category,
+            urgency,
+            [Entity("train", "12951", 15, 20)],
+            text,
+            "test",
+        )
+
+    assert incident_key(triage("grievance", "cleanliness", "normal")) == "cleanliness:train:12951"
+    assert incident_key(triage("sos", "cleanliness", "sos")) is None
+    assert incident_key(triage("grievance", "cleanliness", "sos")) is None
+    assert problem_of(triage("sos", "cleanliness", "sos")) is None
+    assert incident_key(triage("grievance", None, "normal")) is None

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from sevadesk.domain.messages import Entity, InboundMessage
+from sevadesk.domain.reply_templates import TemplateRow, fill, suitable
 from sevadesk.domain.status import TicketStatus
 from sevadesk.domain.units import UnitRef
 from sevadesk.pipeline import screening
@@ -563,17 +564,22 @@ def _acknowledge(conn: Connection, items: list[Item], refs: dict[int, str], now:
         return
     codes = {i.route.acknowledge for i in items if i.route}
     rt = t.reply_templates.c
-    query = select(rt.code, rt.language, rt.body).where(rt.code.in_(codes), rt.unit_id.is_(None))
-    templates = {(r.code, r.language): r.body for r in conn.execute(query)}
+    query = select(rt.code, rt.language, rt.channel, rt.body).where(
+        rt.code.in_(codes), rt.unit_id.is_(None)
+    )
+    templates = [TemplateRow(r.code, r.language, r.channel, r.body) for r in conn.execute(query)]
+    chosen: dict[tuple[str, str], dict[str, str]] = {}
     rows = []
     for item in items:
         assert item.route is not None and item.triage is not None
         if item.msg.filed or item.msg.channel not in ("x", "whatsapp"):
             continue  # a form, Open311 or the bot already gave the reference
         code = item.route.acknowledge
-        # Romanised Hindi writers get the English text rather than Devanagari script.
-        language = "en" if item.triage.language.endswith("-Latn") else item.triage.language
-        body = templates.get((code, language)) or templates.get((code, "en"))
+        # In the post's language (romanised Hindi writers read English), for its channel.
+        which = (item.triage.language, item.msg.channel)
+        if which not in chosen:
+            chosen[which] = {r.code: r.body for r in suitable(templates, *which)}
+        body = chosen[which].get(code or "")
         if body is None:
             continue
         ref = refs[id(item)]
@@ -584,7 +590,7 @@ def _acknowledge(conn: Connection, items: list[Item], refs: dict[int, str], now:
                 "ticket_id": item.ticket_id,
                 "in_reply_to_id": item.msg.external_id,
                 "recipient": item.msg.author_id,  # X user id, or WhatsApp number
-                "body": body.replace("{ref}", ref),
+                "body": fill(body, {"ref": ref}),
                 "status": "pending",
                 "attempts": 0,
                 "next_attempt_at": now,

@@ -1,8 +1,9 @@
 """Mass incidents: when many citizens report the same problem within a few hours, their
 tickets are linked to one incident that one reply can answer.
 
-Two ways to be "the same problem". Posts that name a train, a station or a PNR are keyed by
-the problem and that entity ("delay:train:12951", "water:station:CNB"); three tickets with
+Two ways to be "the same problem", never for an SOS (an emergency is answered on its own).
+Posts of one category that name a train, a station or a PNR are keyed by the category and
+that entity ("delay:train:12951", "water:station:CNB"); three tickets with
 one key within the window open an incident, and later tickets with the key join it. Posts
 that name none are compared by their words (MinHash/LSH, routing/similar.py): a ticket joins
 an open incident when it is near-identical to one of its tickets, and opens one when it is
@@ -32,16 +33,26 @@ WINDOW = timedelta(hours=6)
 THRESHOLD = 3
 
 
+def _emergency(triage: TriageResult) -> bool:
+    return triage.urgency == "sos" or triage.kind == "sos"
+
+
 def problem_of(triage: TriageResult) -> str | None:
-    """What an incident groups by besides the place: the category, else the kind; None for
-    posts that are not actionable."""
-    return (triage.category or triage.kind) if triage.actionable else None
+    """What near-identical posts are grouped by: the category, else (for a copy-paste
+    campaign triage has no category for) the kind; their words already say they are one
+    problem. None, never grouped automatically, for posts that are not actionable and for an
+    SOS: an emergency is one person's, answered on its own, never by a reply written for many
+    (a passenger taken ill on a train with dirty coaches is not a cleanliness report)."""
+    if not triage.actionable or _emergency(triage):
+        return None
+    return triage.category or triage.kind
 
 
 def incident_key(triage: TriageResult, station: str | None = None) -> str | None:
-    """Same problem and the same train, station or PNR."""
+    """Same category and the same train, station or PNR. A post triage gave no category
+    has no key: posts naming one train may be a delay, a theft and a dirty coach."""
     problem = problem_of(triage)
-    if problem is None:
+    if problem is None or not triage.category:
         return None
     for kind, values in (
         ("train", triage.entity_values("train")),

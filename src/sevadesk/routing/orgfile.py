@@ -15,6 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sevadesk.domain.reply_templates import VARIABLES, unknown_variables
 from sevadesk.triage.rules import TriageConfig
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
@@ -138,10 +139,24 @@ class UserSpec(_Strict):
 
 
 class TemplateSpec(_Strict):
-    code: str
-    language: str = "en"
+    """A reply template: for one language (null: any) and one channel (null: any); its
+    body may use the variables of domain/reply_templates.py ({ref}, {office}, ...)."""
+
+    code: str = Field(pattern=r"^[a-z0-9][a-z0-9_.\-]{0,63}$")
+    language: str | None = "en"
+    channel: Literal["x", "whatsapp"] | None = None
     unit: str | None = None
-    body: str
+    body: str = Field(min_length=1)
+
+    @field_validator("body")
+    @classmethod
+    def _variables(cls, value: str) -> str:
+        if unknown := unknown_variables(value):
+            known = ", ".join(f"{{{v}}}" for v in VARIABLES)
+            raise ValueError(
+                f"unknown variable {', '.join(f'{{{u}}}' for u in unknown)}; a template may use {known}"
+            )
+        return value
 
 
 class RuleSpec(_Strict):
@@ -430,9 +445,17 @@ def _cross_checks(spec: OrgSpec) -> list[str]:
             )
         if routing_rule.when == RuleWhen():
             problems.append(f"routing_rules[{i}].when: give at least one condition")
+    seen_templates: dict[tuple[str, str | None, str | None, str | None], int] = {}
     for i, tpl in enumerate(spec.templates):
         if tpl.unit is not None and tpl.unit not in codes:
             problems.append(f"templates[{i}].unit: unknown unit {tpl.unit!r}")
+        which = (tpl.code, tpl.language, tpl.channel, tpl.unit)
+        if which in seen_templates:
+            problems.append(
+                f"templates[{i}]: the same code, language, channel and unit as"
+                f" templates[{seen_templates[which]}]"
+            )
+        seen_templates.setdefault(which, i)
     return problems
 
 

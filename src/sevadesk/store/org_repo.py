@@ -189,20 +189,27 @@ def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
             ],
         )
 
+    rt = t.reply_templates.c
     for tpl in spec.templates:
         unit_id = ids[tpl.unit] if tpl.unit else None
+        # The file's template replaces the one of the same code, language, channel and unit
+        # (an admin's edit in the desk included); templates the file does not name stay.
         conn.execute(
             delete(t.reply_templates).where(
-                t.reply_templates.c.code == tpl.code,
-                t.reply_templates.c.language == tpl.language,
-                t.reply_templates.c.unit_id.is_(None)
-                if unit_id is None
-                else t.reply_templates.c.unit_id == unit_id,
+                rt.code == tpl.code,
+                rt.language.is_(None) if tpl.language is None else rt.language == tpl.language,
+                rt.channel.is_(None) if tpl.channel is None else rt.channel == tpl.channel,
+                rt.unit_id.is_(None) if unit_id is None else rt.unit_id == unit_id,
             )
         )
         conn.execute(
             t.reply_templates.insert().values(
-                code=tpl.code, language=tpl.language, unit_id=unit_id, body=tpl.body
+                code=tpl.code,
+                language=tpl.language,
+                channel=tpl.channel,
+                unit_id=unit_id,
+                body=tpl.body,
+                source="org_file",
             )
         )
 

@@ -346,10 +346,16 @@ reply_templates = Table(
     metadata,
     Column("id", Id, primary_key=True),
     Column("code", String(64), nullable=False),
-    Column("language", String(16), nullable=False),
+    Column("language", String(16)),  # null: any language
     Column("unit_id", Id, ForeignKey("units.id")),  # null: available to every unit
     Column("body", Text, nullable=False),
-    UniqueConstraint("code", "language", "unit_id", name="uq_reply_templates_code"),
+    Column("channel", String(16)),  # x | whatsapp; null: any channel
+    # org_file: declared by the organisation file (replaced when it is applied again); desk:
+    # made by an admin in the desk's template editor.
+    Column("source", String(16), nullable=False, server_default="org_file"),
+    Column("updated_by", String(64)),
+    Column("updated_at", UTCDateTime),
+    UniqueConstraint("code", "language", "channel", "unit_id", name="uq_reply_templates_code"),
 )
 
 sla_policies = Table(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select, update
 
 from sevadesk.domain.errors import MissingReason, OutOfScope, UnknownUnit
+from sevadesk.domain.reply_limits import reply_limit
+from sevadesk.domain.reply_templates import unfilled_variables
 from sevadesk.domain.status import TicketStatus, check_transition
 from sevadesk.pipeline import revisions
 from sevadesk.routing.escalation import Escalation, run_escalations
@@ -22,7 +25,7 @@ from sevadesk.store import tables as t
 from sevadesk.store.notifications_repo import notify_supervisors, notify_unit
 from sevadesk.store.org_repo import alert_settings, triage_config
 from sevadesk.store.users_repo import Actor, actor_by_username
-from sevadesk.tickets.public_safety import PUBLIC_CHANNELS, public_reply_problems
+from sevadesk.tickets.public_safety import PUBLIC_CHANNELS, PersonalDatum, public_reply_findings
 from sevadesk.tickets.queries import (
     TicketNotFound,
     incident_detail,
@@ -154,7 +157,33 @@ def change_category(
             {"category": ticket["category"]},
             {"category": category},
         )
+        _leave_incident_of_another_problem(conn, actor, ticket, category, now)
     return {"ref": ref, "category": category}
+
+
+def _leave_incident_of_another_problem(
+    conn: Connection, actor: Actor, ticket: dict[str, Any], category: str, now: datetime
+) -> None:
+    """A ticket whose category an officer corrects leaves an incident about another problem:
+    the incident's reply is written for that problem, not for this citizen's."""
+    if ticket.get("incident_id") is None:
+        return
+    key = conn.execute(
+        select(t.incidents.c.key).where(t.incidents.c.id == ticket["incident_id"])
+    ).scalar()
+    if key is None or key.split(":", 1)[0] == category:
+        return
+    incident_ref = leave_incident(conn, ticket["id"], ticket["incident_id"])
+    _audit(
+        conn,
+        ticket["id"],
+        actor,
+        "incident_detached",
+        now,
+        {"incident": incident_ref},
+        {"incident": None},
+        f"category corrected to {category}: not part of {incident_ref}",
+    )
 
 
 def assign_position(
@@ -576,17 +605,89 @@ def reopen(conn: Connection, actor: Actor, ref: str, reason: str, now: datetime)
     return {"ref": ref, "status": new.value}
 
 
-class PublicReplyBlocked(InvalidRequest):
+class ReplyRefused(InvalidRequest):
+    """A reply the rules cannot send. `reason` names the rule (empty, too_long,
+    private_too_long, closed, no_private_channel, status_page, personal_data) and `details`
+    holds what the desk needs to say in plain words what to change."""
+
+    def __init__(self, reason: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.details = details
+
+
+class PublicReplyBlocked(ReplyRefused):
     """A public reply that carries personal data; the reasons say what and where."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, findings: list[PersonalDatum]) -> None:
+        problems = [f'{d.what} at characters {d.start}-{d.end} ("{d.text}")' for d in findings]
         super().__init__(
+            "personal_data",
             "a public reply must not carry personal data: "
             + "; ".join(problems)
             + ". Post a public acknowledgement and send the personal part privately"
-            " (private_body)."
+            " (private_body).",
+            findings=findings,
         )
         self.problems = problems
+
+
+def check_reply(
+    channel: str,
+    status: str,
+    body: str,
+    private_body: str | None = None,
+    strict_length: bool = False,
+) -> None:
+    """Refuse (ReplyRefused) a reply that cannot go to a `status` ticket on `channel`: empty,
+    too long for the channel, for a closed ticket, for a channel answered on the status page,
+    or public with personal data in it. `strict_length` holds the reply to one message of the
+    channel (the desk's counter); without it an X reply may run longer and be shortened to a
+    link or split into a thread when sent (the org file's channels.x.long_reply)."""
+    body = body.strip()
+    if not body:
+        raise ReplyRefused("empty", "the reply is empty")
+    if len(body) > MAX_REPLY_CHARS:
+        raise ReplyRefused(
+            "too_long",
+            f"the reply is longer than {MAX_REPLY_CHARS} characters",
+            channel=channel,
+            limit=MAX_REPLY_CHARS,
+            length=len(body),
+            weighted=False,
+        )
+    if status in ("closed", "merged", "rejected"):
+        raise ReplyRefused("closed", f"a {status} ticket takes no replies", status=status)
+    limit = reply_limit(channel)
+    if limit is None:
+        raise ReplyRefused(
+            "status_page", f"tickets from {channel} are answered on their status page"
+        )
+    if strict_length and limit.excess(body):
+        raise ReplyRefused(
+            "too_long",
+            f"the reply is {limit.length(body)} characters as {channel} counts them;"
+            f" the limit is {limit.limit}",
+            channel=channel,
+            limit=limit.limit,
+            length=limit.length(body),
+            weighted=limit.weighted,
+        )
+    if strict_length and (unfilled := unfilled_variables(body)):
+        raise ReplyRefused(
+            "unfilled",
+            f"the reply still holds template variables: {', '.join(unfilled)}",
+            variables=unfilled,
+        )
+    if channel in PUBLIC_CHANNELS and (findings := public_reply_findings(body)):
+        raise PublicReplyBlocked(findings)
+    if strict_length and private_body and len(private_body.strip()) > MAX_REPLY_CHARS:
+        raise ReplyRefused(
+            "private_too_long",
+            f"the private message is longer than {MAX_REPLY_CHARS} characters",
+            limit=MAX_REPLY_CHARS,
+            length=len(private_body.strip()),
+        )
 
 
 def _identity(conn: Connection, citizen_id: int | None, channel: str) -> str | None:
@@ -653,6 +754,7 @@ def queue_reply(
     idempotency_key: str | None,
     now: datetime,
     private_body: str | None = None,
+    strict_length: bool = False,
 ) -> tuple[dict[str, Any], bool]:
     """Put a reply in the outbox; returns (entry, created). A repeated key is a no-op.
 
@@ -661,11 +763,13 @@ def queue_reply(
     ticket = _writable(conn, actor, ref)
     body = body.strip()
     if not body:
-        raise InvalidRequest("the reply is empty")
+        raise ReplyRefused("empty", "the reply is empty")
     if len(body) > MAX_REPLY_CHARS:
-        raise InvalidRequest(f"the reply is longer than {MAX_REPLY_CHARS} characters")
+        check_reply(ticket["channel"], ticket["status"], body)
     if ticket["status"] in ("closed", "merged", "rejected"):
-        raise InvalidRequest(f"a {ticket['status']} ticket takes no replies")
+        raise ReplyRefused(
+            "closed", f"a {ticket['status']} ticket takes no replies", status=ticket["status"]
+        )
     key = idempotency_key or f"reply-{uuid.uuid4()}"
     stored = outbox_key(ticket["ref"], key)
     o = t.outbox.c
@@ -684,12 +788,7 @@ def queue_reply(
             "body": existing.body,
         }, False
     channel = ticket["channel"]
-    if channel not in ("x", "whatsapp"):
-        raise InvalidRequest(f"tickets from {channel} are answered on their status page")
-    if channel in PUBLIC_CHANNELS:
-        problems = public_reply_problems(body)
-        if problems:
-            raise PublicReplyBlocked(problems)
+    check_reply(channel, ticket["status"], body, private_body, strict_length)
     m = t.messages.c
     # Reply under the citizen's latest post on the ticket's channel.
     last_inbound = conn.execute(
@@ -708,8 +807,9 @@ def queue_reply(
         elif x_user is not None:
             private_channel, private_kind, private_to = "x", "dm", x_user
         else:
-            raise InvalidRequest(
-                "this citizen has no private channel (no WhatsApp or X account linked)"
+            raise ReplyRefused(
+                "no_private_channel",
+                "this citizen has no private channel (no WhatsApp or X account linked)",
             )
         private_id = _outbox_entry(
             conn,
@@ -769,23 +869,105 @@ def queue_reply(
     return entry, True
 
 
+class AudienceChanged(InvalidRequest):
+    """The tickets an incident reply would reach changed since the officer confirmed it."""
+
+    def __init__(self, audience: IncidentAudience) -> None:
+        super().__init__(
+            f"the incident now reaches {audience.citizens} citizens; confirm the reply again"
+        )
+        self.audience = audience
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentAudience:
+    """Who one incident reply reaches: the open tickets of the incident inside the actor's
+    scope, their citizens and channels, and a fingerprint of exactly that set (a confirmed
+    reply is sent only to the set the officer saw)."""
+
+    refs: tuple[str, ...]
+    citizens: int
+    channels: dict[str, int]  # channel → tickets
+    statuses: dict[str, str]  # ref → status (so the checks of each reply can run before)
+    fingerprint: str
+
+
+def incident_audience(conn: Connection, actor: Actor, ref: str) -> IncidentAudience:
+    incident = incident_detail(conn, actor, ref)
+    open_tickets = [tk for tk in incident["tickets"] if tk["status"] in _OPEN_STATUSES]
+    refs = tuple(tk["ref"] for tk in open_tickets)
+    c = t.tickets.c
+    citizens = {
+        row.citizen_id if row.citizen_id is not None else f"ticket:{row.ref}"
+        for row in conn.execute(select(c.ref, c.citizen_id).where(c.ref.in_(refs)))
+    }
+    channels: dict[str, int] = {}
+    for tk in open_tickets:
+        channels[tk["channel"]] = channels.get(tk["channel"], 0) + 1
+    digest = hashlib.sha256("\n".join(sorted(refs)).encode()).hexdigest()[:32]
+    return IncidentAudience(
+        refs,
+        len(citizens),
+        dict(sorted(channels.items(), key=lambda kv: -kv[1])),
+        {tk["ref"]: tk["status"] for tk in open_tickets},
+        digest,
+    )
+
+
+def check_incident_reply(
+    conn: Connection, actor: Actor, ref: str, body: str, strict_length: bool = False
+) -> IncidentAudience:
+    """What an incident reply would reach, after the same checks each of its replies will
+    pass (once per channel): nothing is queued. Refuses as `queue_reply` would."""
+    audience = incident_audience(conn, actor, ref)
+    if not actor.can_write():
+        raise ReadOnlyRole(f"role {actor.role} can read incidents but not reply")
+    if not audience.refs:
+        raise ReplyRefused("no_open_tickets", f"{ref} has no open ticket in your scope to answer")
+    for channel in audience.channels:
+        check_reply(channel, "new", body, strict_length=strict_length)
+    return audience
+
+
 def reply_to_incident(
-    conn: Connection, actor: Actor, ref: str, body: str, idempotency_key: str, now: datetime
+    conn: Connection,
+    actor: Actor,
+    ref: str,
+    body: str,
+    idempotency_key: str,
+    now: datetime,
+    expect: str | None = None,
+    strict_length: bool = False,
 ) -> dict[str, Any]:
     """One reply for a mass incident, delivered to every citizen whose open ticket is linked
     to it and inside the actor's scope (one outbox entry per ticket; the key makes a retried
-    request harmless). Tickets of the incident in other offices are theirs to answer."""
-    incident = incident_detail(conn, actor, ref)
+    request harmless). Tickets of the incident in other offices are theirs to answer. With
+    `expect` (an IncidentAudience fingerprint the officer confirmed) nothing is sent when the
+    set of tickets has changed since: AudienceChanged carries the new one."""
+    audience = incident_audience(conn, actor, ref)
     if not actor.can_write():
         raise ReadOnlyRole(f"role {actor.role} can read incidents but not reply")
-    refs = [tk["ref"] for tk in incident["tickets"] if tk["status"] in _OPEN_STATUSES]
+    if expect is not None and expect != audience.fingerprint:
+        raise AudienceChanged(audience)
     created = 0
-    for ticket_ref in refs:
+    for ticket_ref in audience.refs:
         _entry, made = queue_reply(
-            conn, actor, ticket_ref, body, f"incident:{idempotency_key}", now
+            conn,
+            actor,
+            ticket_ref,
+            body,
+            f"incident:{idempotency_key}",
+            now,
+            strict_length=strict_length,
         )
         created += made
-    return {"incident": ref, "tickets": len(refs), "replies_queued": created}
+    return {
+        "incident": ref,
+        "tickets": len(audience.refs),
+        "citizens": audience.citizens,
+        "channels": audience.channels,
+        "replies_queued": created,
+    }
 
 
 def retry_dead_reply(

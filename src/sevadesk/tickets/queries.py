@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, case, func, literal_column, select, table
 from sqlalchemy import column as sql_column
 
+from sevadesk.domain.reply_templates import TemplateRow, suitable
 from sevadesk.domain.units import ancestor_paths
 from sevadesk.routing.incidents import incident_title
 from sevadesk.store import tables as t
@@ -557,17 +558,26 @@ def assignable_users(conn: Connection, unit_path: str) -> list[str]:
     return list(rows.scalars())
 
 
-def reply_templates(conn: Connection, unit_path: str) -> list[Any]:
-    """Templates for a ticket of the unit at `unit_path`: the shared ones and those of the
-    unit and the units above it."""
+def reply_templates(
+    conn: Connection, unit_path: str, language: str | None, channel: str
+) -> list[TemplateRow]:
+    """Templates an officer is offered for a ticket of the unit at `unit_path` in `language`
+    on `channel`: of the shared ones and those of the unit and the units above it, the ones
+    for its language and channel or for any (domain/reply_templates.py chooses)."""
     rt, un = t.reply_templates.c, t.units.c
     mine = select(un.id).where(un.path.in_(ancestor_paths(unit_path)))
-    return list(
-        conn.execute(
-            select(rt.code, rt.language, rt.body)
-            .where(rt.unit_id.is_(None) | rt.unit_id.in_(mine))
-            .order_by(rt.code, rt.language)
-        ).all()
+    rows = conn.execute(
+        select(rt.code, rt.language, rt.channel, rt.body, rt.unit_id)
+        .where(
+            rt.unit_id.is_(None) | rt.unit_id.in_(mine),
+            rt.channel.is_(None) | (rt.channel == channel),
+        )
+        .order_by(rt.code, rt.id)
+    ).all()
+    return suitable(
+        [TemplateRow(r.code, r.language, r.channel, r.body, r.unit_id is not None) for r in rows],
+        language,
+        channel,
     )
 
 

@@ -31,7 +31,7 @@ from sevadesk.web.deps import Problem, ReadConn
 from sevadesk.web.headers import SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
 from sevadesk.web.malformed import RefuseNulInUrl
-from sevadesk.web.ui import admin, desk, inbox_work, reports
+from sevadesk.web.ui import admin, desk, inbox_work, replies, reply_templates_admin, reports
 from sevadesk.web.ui import alerts as alerts_desk
 from sevadesk.web.ui import screened as screened_desk
 from sevadesk.web.ui import transfers as transfers_desk
@@ -144,8 +144,10 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     app.include_router(open311.router, responses=OPEN311_REFUSALS)
     app.include_router(public.router)
     app.include_router(transfers_desk.router)  # before desk's /desk/t/{ref}/{form_name}
+    app.include_router(replies.router)  # before the desk's /t/{ref}/{form} catch-all
     app.include_router(desk.router)
     app.include_router(inbox_work.router)
+    app.include_router(reply_templates_admin.router)
     app.include_router(screened_desk.router)
     app.include_router(reports.router)
     app.include_router(admin.router)

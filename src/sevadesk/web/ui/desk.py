@@ -28,9 +28,9 @@ from fastapi.responses import (
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import Connection, select
 
-from sevadesk.channels.x.text import MAX_WEIGHTED, weighted_length
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
 from sevadesk.domain.local_time import local_time
+from sevadesk.domain.reply_limits import reply_limit
 from sevadesk.store import tables as t
 from sevadesk.store.org_repo import triage_config
 from sevadesk.store.users_repo import Actor, close_session, open_session
@@ -50,6 +50,7 @@ from sevadesk.web.malformed import plain_fields
 from sevadesk.web.sign_in import SignInFailed, SignInLocked, sign_in
 from sevadesk.web.ui.i18n import translator
 from sevadesk.web.ui.org_time import desk_zone, when
+from sevadesk.web.ui.reply_variables import filled_templates
 from sevadesk.web.ui.session import (
     COOKIE,
     LANG_COOKIE,
@@ -279,17 +280,28 @@ def inbox(request: Request, user: CurrentDeskUser) -> Response:
 # Workspace ---------------------------------------------------------------------------------
 
 
-def _not_found(request: Request, user: DeskUser, ref: str) -> Response:
+def _not_found(request: Request, user: DeskUser, ref: str, draft: str | None = None) -> Response:
     return TEMPLATES.TemplateResponse(
         request,
         "not_found.html",
-        {"t": user.t, "user": user, "ref": ref, "lang": user.lang},
+        {"t": user.t, "user": user, "ref": ref, "lang": user.lang, "draft": draft},
         status_code=404,
     )
 
 
 @router.get("/t/{ref}", response_class=HTMLResponse)
 def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
+    return render_workspace(request, user, ref)
+
+
+def render_workspace(
+    request: Request,
+    user: DeskUser,
+    ref: str,
+    status_code: int = 200,
+    extra: dict[str, Any] | None = None,
+) -> Response:
+    """The ticket page; `extra` adds to its context (a refused reply's draft and error)."""
     with request.app.state.engine.connect() as conn:
         try:
             ticket = ticket_detail(conn, user.actor, ref)
@@ -297,7 +309,7 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             # Offered to the officer's unit but not theirs yet: the offer's read-only page.
             if offers.has_pending_offer(conn, user.actor, ref):
                 return RedirectResponse(f"/desk/offers/{ref}", status_code=303)
-            return _not_found(request, user, ref)
+            return _not_found(request, user, ref, (extra or {}).get("draft"))
         c = t.tickets.c
         citizen = conn.execute(select(c.citizen_id).where(c.ref == ref)).scalar()
         earlier = (
@@ -323,9 +335,11 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             else None
         )
         unit = conn.execute(
-            select(t.units.c.id, t.units.c.path).where(t.units.c.code == ticket["unit"])
+            select(t.units.c.id, t.units.c.path, t.units.c.name).where(
+                t.units.c.code == ticket["unit"]
+            )
         ).one()
-        templates = reply_templates(conn, unit.path)
+        templates = reply_templates(conn, unit.path, ticket["language"], ticket["channel"])
         picker = offers.transfer_choices(conn, user.actor, ticket["id"], unit.id, unit.path)
         offer_history = offers.ticket_offers(conn, ticket["id"])
         users = assignable_users(conn, unit.path)
@@ -339,7 +353,8 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             "ticket": ticket,
             "earlier": earlier,
             "incident_ref": incident_ref,
-            "templates": templates,
+            "templates": filled_templates(templates, ticket, unit.name),
+            "reply_limit": reply_limit(ticket["channel"]),
             "picker": picker,
             "offer_history": offer_history,
             "categories": categories,
@@ -349,7 +364,9 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             "error": request.query_params.get("error"),
             "lang": user.lang,
             "reply_key": f"desk-{uuid.uuid4()}",
+            **(extra or {}),
         },
+        status_code=status_code,
     )
 
 
@@ -382,15 +399,7 @@ async def _act(
 # form's fields (a missing text field is "", a missing optional one None).
 _Form = dict[str, str]
 _TICKET_FORMS: dict[str, Callable[[Connection, Actor, str, _Form, datetime], Any]] = {
-    "reply": lambda conn, actor, ref, f, now: actions.queue_reply(
-        conn,
-        actor,
-        ref,
-        f.get("body", ""),
-        f.get("key") or None,
-        now,
-        f.get("private_body") or None,
-    ),
+    # "reply" is web/ui/replies.py's: a refused reply keeps its draft.
     "status": lambda conn, actor, ref, f, now: actions.change_status(
         conn, actor, ref, f.get("status", ""), f.get("note") or None, now
     ),
@@ -429,12 +438,31 @@ async def ticket_form(
 
 @router.get("/incidents/{incident_ref}", response_class=HTMLResponse)
 def incident(incident_ref: str, request: Request, user: CurrentDeskUser) -> Response:
-    """A mass incident: every linked ticket, and one reply that reaches all their citizens."""
+    """A mass incident: every linked ticket, and one reply that reaches all their citizens
+    (after the officer has seen how many: web/ui/replies.py)."""
+    return render_incident(request, user, incident_ref)
+
+
+def _sent(request: Request, user: DeskUser) -> str | None:
+    """ "Reply queued for N tickets (M citizens)" after an incident reply was sent."""
+    tickets, _, citizens = (request.query_params.get("sent") or "").partition(":")
+    if not (tickets.isdigit() and citizens.isdigit()):
+        return None
+    return str(user.t("i_sent")).format(tickets=int(tickets), citizens=int(citizens))
+
+
+def render_incident(
+    request: Request,
+    user: DeskUser,
+    incident_ref: str,
+    status_code: int = 200,
+    extra: dict[str, Any] | None = None,
+) -> Response:
     with request.app.state.engine.connect() as conn:
         try:
             data = incident_detail(conn, user.actor, incident_ref)
         except TicketNotFound:
-            return _not_found(request, user, incident_ref)
+            return _not_found(request, user, incident_ref, (extra or {}).get("draft"))
     return TEMPLATES.TemplateResponse(
         request,
         "incident.html",
@@ -446,27 +474,22 @@ def incident(incident_ref: str, request: Request, user: CurrentDeskUser) -> Resp
             "incident": data,
             "flash": request.query_params.get("flash"),
             "error": request.query_params.get("error"),
+            "sent": _sent(request, user),
+            **(extra or {}),
         },
-    )
-
-
-@router.post("/incidents/{incident_ref}/reply")
-async def incident_reply(incident_ref: str, request: Request, user: CurrentDeskUser) -> Response:
-    return await _act(
-        request,
-        user,
-        incident_ref,
-        lambda conn, form, now: actions.reply_to_incident(
-            conn, user.actor, incident_ref, form.get("body", ""), form.get("key", ""), now
-        ),
-        back=f"/desk/incidents/{incident_ref}",
+        status_code=status_code,
     )
 
 
 @router.get("/count")
-def count(text: str = "") -> JSONResponse:
-    """The weighted length X will count for `text` (twitter-text rules), for the reply box."""
-    return JSONResponse({"weighted": weighted_length(text), "limit": MAX_WEIGHTED})
+def count(text: str = "", channel: str = "x") -> JSONResponse:
+    """The length of `text` as `channel` counts it, and the channel's limit, for the reply
+    box: X's weighted length (twitter-text rules), WhatsApp's characters. The server's check
+    of a sent reply uses the same numbers (domain/reply_limits.py)."""
+    limit = reply_limit(channel) or reply_limit("x")
+    assert limit is not None
+    # As sent: the reply is stripped of leading and trailing space first.
+    return JSONResponse({"weighted": limit.length(text.strip()), "limit": limit.limit})
 
 
 def login_redirect(_request: Request, _exc: Exception) -> Response:

@@ -460,3 +460,14 @@ TEXTS["hi"].update(
         "al_kind_offer": "ट्रांसफ़र प्रस्ताव",
     }
 )
+
+
+# Replies, templates and incident replies (issue 19): their keys live in i18n_replies.py.
+def _merge_replies() -> None:
+    from sevadesk.web.ui.i18n_replies import REPLIES
+
+    for lang, texts in REPLIES.items():
+        TEXTS[lang].update(texts)
+
+
+_merge_replies()

@@ -1,5 +1,5 @@
-// The desk's small script: search and reply keys, and the
-// reply box's weighted character count (asked of the server, which uses twitter-text).
+// The desk's small script: search and keyboard keys (the live inbox is inbox.js's, the
+// reply box replies.js's).
 (function () {
   "use strict";
   document.addEventListener("keydown", (e) => {
@@ -9,18 +9,5 @@
     if (e.key === "/") { const q = document.getElementById("q"); if (q) { e.preventDefault(); q.focus(); } }
     else if (e.key === "r") { const r = document.getElementById("reply-body"); if (r) { e.preventDefault(); r.focus(); } }
   });
-  const reply = document.getElementById("reply-body");
-  const counter = document.getElementById("reply-count");
-  if (reply && counter) {
-    let timer = null;
-    const update = () => {
-      fetch("/desk/count?" + new URLSearchParams({ text: reply.value }), { credentials: "same-origin" })
-        .then((r) => r.json())
-        .then((d) => { counter.textContent = d.weighted + " / " + d.limit; counter.classList.toggle("over", d.weighted > d.limit); });
-    };
-    reply.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(update, 150); });
-    update();
-  }
-  const picker = document.getElementById("template-picker");
-  if (picker && reply) picker.addEventListener("change", () => { if (picker.value) { reply.value = picker.value; reply.dispatchEvent(new Event("input")); } });
+  // The reply box (count, templates, kept draft) is replies.js's.
 })();
