@@ -42,6 +42,8 @@ NEEDS_NO_SCOPE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/openapi.json"): "the API's description, the same for everyone",
     ("GET", "/api/docs"): "the API documentation page",
     ("GET", "/docs/oauth2-redirect"): "part of the documentation page",
+    ("GET", "/api/redoc"): "the API documentation page (ReDoc)",
+    ("MOUNT", "/api/docs-assets"): "the documentation pages' script and styles",
     ("POST", "/api/v1/auth/token"): "sign-in: issues a token for the caller's own account",
     ("DELETE", "/api/v1/auth/token"): "revokes the very token the request was made with",
     ("GET", "/webhooks/whatsapp"): "Meta's verification handshake (verify token)",
@@ -68,8 +70,6 @@ NEEDS_NO_SCOPE: dict[tuple[str, str], str] = {
     ("MOUNT", "/static"): "stylesheet and script files",
     ("GET", "/healthz"): "says the database answers",
     ("GET", "/metrics"): "process counters and the ingestion ledger for the operator",
-    ("GET", "/live/tickets.json"): "the public live feed, masked, no private words",
-    ("GET", "/"): "the public live page (reads /live/tickets.json)",
 }
 
 
@@ -398,6 +398,12 @@ PROBES: dict[tuple[str, str], Callable[[World], list[Call]]] = {
             {"q": "charbagh", "sort": "due"},
             *({"queue": q, "fragment": "1"} for q in ("mine", "unit", "unassigned", "sos")),
         )
+    ],
+    # The staff's live wallboard: the newest tickets of the viewer's own scope.
+    ("GET", "/"): lambda w: [desk("GET", "/")],
+    ("GET", "/live/tickets.json"): lambda w: [
+        desk("GET", "/live/tickets.json"),
+        api("GET", "/live/tickets.json"),
     ],
     ("GET", "/desk/events"): lambda w: [],  # a stream: walked last (live_stream_tells_…)
     ("GET", "/desk/t/{ref}"): lambda w: [
