@@ -469,6 +469,46 @@ PROBES: dict[tuple[str, str], Callable[[World], list[Call]]] = {
     ("GET", "/desk/admin"): lambda w: [
         expecting(desk("GET", "/desk/admin"), lambda a: a.status_code == 403, "admins only")
     ],
+    # Users are managed by admins of their own offices only (tests/web/test_admin_users.py
+    # walks an agency admin's scope); Kanpur's agent is refused outright.
+    ("GET", "/desk/admin/users"): lambda w: [
+        expecting(desk("GET", "/desk/admin/users"), lambda a: a.status_code == 403, "admins")
+    ],
+    ("POST", "/desk/admin/users/add"): lambda w: [
+        expecting(
+            desk(
+                "POST",
+                "/desk/admin/users/add",
+                data={
+                    "username": "knp.x",
+                    "display_name": "X",
+                    "role": "admin",
+                    "unit": "UPP-LUCKNOW",
+                    "password": "monsoon-tiffin-42-kites",
+                },
+            ),
+            lambda a: a.status_code == 403,
+            "admins only",
+        )
+    ],
+    **{
+        ("POST", f"/desk/admin/users/{{username}}/{verb}"): (
+            lambda verb, data: (
+                lambda w: [
+                    expecting(
+                        desk("POST", f"/desk/admin/users/lko.agent/{verb}", data=data),
+                        lambda a: a.status_code == 403,
+                        "admins only",
+                    )
+                ]
+            )
+        )(verb, data)
+        for verb, data in (
+            ("change", {"role": "viewer", "unit": "UPP-KANPUR"}),
+            ("password", {"password": "monsoon-tiffin-42-kites"}),
+            ("active", {"active": "0"}),
+        )
+    },
     ("POST", "/desk/admin/preview"): lambda w: [
         expecting(
             desk("POST", "/desk/admin/preview", data={"text": "units: []"}),

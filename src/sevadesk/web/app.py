@@ -33,7 +33,7 @@ from sevadesk.web.deps import Problem, ReadConn
 from sevadesk.web.headers import DOCS_ASSETS, SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
 from sevadesk.web.malformed import RefuseNulInUrl
-from sevadesk.web.ui import admin, desk, reports
+from sevadesk.web.ui import admin, admin_users, desk, reports
 from sevadesk.web.ui import screened as screened_desk
 from sevadesk.web.ui.session import BadCsrf, LoginRequired
 
@@ -150,6 +150,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     app.include_router(screened_desk.router)
     app.include_router(reports.router)
     app.include_router(admin.router)
+    app.include_router(admin_users.router)
     app.include_router(live.router)
     app.add_exception_handler(LoginRequired, desk.login_redirect)
     app.add_exception_handler(BadCsrf, desk.csrf_refused)

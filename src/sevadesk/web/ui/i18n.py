@@ -330,3 +330,14 @@ def _merge_screened() -> None:
 
 
 _merge_screened()
+
+
+# Admin: users managed through forms (web/ui/admin_users.py).
+def _merge_users() -> None:
+    from sevadesk.web.ui.i18n_users import USERS
+
+    for lang, texts in USERS.items():
+        TEXTS[lang].update(texts)
+
+
+_merge_users()
