@@ -114,6 +114,26 @@ def test_without_a_choice_the_agency_is_inferred_from_a_handle_or_asked_for(
     assert _unit_of(org_engine, ref) == "UPP-LUCKNOW"  # inside the agency, by the PIN
 
 
+def test_the_citizen_chooses_a_category_or_something_else(
+    client: TestClient, org_engine: Engine
+) -> None:
+    unchosen = _file(
+        client,
+        "mr",
+        category="",
+        agency="UPP",
+        description="Lucknow 226001 mein chain chhin li gayi",
+    )
+    assert unchosen.status_code == 400 and "कशाबद्दल आहे ते निवडा" in unchosen.text
+    other = _file(
+        client,
+        category="other",
+        agency="UPP",
+        description="A stray bull blocks the lane in Lucknow 226001",
+    )
+    assert other.status_code == 303
+
+
 def test_an_agency_link_chooses_the_agency(client: TestClient) -> None:
     page = client.get("/complaint?agency=UPP").text
     assert '<option value="UPP" selected>' in page

@@ -303,6 +303,17 @@ def _lko_write(verb: str) -> Callable[[World], list[Call]]:
     return probe
 
 
+def _admins_only(path: str, data: dict[str, str]) -> Callable[[World], list[Call]]:
+    """A desk form only an admin may post: Kanpur's agent is refused outright."""
+
+    def probe(w: World) -> list[Call]:
+        return [
+            expecting(desk("POST", path, data=data), lambda a: a.status_code == 403, "admins only")
+        ]
+
+    return probe
+
+
 PROBES: dict[tuple[str, str], Callable[[World], list[Call]]] = {
     ("GET", "/api/v1/tickets"): lambda w: [
         api("GET", "/api/v1/tickets"),
@@ -492,17 +503,9 @@ PROBES: dict[tuple[str, str], Callable[[World], list[Call]]] = {
         )
     ],
     **{
-        ("POST", f"/desk/admin/users/{{username}}/{verb}"): (
-            lambda verb, data: (
-                lambda w: [
-                    expecting(
-                        desk("POST", f"/desk/admin/users/lko.agent/{verb}", data=data),
-                        lambda a: a.status_code == 403,
-                        "admins only",
-                    )
-                ]
-            )
-        )(verb, data)
+        ("POST", f"/desk/admin/users/{{username}}/{verb}"): _admins_only(
+            f"/desk/admin/users/lko.agent/{verb}", data
+        )
         for verb, data in (
             ("change", {"role": "viewer", "unit": "UPP-KANPUR"}),
             ("password", {"password": "monsoon-tiffin-42-kites"}),

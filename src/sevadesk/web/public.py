@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import select
 
-from sevadesk.channels.open311.georeport import GeoReportError, request_payload
+from sevadesk.channels.open311.georeport import OTHER, GeoReportError, request_payload
 from sevadesk.domain.complaints import MIN_CHARACTERS, MIN_WORDS, too_short
 from sevadesk.reports.figures import Period, public_offices
 from sevadesk.routing.agencies import Agency, agencies, agency_named_in
@@ -87,7 +87,8 @@ def _form_page(
         "complaint.html",
         {
             "csrf": token,
-            "categories": [(c, category_name(lang, c)) for c in categories],
+            "categories": [(c, category_name(lang, c)) for c in categories if c != OTHER]
+            + [(OTHER, citizen_translator(lang)("other_category"))],
             "agencies": [(a.code, a.name_in(lang)) for a in choices],
             "error": error,
             "values": values,
@@ -141,6 +142,8 @@ async def file_complaint(request: Request) -> Response:
     if too_short(description):
         message = t_("too_short", words=MIN_WORDS, chars=MIN_CHARACTERS)
         return await run_in_threadpool(_form_page, request, message, form, 400, lang)
+    if not form.get("category"):
+        return await run_in_threadpool(_form_page, request, t_("need_category"), form, 400, lang)
     agency = await run_in_threadpool(_chosen_agency, request, form)
     if agency is None:  # never silently the deployment's root: the citizen chooses
         return await run_in_threadpool(_form_page, request, t_("need_agency"), form, 400, lang)
@@ -184,9 +187,13 @@ def status_page(request: Request, ref: str) -> Response:
     with request.app.state.engine.connect() as conn:
         rows = public_tickets(conn, refs=[ref], limit=1)
         if rows:
-            channel = conn.execute(
-                select(t.tickets.c.channel).where(t.tickets.c.id == rows[0]["id"])
-            ).scalar()
+            channel, name_hi = conn.execute(
+                select(t.tickets.c.channel, t.units.c.name_hi)
+                .join(t.units, t.units.c.id == t.tickets.c.unit_id)
+                .where(t.tickets.c.id == rows[0]["id"])
+            ).one()
+            if lang == "hi" and name_hi:
+                rows[0]["unit_name"] = name_hi
             # The office's public words: its public replies and closing notes on a public
             # post, its closing notes on a form's complaint (answered on this page). A
             # private channel's replies went to the citizen alone and stay there.

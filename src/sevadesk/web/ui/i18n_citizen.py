@@ -45,6 +45,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_description": "Please describe what happened.",
         "need_agency": "Please choose the agency your complaint is for: we could not tell it "
         "from what you wrote.",
+        "need_category": "Please choose what your complaint is about.",
+        "other_category": "Something else",
         "expired": "The form expired. Please submit it again.",
         "not_opened": "Your message was received but not opened as a complaint.",
         "not_sent": "Not sent: {problem}.",
@@ -85,6 +87,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_description": "कृपया बताइए कि क्या हुआ।",
         "need_agency": "कृपया चुनें कि आपकी शिकायत किस विभाग के लिए है: आपने जो लिखा उससे हम "
         "यह नहीं जान पाए।",
+        "need_category": "कृपया चुनें कि आपकी शिकायत किस बारे में है।",
+        "other_category": "कुछ और",
         "expired": "फ़ॉर्म की समय-सीमा समाप्त हो गई। कृपया इसे फिर से भेजें।",
         "not_opened": "आपका संदेश मिल गया, लेकिन उसे शिकायत के रूप में दर्ज नहीं किया गया।",
         "not_sent": "नहीं भेजा गया: {problem}।",
@@ -125,6 +129,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_description": "कृपया काय घडले ते सांगा.",
         "need_agency": "कृपया तुमची तक्रार कोणत्या विभागासाठी आहे ते निवडा: तुम्ही जे लिहिले "
         "त्यावरून आम्हाला ते समजले नाही.",
+        "need_category": "कृपया तुमची तक्रार कशाबद्दल आहे ते निवडा.",
+        "other_category": "इतर काही",
         "expired": "फॉर्मची वेळ संपली. कृपया तो पुन्हा पाठवा.",
         "not_opened": "तुमचा संदेश मिळाला, पण तो तक्रार म्हणून नोंदवला गेला नाही.",
         "not_sent": "पाठवले नाही: {problem}.",
@@ -166,6 +172,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "no_description": "என்ன நடந்தது என்பதை விவரிக்கவும்.",
         "need_agency": "உங்கள் புகார் எந்தத் துறைக்கானது என்பதைத் தேர்ந்தெடுக்கவும்: நீங்கள் "
         "எழுதியதிலிருந்து எங்களால் அதை அறிய முடியவில்லை.",
+        "need_category": "உங்கள் புகார் எதைப் பற்றியது என்பதைத் தேர்ந்தெடுக்கவும்.",
+        "other_category": "வேறு ஏதாவது",
         "expired": "படிவத்தின் நேரம் முடிந்துவிட்டது. மீண்டும் சமர்ப்பிக்கவும்.",
         "not_opened": "உங்கள் செய்தி பெறப்பட்டது, ஆனால் புகாராகப் பதிவு செய்யப்படவில்லை.",
         "not_sent": "அனுப்பப்படவில்லை: {problem}.",
