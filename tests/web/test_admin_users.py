@@ -226,3 +226,28 @@ def test_only_an_admin_may_open_the_users_page(client: TestClient) -> None:
     assert client.get("/desk/admin/users").status_code == 403
     answer = client.post("/desk/admin/users/knp.agent/active", data={"csrf": csrf, "active": "0"})
     assert answer.status_code == 403
+
+
+def test_applying_the_editors_file_after_a_user_change_keeps_the_change(
+    client: TestClient, org_engine: Engine
+) -> None:
+    import html
+
+    from tests.conftest import TEST_ORG
+
+    csrf = sign_in(client, "admin", "admin-password")
+    applied = client.post("/desk/admin/apply", data={"csrf": csrf, "text": TEST_ORG.read_text()})
+    assert "Applied:" in applied.text
+    client.post("/desk/admin/users/knp.agent/active", data={"csrf": csrf, "active": "0"})
+    page = client.get("/desk/admin").text
+    found = re.search(r'<textarea id="org-text"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found
+    text = html.unescape(found.group(1))
+    # Not the file applied before (it lists knp.agent as active): the organisation as it is.
+    assert "knp.agent" not in text and "lko.agent" in text
+    assert "Applied:" in client.post("/desk/admin/apply", data={"csrf": csrf, "text": text}).text
+    with org_engine.connect() as conn:
+        active = conn.execute(
+            select(t.users.c.active).where(t.users.c.username == "knp.agent")
+        ).scalar_one()
+    assert active is False
