@@ -160,3 +160,36 @@ def test_the_status_page_shows_the_offices_answer_masked_with_its_time(
     assert re.search(r'id="answer-time">\d\d-\d\d-\d{4} \d\d:\d\d IST<', after)
     assert ">निपटाई गई<" in after  # the status as the bot says it in Hindi
     assert "Lucknow 226001 mein" not in after  # the complaint's own words stay private
+
+
+def test_a_whatsapp_reply_stays_private_and_the_desk_says_a_form_answer_is_public(
+    client: TestClient,
+    org_engine: Engine,
+    pipeline,
+    clock: FrozenClock,  # type: ignore[no-untyped-def]
+) -> None:
+    import orjson
+
+    from sevadesk.channels.whatsapp.payloads import split_webhook
+    from sevadesk.fakes.graph_api import FakeGraph
+    from sevadesk.tickets.actions import queue_reply
+    from tests.web.signin import sign_in
+
+    body = FakeGraph("token", "secret").message_body(
+        "919812345678", "My chain was snatched near Hazratganj, Lucknow 226001"
+    )
+    messages = split_webhook(body).messages
+    pipeline.ingest("whatsapp", "wa-webhook", [orjson.dumps(m).decode() for m in messages])
+    with org_engine.begin() as conn:
+        ref = conn.execute(select(t.tickets.c.ref)).scalar_one()
+        officer = actor_by_username(conn, "lko.agent")
+        assert officer is not None
+        queue_reply(conn, officer, ref, "Asha ji, SHO Hazratganj will call you", None, clock.now())
+    page = client.get(f"/status/{ref}").text
+    assert "SHO Hazratganj" not in page and "The office has not answered yet" in page
+    form = _file(
+        client, agency="UPP", description="Street light broken for a week in Lucknow 226001"
+    )
+    web_ref = form.headers["location"].split("/status/")[1].split("?")[0]
+    sign_in(client, "lko.agent", "lko-password")
+    assert 'id="public-reason-web"' in client.get(f"/desk/t/{web_ref}").text
