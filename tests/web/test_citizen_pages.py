@@ -193,3 +193,13 @@ def test_a_whatsapp_reply_stays_private_and_the_desk_says_a_form_answer_is_publi
     web_ref = form.headers["location"].split("/status/")[1].split("?")[0]
     sign_in(client, "lko.agent", "lko-password")
     assert 'id="public-reason-web"' in client.get(f"/desk/t/{web_ref}").text
+
+
+def test_the_agency_chosen_wins_over_a_handle_in_the_text(
+    client: TestClient, org_engine: Engine
+) -> None:
+    answer = _file(
+        client, agency="RLY", description="@Uppolice my bag was stolen on train 12951 near Kota"
+    )
+    ref = answer.headers["location"].split("/status/")[1].split("?")[0]
+    assert _unit_of(org_engine, ref).startswith("RLY") and ref.startswith("RLY-")
