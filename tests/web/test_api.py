@@ -400,9 +400,13 @@ def test_a_citizen_reply_reopens_a_resolved_ticket(
     assert {r["unit"]: r["reopens"] for r in report}["UPP-LUCKNOW"] == 1
 
 
-def test_the_live_page_shows_masked_tickets_without_login(
+def test_the_live_page_shows_masked_tickets_to_signed_in_staff(
     client: TestClient, tickets: dict[str, str], pipeline: Pipeline
 ) -> None:
+    from tests.web.signin import sign_in
+
+    assert client.get("/", follow_redirects=False).status_code == 303  # a visitor signs in
+    sign_in(client, "admin", "admin-password")
     assert "live tickets" in client.get("/").text
     pipeline.ingest(
         "x",

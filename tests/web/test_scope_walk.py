@@ -42,6 +42,8 @@ NEEDS_NO_SCOPE: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/openapi.json"): "the API's description, the same for everyone",
     ("GET", "/api/docs"): "the API documentation page",
     ("GET", "/docs/oauth2-redirect"): "part of the documentation page",
+    ("GET", "/api/redoc"): "the API documentation page (ReDoc)",
+    ("MOUNT", "/api/docs-assets"): "the documentation pages' script and styles",
     ("POST", "/api/v1/auth/token"): "sign-in: issues a token for the caller's own account",
     ("DELETE", "/api/v1/auth/token"): "revokes the very token the request was made with",
     ("GET", "/webhooks/whatsapp"): "Meta's verification handshake (verify token)",
@@ -68,8 +70,6 @@ NEEDS_NO_SCOPE: dict[tuple[str, str], str] = {
     ("MOUNT", "/static"): "stylesheet and script files",
     ("GET", "/healthz"): "says the database answers",
     ("GET", "/metrics"): "process counters and the ingestion ledger for the operator",
-    ("GET", "/live/tickets.json"): "the public live feed, masked, no private words",
-    ("GET", "/"): "the public live page (reads /live/tickets.json)",
 }
 
 
@@ -318,6 +318,17 @@ def _lko_write(verb: str) -> Callable[[World], list[Call]]:
     return probe
 
 
+def _admins_only(path: str, data: dict[str, str]) -> Callable[[World], list[Call]]:
+    """A desk form only an admin may post: Kanpur's agent is refused outright."""
+
+    def probe(w: World) -> list[Call]:
+        return [
+            expecting(desk("POST", path, data=data), lambda a: a.status_code == 403, "admins only")
+        ]
+
+    return probe
+
+
 PROBES: dict[tuple[str, str], Callable[[World], list[Call]]] = {
     ("GET", "/api/v1/tickets"): lambda w: [
         api("GET", "/api/v1/tickets"),
@@ -414,6 +425,12 @@ PROBES: dict[tuple[str, str], Callable[[World], list[Call]]] = {
             *({"queue": q, "fragment": "1"} for q in ("mine", "unit", "unassigned", "sos")),
         )
     ],
+    # The staff's live wallboard: the newest tickets of the viewer's own scope.
+    ("GET", "/"): lambda w: [desk("GET", "/")],
+    ("GET", "/live/tickets.json"): lambda w: [
+        desk("GET", "/live/tickets.json"),
+        api("GET", "/live/tickets.json"),
+    ],
     ("GET", "/desk/events"): lambda w: [],  # a stream: walked last (live_stream_tells_…)
     ("GET", "/desk/t/{ref}"): lambda w: [
         *(expecting(desk("GET", f"/desk/t/{r}"), _refused, "not found") for r in w.lko_refs),
@@ -509,6 +526,38 @@ PROBES: dict[tuple[str, str], Callable[[World], list[Call]]] = {
     ("GET", "/desk/admin"): lambda w: [
         expecting(desk("GET", "/desk/admin"), lambda a: a.status_code == 403, "admins only")
     ],
+    # Users are managed by admins of their own offices only (tests/web/test_admin_users.py
+    # walks an agency admin's scope); Kanpur's agent is refused outright.
+    ("GET", "/desk/admin/users"): lambda w: [
+        expecting(desk("GET", "/desk/admin/users"), lambda a: a.status_code == 403, "admins")
+    ],
+    ("POST", "/desk/admin/users/add"): lambda w: [
+        expecting(
+            desk(
+                "POST",
+                "/desk/admin/users/add",
+                data={
+                    "username": "knp.x",
+                    "display_name": "X",
+                    "role": "admin",
+                    "unit": "UPP-LUCKNOW",
+                    "password": "monsoon-tiffin-42-kites",
+                },
+            ),
+            lambda a: a.status_code == 403,
+            "admins only",
+        )
+    ],
+    **{
+        ("POST", f"/desk/admin/users/{{username}}/{verb}"): _admins_only(
+            f"/desk/admin/users/lko.agent/{verb}", data
+        )
+        for verb, data in (
+            ("change", {"role": "viewer", "unit": "UPP-KANPUR"}),
+            ("password", {"password": "monsoon-tiffin-42-kites"}),
+            ("active", {"active": "0"}),
+        )
+    },
     ("POST", "/desk/admin/preview"): lambda w: [
         expecting(
             desk("POST", "/desk/admin/preview", data={"text": "units: []"}),

@@ -51,6 +51,9 @@ class InboundMessage:
     # A voice note (WhatsApp audio) and nothing else: no words for triage to read, so it is
     # a grievance for an agent to listen to, not noise.
     voice_note: bool = False
+    # The agency (a unit code) the citizen chose on the desk's complaint form: routing looks
+    # for the office inside it, as for a post addressed to its handle.
+    agency: str | None = None
 
     @property
     def private(self) -> bool:

@@ -402,14 +402,14 @@ def _cross_checks(spec: OrgSpec) -> list[str]:
         problems.append(f"units: only one unit can be the default, found {', '.join(defaults)}")
     for i, sla in enumerate(spec.sla_policies):
         if sla.unit not in codes:
-            problems.append(f"sla_policies[{i}].unit: unknown unit {sla.unit!r}")
+            problems.append(f"sla_policies[{i}].unit: no unit with code {sla.unit!r}")
         if sla.calendar != "24x7" and sla.calendar not in spec.calendars:
             problems.append(
                 f"sla_policies[{i}].calendar: unknown calendar {sla.calendar!r} (define it under calendars)"
             )
     for i, user in enumerate(spec.users):
         if user.unit not in codes:
-            problems.append(f"users[{i}].unit: unknown unit {user.unit!r}")
+            problems.append(f"users[{i}].unit: no unit with code {user.unit!r}")
         if not user.password and not user.password_hash:
             problems.append(f"users[{i}]: give password_hash (or password, hashed on load)")
     if spec.triage is not None:
@@ -438,7 +438,9 @@ def _cross_checks(spec: OrgSpec) -> list[str]:
     for i, routing_rule in enumerate(spec.routing_rules):
         then = routing_rule.then
         if then.route_to is not None and then.route_to not in codes:
-            problems.append(f"routing_rules[{i}].then.route_to: unknown unit {then.route_to!r}")
+            problems.append(
+                f"routing_rules[{i}].then.route_to: no unit with code {then.route_to!r}"
+            )
         if then.acknowledge is not None and then.acknowledge not in template_codes:
             problems.append(
                 f"routing_rules[{i}].then.acknowledge: unknown template {then.acknowledge!r}"
@@ -448,7 +450,7 @@ def _cross_checks(spec: OrgSpec) -> list[str]:
     seen_templates: dict[tuple[str, str | None, str | None, str | None], int] = {}
     for i, tpl in enumerate(spec.templates):
         if tpl.unit is not None and tpl.unit not in codes:
-            problems.append(f"templates[{i}].unit: unknown unit {tpl.unit!r}")
+            problems.append(f"templates[{i}].unit: no unit with code {tpl.unit!r}")
         which = (tpl.code, tpl.language, tpl.channel, tpl.unit)
         if which in seen_templates:
             problems.append(
@@ -459,11 +461,63 @@ def _cross_checks(spec: OrgSpec) -> list[str]:
     return problems
 
 
+# What each pattern-checked key takes, in words (pydantic would quote the regular expression).
+_PATTERNS = {
+    "code": "letters, digits, '.', '_' or '-' (up to 64, no spaces), e.g. UPP-LUCKNOW",
+    "username": "2 to 64 lower-case letters, digits, '.', '_' or '-', e.g. lko.agent",
+    "ticket_prefix": "2 to 6 capital letters, e.g. UPP",
+}
+_TYPES = {
+    "string_type": "should be text",
+    "int_type": "should be a whole number",
+    "int_parsing": "should be a whole number",
+    "bool_type": "should be true or false",
+    "bool_parsing": "should be true or false",
+    "list_type": "should be a list (lines starting with '- ')",
+    "dict_type": "should be a mapping of keys (key: value lines)",
+    "model_type": "should be a mapping of keys (key: value lines)",
+}
+
+
+def _named(loc: tuple[int | str, ...], data: Any) -> str:
+    """The key path, with the code of the unit it is in: `units[0].children[2] (RLY-NR)`."""
+    key, node, named = _key_path(loc), data, ""
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            break
+        if isinstance(node, dict) and isinstance(node.get("code"), str):
+            named = node["code"]
+    return f"{key} (in {named})" if named and not key.endswith(".code") else key
+
+
+def _plain(error: Any, data: Any) -> str:
+    """One validation error as `key.path: what is wrong` in plain words."""
+    loc, kind, msg = tuple(error["loc"]), error["type"], str(error["msg"])
+    key = _named(loc, data)
+    last = str(loc[-1]) if loc else ""
+    if kind == "missing":
+        return f"{key}: this key is required"
+    if kind == "extra_forbidden":
+        return f"{key}: unknown key (check its spelling and indentation)"
+    if kind == "string_pattern_mismatch":
+        what = _PATTERNS.get(last, "not in the expected form")
+        return f"{key}: {error.get('input')!r} is not valid here: use {what}"
+    if kind == "literal_error":
+        return f"{key}: {error.get('input')!r} is not allowed: " + msg.replace(
+            "Input should be", "use"
+        )
+    if kind in _TYPES:
+        return f"{key}: {_TYPES[kind]}, got {error.get('input')!r}"
+    return f"{key}: " + msg.removeprefix("Value error, ").replace("Input should be", "should be")
+
+
 def parse_org(data: Any, source: str = "<org>") -> OrgSpec:
     try:
         spec = OrgSpec.model_validate(data)
     except ValidationError as exc:
-        problems = [f"{_key_path(e['loc'])}: {e['msg']}" for e in exc.errors()]
+        problems = [_plain(e, data) for e in exc.errors()]
         raise OrgFileError(source, problems) from None
     problems = _cross_checks(spec)
     if problems:

@@ -81,6 +81,16 @@ class Router:
     def agency_handles(self) -> frozenset[str]:
         return frozenset(self.handles)
 
+    def unit_by_code(self, code: str) -> UnitRef | None:
+        return next((u for u in self.units.values() if u.code == code), None)
+
+    def addressed_units(self, mentions: Iterable[str], hashtags: Iterable[str]) -> list[UnitRef]:
+        """The units whose handles or hashtags a text names (for the complaint form, which
+        infers the agency from them)."""
+        ids = [self.handles[h.lower()] for h in mentions if h.lower() in self.handles]
+        ids += [self.hashtags[h.lower()] for h in hashtags if h.lower() in self.hashtags]
+        return [self.units[i] for i in dict.fromkeys(ids)]
+
     def _deepest(self, ids: Iterable[int]) -> int | None:
         best: int | None = None
         for uid in ids:
@@ -153,6 +163,10 @@ class Router:
         addressed += [
             (f"#{h}", self.hashtags[h.lower()]) for h in msg.hashtags if h.lower() in self.hashtags
         ]
+        chosen = self.unit_by_code(msg.agency) if msg.agency else None
+        if chosen is not None:
+            # The agency the citizen chose on the form wins over any handle in the text.
+            addressed = [(f"chosen {chosen.code}", chosen.id)]
         roots = {self._org_root[uid] for _, uid in addressed}
         for evidence, unit_ids in self._places(location):
             inside = [
@@ -167,7 +181,7 @@ class Router:
             best = self._deepest(uid for _, uid in addressed)
             label = next(label for label, uid in addressed if uid == best)
             unit = self.units[best]  # type: ignore[index]
-            reason = "handle" if label.startswith("@") else "hashtag"
+            reason = {"@": "handle", "#": "hashtag"}.get(label[0], "chosen")
             return unit, RouteDecision(unit.code, reason, f"{label} → {unit.code}")
         if self.default_unit_id is None:
             raise NoDefaultUnit("no organisation loaded: run `seva org load FILE.yaml` first")

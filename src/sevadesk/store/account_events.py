@@ -20,9 +20,13 @@ def record(
     )
 
 
-def recent(conn: Connection, limit: int = 20) -> list[dict[str, Any]]:
+def recent(
+    conn: Connection, limit: int = 20, subjects: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The newest events, or only those about `subjects` (an admin's own users)."""
     e = t.account_events.c
-    rows = conn.execute(
-        select(e.at, e.actor, e.action, e.subject, e.detail).order_by(e.id.desc()).limit(limit)
-    )
+    query = select(e.at, e.actor, e.action, e.subject, e.detail)
+    if subjects is not None:
+        query = query.where(e.subject.in_(subjects))
+    rows = conn.execute(query.order_by(e.id.desc()).limit(limit))
     return [dict(r._mapping) for r in rows]

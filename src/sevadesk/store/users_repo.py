@@ -242,3 +242,158 @@ def close_session(conn: Connection, token: str, now: datetime) -> None:
     conn.execute(
         update(t.web_sessions).where(S.token_digest == token_digest(token)).values(revoked_at=now)
     )
+
+
+# Managing users from the desk (the admin's users page) ---------------------------------------
+
+ROLES = ("agent", "supervisor", "admin", "viewer")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.\-]{1,63}$")  # as the org file's users take them
+
+
+class UserRefused(ValueError):
+    """A change to a user that cannot be made; the message says why in plain words."""
+
+
+def list_users(conn: Connection, scope_path: str) -> list[dict[str, Any]]:
+    """The users of the units under `scope_path` (active and not), by unit then name."""
+    u, un = t.users.c, t.units.c
+    rows = conn.execute(
+        select(
+            u.username,
+            u.display_name,
+            u.role,
+            u.active,
+            un.code.label("unit"),
+            un.name.label("unit_name"),
+        )
+        .join(t.units, un.id == u.unit_id)
+        .where(un.path.startswith(scope_path, autoescape=True))
+        .order_by(un.path, u.username)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+def _unit_in_scope(conn: Connection, code: str, scope_path: str) -> tuple[int, str]:
+    un = t.units.c
+    row = conn.execute(select(un.id, un.path).where(un.code == code)).first()
+    if row is None or not row.path.startswith(scope_path):
+        raise UserRefused(f"unit: no unit with code {code!r} in your scope")
+    return int(row.id), str(row.path)
+
+
+def _user_in_scope(conn: Connection, username: str, scope_path: str) -> Any:
+    u, un = t.users.c, t.units.c
+    row = conn.execute(
+        select(u.id, u.username, u.display_name, u.role, u.active, un.code, un.path)
+        .join(t.units, un.id == u.unit_id)
+        .where(u.username == username)
+    ).first()
+    # Another office's user is not found, as another office's ticket is not.
+    if row is None or not row.path.startswith(scope_path):
+        raise UserRefused(f"no user {username!r} in your scope")
+    return row
+
+
+def _password(password: str, username: str, display_name: str) -> str:
+    from sevadesk.domain.passwords import password_problems
+    from sevadesk.store.credentials import hash_password
+
+    problems = password_problems(password, username, display_name)
+    if problems:
+        raise UserRefused("; ".join(problems))
+    return hash_password(password)
+
+
+def create_user(
+    conn: Connection,
+    admin: Actor,
+    username: str,
+    display_name: str,
+    role: str,
+    unit_code: str,
+    password: str,
+    now: datetime,
+) -> None:
+    """Add a user to a unit in the admin's scope, with a password meeting the rules (audited)."""
+    username, display_name = username.strip(), display_name.strip()
+    if not USERNAME.fullmatch(username):
+        raise UserRefused(
+            "username: 2 to 64 lower-case letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit"
+        )
+    if not display_name or len(display_name) > 200:
+        raise UserRefused("display name: give the person's name (at most 200 characters)")
+    if role not in ROLES:
+        raise UserRefused(f"role: one of {', '.join(ROLES)}")
+    unit_id, _path = _unit_in_scope(conn, unit_code, admin.scope_path)
+    if conn.execute(select(t.users.c.id).where(t.users.c.username == username)).first():
+        raise UserRefused(f"username: {username!r} is already taken")
+    conn.execute(
+        t.users.insert().values(
+            username=username,
+            display_name=display_name,
+            role=role,
+            unit_id=unit_id,
+            password_hash=_password(password, username, display_name),
+            languages=["en", "hi"],
+            active=True,
+        )
+    )
+    account_events.record(conn, admin.label, "user_added", username, now, f"{role} at {unit_code}")
+
+
+def change_user(
+    conn: Connection, admin: Actor, username: str, role: str, unit_code: str, now: datetime
+) -> str:
+    """Give a user of the admin's scope another role or unit (audited); what changed."""
+    row = _user_in_scope(conn, username, admin.scope_path)
+    if role not in ROLES:
+        raise UserRefused(f"role: one of {', '.join(ROLES)}")
+    unit_id, _path = _unit_in_scope(conn, unit_code, admin.scope_path)
+    if row.username == admin.username and (role != row.role or unit_code != row.code):
+        raise UserRefused("you cannot change your own role or unit: ask another administrator")
+    changes = [f"role {row.role} → {role}"] if role != row.role else []
+    changes += [f"unit {row.code} → {unit_code}"] if unit_code != row.code else []
+    if not changes:
+        return "nothing changed"
+    conn.execute(update(t.users).where(t.users.c.id == row.id).values(role=role, unit_id=unit_id))
+    detail = "; ".join(changes)
+    account_events.record(conn, admin.label, "user_changed", username, now, detail)
+    return detail
+
+
+def _end_sessions(conn: Connection, user_id: int, now: datetime) -> None:
+    conn.execute(
+        update(t.web_sessions)
+        .where(S.user_id == user_id, S.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+def reset_password(
+    conn: Connection, admin: Actor, username: str, password: str, now: datetime
+) -> None:
+    """Set a new password for a user of the admin's scope (audited); their browser sessions
+    end, so whoever knew the old password is signed out."""
+    row = _user_in_scope(conn, username, admin.scope_path)
+    digest = _password(password, row.username, row.display_name)
+    conn.execute(update(t.users).where(t.users.c.id == row.id).values(password_hash=digest))
+    _end_sessions(conn, row.id, now)
+    account_events.record(conn, admin.label, "password_reset", username, now)
+
+
+def set_active(conn: Connection, admin: Actor, username: str, active: bool, now: datetime) -> bool:
+    """Deactivate (or reactivate) a user of the admin's scope (audited). A deactivated user
+    cannot sign in, and their sessions and API tokens end at once. Whether anything changed."""
+    row = _user_in_scope(conn, username, admin.scope_path)
+    if row.username == admin.username and not active:
+        raise UserRefused("you cannot deactivate your own account: ask another administrator")
+    if bool(row.active) == active:
+        return False
+    conn.execute(update(t.users).where(t.users.c.id == row.id).values(active=active))
+    if not active:
+        _end_sessions(conn, row.id, now)
+        revoke_all_tokens(conn, username, now, admin.label)
+    action = "user_reactivated" if active else "user_deactivated"
+    account_events.record(conn, admin.label, action, username, now)
+    return True

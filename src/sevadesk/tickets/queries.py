@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, literal_column, select, table
+from sqlalchemy import Connection, case, func, literal_column, select, table, true
 from sqlalchemy import column as sql_column
 
 from sevadesk.domain.reply_templates import TemplateRow, suitable
@@ -431,9 +431,11 @@ def _public(row: Any, text: str) -> dict[str, Any]:
     return data
 
 
-def recent_public(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
-    """Newest tickets with masked text only (none of a private channel's): for the live page,
-    which needs no login."""
+def recent_public(
+    conn: Connection, limit: int = 50, scope_path: str | None = None
+) -> list[dict[str, Any]]:
+    """Newest tickets (of the units under `scope_path`) with masked text only, none of a
+    private channel's: for the staff's live wallboard, which a passer-by may see too."""
     c = t.tickets.c
     rows = conn.execute(
         select(
@@ -450,6 +452,11 @@ def recent_public(conn: Connection, limit: int = 50) -> list[dict[str, Any]]:
             t.units.c.name.label("unit"),
         )
         .join(t.units, t.units.c.id == c.unit_id)
+        .where(
+            t.units.c.path.startswith(scope_path, autoescape=True)
+            if scope_path is not None
+            else true()
+        )
         .order_by(c.id.desc())
         .limit(limit)
     ).all()
@@ -682,28 +689,35 @@ _CLOSING = ("resolved", "closed", "rejected")
 
 
 def public_status_notes(conn: Connection, ticket_ids: list[int]) -> dict[int, str]:
-    """What the office said in public about each ticket, personal data masked: the note it
-    resolved, closed or rejected the ticket with, or its latest public reply, whichever came
-    last. A later change to an open status clears a closing note (the ticket was reopened);
-    notes on other changes and internal notes are never public."""
+    """What the office said in public about each ticket (see `public_answers`), masked."""
+    return {tid: text for tid, (text, _at) in public_answers(conn, ticket_ids).items()}
+
+
+def public_answers(conn: Connection, ticket_ids: list[int]) -> dict[int, tuple[str, datetime]]:
+    """What the office said in public about each ticket, personal data masked, with when:
+    the note it resolved, closed or rejected the ticket with, or its latest public reply,
+    whichever came last. A later change to an open status clears a closing note (the ticket
+    was reopened); notes on other changes and internal notes are never public."""
     if not ticket_ids:
         return {}
     e = t.ticket_events.c
-    said: dict[int, str | None] = {}
+    said: dict[int, tuple[str, datetime] | None] = {}
     events = conn.execute(
-        select(e.ticket_id, e.action, e.after, e.note)
+        select(e.ticket_id, e.action, e.after, e.note, e.at)
         .where(e.ticket_id.in_(ticket_ids), e.action.in_(["status_changed", "reply_queued"]))
         .order_by(e.id)
     )
-    for ticket_id, action, after, note in events:
+    for ticket_id, action, after, note, at in events:
         if action == "reply_queued":
             if note and note.strip():
-                said[ticket_id] = note.strip()
+                said[ticket_id] = (note.strip(), at)
         elif (after or {}).get("status") in _CLOSING and note and note.strip():
-            said[ticket_id] = note.strip()
+            said[ticket_id] = (note.strip(), at)
         else:
             said[ticket_id] = None
-    return {tid: mask(note, extract(note)) for tid, note in said.items() if note}
+    return {
+        tid: (mask(found[0], extract(found[0])), found[1]) for tid, found in said.items() if found
+    }
 
 
 def ticket_of_message(conn: Connection, channel: str, external_id: str) -> str | None:

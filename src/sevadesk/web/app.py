@@ -1,4 +1,5 @@
-"""The FastAPI application: API under /api/v1, /healthz, /metrics and the live page."""
+"""The FastAPI application: API under /api/v1 (docs at /api/docs), /healthz, /metrics and the
+staff's live page."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from fastapi_offline import FastAPIOffline
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import Engine, text
@@ -24,14 +26,22 @@ from sevadesk.domain.clock import Clock, SystemClock
 from sevadesk.domain.errors import IllegalTransition, MissingReason, OutOfScope, UnknownUnit
 from sevadesk.service import Workers
 from sevadesk.tickets.actions import InvalidRequest, MustTransfer, ReadOnlyRole
-from sevadesk.tickets.queries import BadCursor, BadFilter, TicketNotFound, recent_public
-from sevadesk.web import open311, public, webhooks
+from sevadesk.tickets.queries import BadCursor, BadFilter, TicketNotFound
+from sevadesk.web import live, open311, public, webhooks
 from sevadesk.web.api import account, screened, tickets
 from sevadesk.web.deps import Problem, ReadConn
-from sevadesk.web.headers import SecurityHeaders
+from sevadesk.web.headers import DOCS_ASSETS, SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
 from sevadesk.web.malformed import RefuseNulInUrl
-from sevadesk.web.ui import admin, desk, inbox_work, replies, reply_templates_admin, reports
+from sevadesk.web.ui import (
+    admin,
+    admin_users,
+    desk,
+    inbox_work,
+    replies,
+    reply_templates_admin,
+    reports,
+)
 from sevadesk.web.ui import alerts as alerts_desk
 from sevadesk.web.ui import screened as screened_desk
 from sevadesk.web.ui import transfers as transfers_desk
@@ -108,13 +118,16 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
         yield
         workers.stop()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the package's own copies of their assets (fastapi-offline),
+    # not a CDN: the docs open on a desk with no internet, and the CSP names no other host.
+    app = FastAPIOffline(
         lifespan=lifespan,
         title="sevadesk",
         version=__version__,
         description="Grievance desk API: tickets from citizens' posts, routed to the right office.",
         docs_url="/api/docs",
-        redoc_url=None,
+        redoc_url="/api/redoc",
+        static_url=DOCS_ASSETS,
         openapi_url="/api/v1/openapi.json",
         # Counted as the body streams in (and refused up front when Content-Length says so);
         # webhooks, Open311 and the admin upload set their own limits.
@@ -152,6 +165,8 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     app.include_router(reports.router)
     app.include_router(admin.router)
     app.include_router(alerts_desk.router)
+    app.include_router(admin_users.router)
+    app.include_router(live.router)
     app.add_exception_handler(LoginRequired, desk.login_redirect)
     app.add_exception_handler(BadCsrf, desk.csrf_refused)
     app.mount(
@@ -175,14 +190,5 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
     def metrics() -> Response:
         body = generate_latest() + generate_latest(ledger_registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
-
-    @app.get("/live/tickets.json", tags=["live"])
-    def live_tickets(conn: ReadConn) -> list[dict[str, Any]]:
-        """Newest tickets, personal data masked; feeds the live page."""
-        return recent_public(conn)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def live_page(request: Request) -> HTMLResponse:
-        return TEMPLATES.TemplateResponse(request, "live.html", {"version": __version__})
 
     return app

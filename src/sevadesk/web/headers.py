@@ -14,15 +14,16 @@ POLICY = (
     "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; object-src 'none'"
 )
-# FastAPI's Swagger UI page loads its script and styles from jsDelivr and starts with an
-# inline script: only that page gets them.
+# The API docs (Swagger UI, ReDoc) load their script and styles from this server
+# (fastapi-offline's copies, under DOCS_ASSETS); Swagger UI's page starts with an inline
+# script, and ReDoc builds its search index in a worker from a blob: only those pages get them.
+DOCS_ASSETS = "/api/docs-assets"
 DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; worker-src 'self' blob:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
-DOCS_PATHS = frozenset({"/api/docs", "/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset({"/api/docs", "/api/redoc", "/docs/oauth2-redirect"})
 
 
 class SecurityHeaders:

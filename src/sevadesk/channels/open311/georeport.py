@@ -17,6 +17,7 @@ from xml.etree import ElementTree as ET
 import orjson
 
 from sevadesk.channels.errors import PayloadError
+from sevadesk.domain import post_text
 from sevadesk.domain.messages import InboundMessage
 from sevadesk.triage.rules import Taxonomy
 
@@ -212,6 +213,7 @@ def parse_request(payload: Any) -> InboundMessage:
             location = (float(lat), float(lon))
         except (TypeError, ValueError) as exc:
             raise PayloadError("open311: lat/long are not numbers") from exc
+    agency = payload.get("agency")
     contact = fields.get("email") or fields.get("phone") or fields.get("account_id")
     name = " ".join(str(fields[k]) for k in ("first_name", "last_name") if fields.get(k)) or None
     return InboundMessage(
@@ -228,6 +230,11 @@ def parse_request(payload: Any) -> InboundMessage:
         category_hint=_category_hint(fields.get("service_code")),
         address=address,
         media_url=media_url,
+        # The desk's form: the handles and hashtags the citizen wrote route as in a post,
+        # and the agency they chose (a unit code) wins over both.
+        mentions=post_text.mentions(description) if channel == "web" else (),
+        hashtags=post_text.hashtags(description) if channel == "web" else (),
+        agency=agency if channel == "web" and isinstance(agency, str) and agency else None,
     )
 
 

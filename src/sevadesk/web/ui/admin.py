@@ -1,6 +1,7 @@
 """Admin: the organisation (units, users, routing rules, templates, SLA policies) edited as
-its YAML file — upload or edit, validated with errors that name the key, a diff preview,
-then applied and recorded (who, when, the diff) in the configuration history."""
+its YAML file — it opens on the current file, upload or edit, validated with errors that name
+the key in plain words, a diff preview, then applied and recorded (who, when, the diff) in the
+configuration history. Users are also managed through forms (`admin_users.py`)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Connection, select
 
 from sevadesk.pipeline import journal
@@ -18,7 +19,8 @@ from sevadesk.routing.org_secrets import redact_passwords
 from sevadesk.routing.orgfile import OrgFileError, parse_org_text
 from sevadesk.store import account_events, sign_in_repo
 from sevadesk.store import tables as t
-from sevadesk.store.org_repo import apply_org, current_org_text, record_config_change
+from sevadesk.store.org_export import org_as_yaml
+from sevadesk.store.org_repo import apply_org, record_config_change
 from sevadesk.store.users_repo import UnknownToken, list_tokens, revoke_token
 from sevadesk.web.ui.desk import TEMPLATES
 from sevadesk.web.ui.org_time import forget_zone
@@ -29,6 +31,33 @@ MAX_UPLOAD = 5 * 1024 * 1024
 router = APIRouter(
     prefix="/desk/admin", include_in_schema=False, max_body_size=MAX_UPLOAD + 1024 * 1024
 )
+
+
+USER_CHANGES = (
+    "user_added",
+    "user_changed",
+    "password_reset",
+    "user_deactivated",
+    "user_reactivated",
+)
+
+
+def editor_text(conn: Connection) -> str:
+    """What the editor opens on: the file last applied, unless there is none or users were
+    changed through the users page since (then applying that file would undo the changes):
+    the organisation the database holds, written out as a file."""
+    recorded = conn.execute(
+        select(t.config_changes.c.at, t.config_changes.c.text)
+        .order_by(t.config_changes.c.id.desc())
+        .limit(1)
+    ).first()
+    e = t.account_events.c
+    changed = conn.execute(
+        select(e.at).where(e.action.in_(USER_CHANGES)).order_by(e.id.desc()).limit(1)
+    ).scalar()
+    if recorded is not None and recorded.text and (changed is None or changed < recorded.at):
+        return str(recorded.text)
+    return org_as_yaml(conn)
 
 
 def _allowed(user: DeskUser) -> bool:
@@ -46,7 +75,7 @@ def _page(request: Request, user: DeskUser, status: int = 200, **context: Any) -
             .order_by(t.config_changes.c.id.desc())
             .limit(10)
         ).all()
-        current = current_org_text(conn)
+        current = editor_text(conn)
         tokens = [k for k in list_tokens(conn) if k["revoked_at"] is None and k["expires_at"] > now]
         locks = sign_in_repo.locks(conn, now)
         events = account_events.recent(conn)
@@ -72,6 +101,9 @@ def _page(request: Request, user: DeskUser, status: int = 200, **context: Any) -
 
 @router.get("", response_class=HTMLResponse)
 def admin(request: Request, user: CurrentDeskUser) -> Response:
+    if user.actor.role == "admin" and not _allowed(user):
+        # An agency's admin manages its users; the org file is the whole deployment's.
+        return RedirectResponse("/desk/admin/users", status_code=303)
     return _page(request, user)
 
 
@@ -100,7 +132,7 @@ async def preview(request: Request, user: CurrentDeskUser) -> Response:
 
     def diff() -> Response:
         with request.app.state.engine.connect() as conn:
-            current = current_org_text(conn)
+            current = editor_text(conn)
         # A password typed into the file is shown as what the history will keep instead.
         shown = redact_passwords(text, lambda _user, _password: "<hashed when applied>")
         lines = list(

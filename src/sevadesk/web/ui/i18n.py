@@ -471,3 +471,24 @@ def _merge_replies() -> None:
 
 
 _merge_replies()
+
+
+# Admin: users managed through forms (web/ui/admin_users.py).
+def _merge_users() -> None:
+    from sevadesk.web.ui.i18n_users import USERS
+
+    for lang, texts in USERS.items():
+        TEXTS[lang].update(texts)
+
+
+_merge_users()
+
+# Citizen pages: a web-form complaint is answered on its status page (web/public.py).
+TEXTS["en"]["public_reason_web"] = (
+    "The citizen filed this on the web form: the reason you resolve, close or reject with is "
+    "their answer on the complaint's status page, shown in public with personal data masked."
+)
+TEXTS["hi"]["public_reason_web"] = (
+    "नागरिक ने यह वेब फ़ॉर्म से दर्ज की है: हल, बंद या अस्वीकार करते समय लिखा कारण शिकायत के "
+    "स्थिति पृष्ठ पर उनका उत्तर है, जो निजी जानकारी छिपाकर सार्वजनिक दिखता है।"
+)

@@ -1,4 +1,5 @@
-// The live page: the newest tickets (personal data masked), refreshed every two seconds.
+// The staff's live page: the newest tickets of their scope (personal data masked), refreshed
+// every two seconds.
 // A file of its own, not an inline script: the Content-Security-Policy runs only /static.
 (function () {
   "use strict";
@@ -7,6 +8,8 @@
   async function refresh() {
     try {
       const res = await fetch("/live/tickets.json", { cache: "no-store" });
+      // The wallboard is the staff's: a session that ended sends the screen to sign in.
+      if (res.status === 401) { window.location.assign("/desk/login"); return; }
       const tickets = await res.json();
       const body = document.getElementById("rows");
       body.replaceChildren(...tickets.map(t => {
