@@ -156,6 +156,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "a_nofailed": "No entry is set aside.",
         "a_retry": "Retry",
         "a_retry_all": "Retry all",
+        # Look and feel (issue 19): the skip link of every desk page, table headers.
+        "skip_to_content": "Skip to content",
+        "weekday": "Day",
     },
     "hi": {
         "desk": "डेस्क",
@@ -309,6 +312,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "a_nofailed": "कोई प्रविष्टि अलग नहीं रखी गई है।",
         "a_retry": "दोबारा चलाएँ",
         "a_retry_all": "सभी दोबारा चलाएँ",
+        # Look and feel (issue 19): the skip link of every desk page, table headers.
+        "skip_to_content": "सामग्री पर जाएँ",
+        "weekday": "दिन",
     },
 }
 
