@@ -22,7 +22,7 @@ from sevadesk.demo.run import DEMO_PASSWORD, ORG_FILE
 from sevadesk.routing.orgfile import load_org_file
 from sevadesk.store import rollups
 from sevadesk.store import tables as t
-from sevadesk.store.db import open_database
+from sevadesk.store.db import make_engine, open_database
 from sevadesk.store.fast import bulk_insert
 from sevadesk.store.org_repo import apply_org
 
@@ -130,7 +130,12 @@ def seed(url: str, tickets: int, console: Console) -> dict[str, Any]:
         for prefix, value in counters.items():
             conn.execute(t.ticket_sequences.delete().where(t.ticket_sequences.c.prefix == prefix))
             conn.execute(t.ticket_sequences.insert().values(prefix=prefix, last_value=value))
+    # ANALYZE writes sqlite_stat1, a schema change the application's guarded engine refuses
+    # (store/roles.py): the owner's engine runs it, as an operator would after a bulk load.
+    owner = make_engine(url)
+    with owner.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
+    owner.dispose()
     return {"seconds": round(time.perf_counter() - started, 1), "rollup_rows": len(sums)}
 
 
