@@ -198,6 +198,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "is_replying": "{who} is replying to this ticket",
         "open_tickets": "open tickets",
         # end of the inbox at volume
+        # Look and feel (issue 19): the skip link of every desk page, table headers.
+        "skip_to_content": "Skip to content",
+        "weekday": "Day",
     },
     "hi": {
         "desk": "डेस्क",
@@ -393,6 +396,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "is_replying": "{who} इस शिकायत का उत्तर लिख रहे हैं",
         "open_tickets": "खुली शिकायतें",
         # end of the inbox at volume
+        # Look and feel (issue 19): the skip link of every desk page, table headers.
+        "skip_to_content": "सामग्री पर जाएँ",
+        "weekday": "दिन",
     },
 }
 
