@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Select, func, select, update
 
 from sevadesk.domain.units import depth
 from sevadesk.store import account_events
@@ -44,7 +44,7 @@ class Actor:
         return depth(self.scope_path) <= 1
 
 
-def _actor_query():  # type: ignore[no-untyped-def]
+def _actor_query() -> Select[Any]:
     u, un = t.users.c, t.units.c
     return (
         select(u.id, u.username, u.role, u.unit_id, un.code, un.path, u.password_hash)
@@ -53,7 +53,7 @@ def _actor_query():  # type: ignore[no-untyped-def]
     )
 
 
-def _actor(row) -> Actor:  # type: ignore[no-untyped-def]
+def _actor(row: Any) -> Actor:
     return Actor(row.id, row.username, row.role, row.unit_id, row.code, row.path)
 
 
