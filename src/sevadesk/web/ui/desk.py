@@ -306,8 +306,9 @@ def render_workspace(
         try:
             ticket = ticket_detail(conn, user.actor, ref)
         except TicketNotFound:
-            # Offered to the officer's unit but not theirs yet: the offer's read-only page.
-            if offers.has_pending_offer(conn, user.actor, ref):
+            # Offered to the officer's unit but not theirs yet: the offer's read-only page
+            # (on opening it; a form posted to it is refused as out of scope).
+            if request.method == "GET" and offers.has_pending_offer(conn, user.actor, ref):
                 return RedirectResponse(f"/desk/offers/{ref}", status_code=303)
             return _not_found(request, user, ref, (extra or {}).get("draft"))
         c = t.tickets.c
