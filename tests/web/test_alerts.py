@@ -158,3 +158,17 @@ def test_two_hundred_polling_tabs_cost_one_query_a_second(app, org_engine: Engin
     print(f"\n{polls} polls in {elapsed:.1f} s: {statements[0]} SQL statements")
     assert polls == 1000
     assert statements[0] <= 10 + 2 * (int(elapsed) + 1), (statements[0], elapsed)
+
+
+def test_every_kind_of_notification_reads_as_words() -> None:
+    from sevadesk.web.ui.alerts import kind_label
+    from sevadesk.web.ui.i18n import translator
+
+    en, hi = translator("en"), translator("hi")
+    assert kind_label("sos", en) == "SOS"
+    assert kind_label("sla_breach", en) == "SLA breach"
+    assert kind_label("sos_escalated", hi) == "SOS पर किसी ने ध्यान नहीं दिया"
+    # Kinds other parts of the desk write (transfer offers and their outcomes), and any new one.
+    assert kind_label("offer_received", en) == "Transfer offer · received"
+    assert kind_label("offer_returned", hi) == "ट्रांसफ़र प्रस्ताव · returned"
+    assert kind_label("duty_handover", en) == "Duty handover"
