@@ -195,3 +195,14 @@ def test_with_no_supervisor_on_duty_the_units_supervisors_are_alerted(
         ("lko.boss", "UPP-000001"),
         ("lko.duty", "UPP-000001"),
     ]
+
+
+def test_an_sos_from_days_ago_is_left_to_the_sla_escalation(
+    pipeline: Pipeline, org_engine: Engine, clock: FrozenClock
+) -> None:
+    """An upgrade does not ring for every SOS of the past: the alarm is for the first day."""
+    staff(org_engine)
+    pipeline.reload_router()
+    pipeline.ingest("x", "test", lines(tweet(SOS, at=clock.now() - timedelta(days=2))))
+    sla_pass(org_engine, clock)
+    assert escalations(org_engine) == []

@@ -123,3 +123,52 @@ def test_polling_tabs_cost_no_query_until_a_notification_arrives(
     assert cache.count(officers[0]).sos_unread == 1  # type: ignore[arg-type]
     with org_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(t.notifications)).scalar() == 1
+
+
+def test_two_hundred_polling_tabs_cost_one_query_a_second(app, org_engine: Engine) -> None:  # type: ignore[no-untyped-def]
+    """Over HTTP, sessions included: 200 tabs (two officers, 100 tabs each) polling the count
+    ask the database about once a second in all, not once per tab."""
+    import time
+
+    from sqlalchemy import event
+
+    officers = [
+        client_for(app, "lko.agent", "lko-password")[0],
+        client_for(app, "admin", "admin-password")[0],
+    ]
+    statements = [0]
+
+    def counted(*_args: object) -> None:
+        statements[0] += 1
+
+    event.listen(org_engine, "before_cursor_execute", counted)
+    try:
+        started = time.monotonic()
+        polls = 0
+        for _round in range(5):
+            for tab in range(200):
+                assert count(officers[tab % 2])["unread"] == 0
+                polls += 1
+        elapsed = time.monotonic() - started
+    finally:
+        event.remove(org_engine, "before_cursor_execute", counted)
+    # The first poll of each officer looks up the session and counts; after that, the newest
+    # notification id once a second for the whole process (a statement or two on SQLite's
+    # connection), and each session again every 15 s.
+    print(f"\n{polls} polls in {elapsed:.1f} s: {statements[0]} SQL statements")
+    assert polls == 1000
+    assert statements[0] <= 10 + 2 * (int(elapsed) + 1), (statements[0], elapsed)
+
+
+def test_every_kind_of_notification_reads_as_words() -> None:
+    from sevadesk.web.ui.alerts import kind_label
+    from sevadesk.web.ui.i18n import translator
+
+    en, hi = translator("en"), translator("hi")
+    assert kind_label("sos", en) == "SOS"
+    assert kind_label("sla_breach", en) == "SLA breach"
+    assert kind_label("sos_escalated", hi) == "SOS पर किसी ने ध्यान नहीं दिया"
+    # Kinds other parts of the desk write (transfer offers and their outcomes), and any new one.
+    assert kind_label("offer_received", en) == "Transfer offer · received"
+    assert kind_label("offer_returned", hi) == "ट्रांसफ़र प्रस्ताव · returned"
+    assert kind_label("duty_handover", en) == "Duty handover"

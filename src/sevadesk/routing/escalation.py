@@ -13,11 +13,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, or_, select, update
 
+from sevadesk.domain.local_time import LONG, local_time
 from sevadesk.domain.sla import escalation_level, raise_priority
 from sevadesk.domain.status import OPEN_STATUSES
 from sevadesk.routing.sla import SlaBook
 from sevadesk.store import tables as t
 from sevadesk.store.notifications_repo import notify_supervisors
+from sevadesk.store.org_repo import org_timezone
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ def run_escalations(
         .limit(limit)
     ).all()
     codes = {r.id: r.code for r in conn.execute(select(t.units.c.id, t.units.c.code))}
+    zone = org_timezone(conn)  # the audit note names the deadline as officers read it
     out: list[Escalation] = []
     for r in rows:
         policy = book.policy(r.unit_id, r.category, r.urgency)
@@ -104,7 +107,7 @@ def run_escalations(
                 action="escalated",
                 before={"escalation_level": r.escalation_level, "priority": r.priority},
                 after={"escalation_level": level, "priority": priority, "unit": codes[target]},
-                note=f"{which} deadline {deadline:%Y-%m-%d %H:%M} UTC missed",
+                note=f"{which} deadline {local_time(deadline, zone, LONG)} missed",
             )
         )
         notified = notify_supervisors(

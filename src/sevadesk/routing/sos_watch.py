@@ -11,6 +11,7 @@ nearest unit above it; failing anyone on duty, to the supervisors of the nearest
 has some; failing those, to the unit itself (everyone whose scope covers it). Each escalation
 is a ticket event, and that event is what keeps it to once per ticket however often the
 periodic job runs (rows being escalated are locked, so two runs at once do not both send).
+An SOS opened more than a day ago is left to the SLA escalation.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ KIND = "sos_escalated"
 SUPERVISING_ROLES = ("supervisor", "admin")
 # Statuses an SOS has before anyone works it: new, or assigned to a post by routing.
 UNSEEN_STATUSES = ("new", "assigned")
+# Older SOS are the SLA escalation's (routing/escalation.py): this alarm is for the first
+# hours, and the bound keeps its scan on the opened_at index (and an upgrade from ringing for
+# every SOS of the past).
+LOOKBACK = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,14 @@ def escalate_unacknowledged_sos(
     already = exists().where(e.ticket_id == c.id, e.action == ACTION)
     query = (
         select(c.id, c.ref, c.unit_id)
-        .where(c.urgency == "sos", c.opened_at <= cutoff, not_(_acknowledged()), not_(already))
+        .where(
+            c.opened_at > now - LOOKBACK,
+            c.opened_at <= cutoff,
+            c.urgency == "sos",
+            c.status.in_(UNSEEN_STATUSES),
+            not_(_acknowledged()),
+            not_(already),
+        )
         .order_by(c.id)
         .limit(limit)
     )

@@ -26,7 +26,7 @@ from sevadesk.store import alerts_repo
 from sevadesk.store.alerts_repo import AlertCount
 from sevadesk.store.users_repo import Actor
 from sevadesk.web.ui.desk import TEMPLATES, _local_path, _not_found
-from sevadesk.web.ui.session import CurrentDeskUser, DeskUser, check_csrf
+from sevadesk.web.ui.session import COOKIE, CurrentDeskUser, DeskUser, check_csrf, desk_user
 
 router = APIRouter(prefix="/desk", include_in_schema=False)
 PAGE = 50
@@ -80,6 +80,35 @@ class AlertCounts:
     def forget(self, user_id: int) -> None:
         """The user read alerts or changed the sound here: count again on their next ask."""
         self._counts.pop(user_id, None)
+
+
+class PollSessions:
+    """Who is polling: a session looked up once per `every` seconds per process, not once per
+    poll, so open tabs cost no database query while nothing changes. A session ended
+    elsewhere still reads its own counts (nothing else) for at most that long."""
+
+    def __init__(self, every: float = 15.0, most: int = 20_000) -> None:
+        self.every, self.most = every, most
+        self._seen: dict[str, tuple[float, DeskUser]] = {}
+
+    def user(self, request: Request) -> DeskUser:
+        token = request.cookies.get(COOKIE, "")
+        now = time.monotonic()
+        seen = self._seen.get(token)
+        if token and seen and now - seen[0] < self.every:
+            return seen[1]
+        user = desk_user(request)  # LoginRequired when the session is gone
+        if len(self._seen) >= self.most:
+            self._seen.clear()
+        self._seen[token] = (now, user)
+        return user
+
+
+def poll_sessions(request: Request) -> PollSessions:
+    found: PollSessions | None = getattr(request.app.state, "alert_poll_sessions", None)
+    if found is None:
+        found = request.app.state.alert_poll_sessions = PollSessions()
+    return found
 
 
 def counts(request: Request) -> AlertCounts:
@@ -145,9 +174,12 @@ def alerts_page(request: Request, user: CurrentDeskUser) -> Response:
 
 
 @router.get("/alerts/count")
-def alerts_count(request: Request, user: CurrentDeskUser) -> JSONResponse:
+def alerts_count(request: Request) -> JSONResponse:
     """What a tab polls: unread alerts, unread SOS, the newest unread SOS id, muted or not."""
-    return JSONResponse(asdict(counts(request).count(user.actor)))
+    user = poll_sessions(request).user(request)
+    return JSONResponse(
+        asdict(counts(request).count(user.actor)), headers={"Cache-Control": "no-store"}
+    )
 
 
 async def _own_change(
