@@ -374,3 +374,36 @@ def test_only_an_organisation_admin_manages_templates(client: TestClient) -> Non
         data={"csrf": csrf, "code": "x1", "body": "hello"},
     )
     assert answer.status_code == 403
+
+
+def test_an_open311_ticket_says_where_it_is_answered_and_takes_no_reply_message(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
+    from sqlalchemy import update
+
+    ref = x_ticket(pipeline, org_engine, "@RailMinIndia fan not working in coach S3 of 12951")
+    with org_engine.begin() as conn:  # as if it had come through Open311
+        conn.execute(update(t.tickets).where(t.tickets.c.ref == ref).values(channel="open311"))
+    csrf = sign_in(client, "rly.agent", "rly-password")
+    page = client.get(f"/desk/t/{ref}").text
+    assert 'id="reply-status-page"' in page and 'id="reply-body"' not in page
+    assert "answered on their public status page" in page
+    refused = client.post(f"/desk/t/{ref}/reply", data={"csrf": csrf, "body": "Fixed.", "key": "o"})
+    assert refused.status_code == 422 and "give your answer as the reason" in refused.text
+    assert 'id="kept-draft" rows="3" readonly>Fixed.<' in refused.text  # to copy into the status
+    assert outbox_count(org_engine) == 0
+
+
+def test_a_refusal_speaks_the_desks_language(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine
+) -> None:
+    ref = x_ticket(pipeline, org_engine, "@RailMinIndia fan not working in coach S3 of 12951")
+    csrf = sign_in(client, "rly.agent", "rly-password")
+    client.cookies.set("seva_lang", "hi")
+    answer = client.post(
+        f"/desk/t/{ref}/reply",
+        data={"csrf": csrf, "body": "कृपया 9876543210 पर कॉल करें", "key": "h"},
+    )
+    assert answer.status_code == 422
+    assert "आपके सार्वजनिक जवाब में फ़ोन नंबर (“98765…”) है।" in answer.text
+    assert "कृपया 9876543210 पर कॉल करें" in answer.text

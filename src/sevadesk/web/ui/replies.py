@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -83,8 +84,12 @@ _REFUSALS = (
 )
 
 
+# What no column can store (and no page can show): NUL and lone surrogates.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _clean(text: str) -> str:
-    return text.replace("\x00", "")
+    return _UNSTORABLE.sub("", text)
 
 
 async def _form(request: Request, user: DeskUser) -> dict[str, str]:
@@ -94,8 +99,10 @@ async def _form(request: Request, user: DeskUser) -> dict[str, str]:
 
 
 def _form_problem(form: dict[str, str], t: Any) -> str | None:
-    if plain_fields(form) or len(form.get("key", "")) > MAX_KEY:
+    if len(form.get("key", "")) > MAX_KEY or plain_fields({"key": form.get("key", "")}):
         return str(t("r_key"))
+    if plain_fields(form):
+        return str(t("r_unstorable"))
     return None
 
 

@@ -43,9 +43,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     # Templates for any language become English ones, as the column demanded before.
     op.execute("UPDATE reply_templates SET language = 'en' WHERE language IS NULL")
+    # One template per code, language and office, as the old key demands: the one for any
+    # channel when there is one, else the oldest.
     op.execute(
-        "DELETE FROM reply_templates WHERE channel IS NOT NULL AND id NOT IN ("
-        " SELECT MIN(id) FROM reply_templates GROUP BY code, language, unit_id)"
+        "DELETE FROM reply_templates WHERE id NOT IN ("
+        " SELECT COALESCE(MIN(CASE WHEN channel IS NULL THEN id END), MIN(id))"
+        " FROM reply_templates GROUP BY code, language, unit_id)"
     )
     with op.batch_alter_table("reply_templates") as batch:
         batch.drop_constraint("uq_reply_templates_code", type_="unique")
