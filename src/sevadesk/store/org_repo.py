@@ -45,9 +45,9 @@ def _upsert_unit(
     if existing is not None:
         conn.execute(update(t.units).where(t.units.c.id == existing).values(**values))
         return int(existing)
-    return int(
-        conn.execute(t.units.insert().values(code=unit.code, **values)).inserted_primary_key[0]
-    )
+    key = conn.execute(t.units.insert().values(code=unit.code, **values)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 def apply_org(conn: Connection, spec: OrgSpec) -> OrgLoadSummary:
