@@ -58,6 +58,43 @@ def test_a_nul_byte_in_the_url_is_400(client: TestClient, api: dict[str, str], p
     assert client.get("/api/v1/tickets?category=a%00", headers=api).status_code == 400
 
 
+def test_a_nul_byte_in_an_open311_url_is_georeports_own_error(client: TestClient) -> None:
+    answer = client.get("/open311/v2/requests.json?service_code=a%00")
+    assert answer.status_code == 400
+    assert answer.json() == [{"code": 400, "description": "the URL contains a NUL character"}]
+    as_xml = client.get("/open311/v2/requests.xml?service_code=a%00")
+    assert as_xml.status_code == 400 and as_xml.headers["content-type"].startswith("text/xml")
+    assert "<code>400</code>" in as_xml.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/v1/auth/token", "DELETE, POST"),
+        ("DELETE", "/webhooks/x", "GET, POST"),
+        ("PATCH", "/open311/v2/requests.json", "GET, POST"),
+    ],
+)
+def test_a_wrong_method_is_told_every_method_the_path_takes(
+    client: TestClient, method: str, path: str, allowed: str
+) -> None:
+    # Starlette named only the first route matching the path (POST for the sign-in token,
+    # although DELETE signs out): a client retrying by the Allow header missed the other.
+    answer = client.request(method, path)
+    assert answer.status_code == 405
+    assert answer.headers["allow"] == allowed
+
+
+def test_since_is_an_rfc_3339_date_time(client: TestClient, api: dict[str, str]) -> None:
+    for moment in ("0.5", "2026-11-20", "2026-11-20 09:00:00+00:00", "2026-11-20T09:00:00"):
+        answer = client.get("/api/v1/tickets", params={"since": moment}, headers=api)
+        assert answer.status_code == 400, moment
+        assert "RFC 3339" in answer.json()["detail"]
+    for moment in ("2026-11-20T09:00:00Z", "2026-11-20t09:00:00.123456789+05:30"):
+        answer = client.get("/api/v1/tickets", params={"since": moment}, headers=api)
+        assert answer.status_code == 200, moment
+
+
 @pytest.mark.parametrize("text", ['"a\\u0000b"', '"\\ud800"', '"x\\udfff"'])
 def test_text_that_cannot_be_stored_is_refused_422(
     client: TestClient, api: dict[str, str], ref: str, org_engine: Engine, text: str

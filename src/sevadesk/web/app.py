@@ -32,7 +32,7 @@ from sevadesk.web.api import account, screened, tickets
 from sevadesk.web.deps import Problem, ReadConn
 from sevadesk.web.headers import DOCS_ASSETS, SecurityHeaders
 from sevadesk.web.ledger_metrics import LedgerCollector
-from sevadesk.web.malformed import RefuseNulInUrl
+from sevadesk.web.malformed import RefuseNulInUrl, publish_plain_text
 from sevadesk.web.ui import (
     admin,
     admin_users,
@@ -92,7 +92,11 @@ class GeoReportProblem(BaseModel):
 API_REFUSALS = _refusals(400, 401, 403, 404, 409, 413, 422)
 WEBHOOK_REFUSALS = _refusals(400, 401, 403, 413, 415, 422, 503)
 OPEN311_REFUSALS: dict[int | str, dict[str, Any]] = {
-    code: {"model": list[GeoReportProblem], "description": reason}
+    code: {
+        "model": list[GeoReportProblem],
+        "description": reason,
+        "content": {"text/xml": {"schema": {"type": "string"}}},  # for a `.xml` path
+    }
     for code, reason in (
         (400, "A malformed request (GeoReport's error list says why)."),
         (403, "The api_key is missing or not valid."),
@@ -133,7 +137,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
         # webhooks, Open311 and the admin upload set their own limits.
         max_body_size=MAX_BODY,
     )
-    app.add_middleware(RefuseNulInUrl)
+    app.add_middleware(RefuseNulInUrl, answer=open311.url_refusal)
     app.add_middleware(SecurityHeaders, hsts_seconds=settings.hsts_seconds)
     # Under /open311 both answer GeoReport's error list; elsewhere the usual shapes.
     app.add_exception_handler(RequestValidationError, open311.invalid_input)
@@ -175,6 +179,7 @@ def create_app(settings: Settings, engine: Engine, clock: Clock | None = None) -
         name="static",
     )
     app.add_exception_handler(GeoReportError, open311.error_response)  # type: ignore[arg-type]
+    publish_plain_text(app)
 
     @app.get("/healthz", tags=["ops"])
     def healthz(conn: ReadConn) -> dict[str, Any]:

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from pydantic import WithJsonSchema
 from sqlalchemy import select
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,12 +34,15 @@ from sevadesk.store import tables as t
 from sevadesk.store.credentials import token_digest
 from sevadesk.tickets.queries import public_tickets, ticket_of_message
 from sevadesk.web.filing import file_request, taxonomy
-from sevadesk.web.malformed import plain_fields, validation_failed
+from sevadesk.web.malformed import allowed_methods, plain_fields, rfc3339, validation_failed
 
 # A request is a dozen short fields (description up to 4,000 characters): 256 KiB is ample.
 MAX_BODY = 256 * 1024
 PREFIX = "/open311"
 router = APIRouter(prefix=PREFIX, tags=["open311"], max_body_size=MAX_BODY)
+# Every answer is in the format the path names: JSON, or XML for `.xml`.
+_XML = {"text/xml": {"schema": {"type": "string", "description": "GeoReport v2's XML"}}}
+IN_XML_TOO: dict[int | str, dict[str, Any]] = {200: {"content": _XML}}
 
 _OPEN = ["new", "assigned", "in_progress", "awaiting_citizen"]
 _CLOSED = ["resolved", "closed", "rejected", "merged"]
@@ -49,6 +53,10 @@ MAX_PAGE_SIZE = 1000
 JSON_TYPE = "application/json; charset=utf-8"
 XML_TYPE = "text/xml; charset=utf-8"
 _TOKEN = re.compile(r"^o311-[0-9a-f]{24}$")
+# Documented as the two formats; any other is refused with GeoReport's 404 (no such resource).
+Format = Annotated[
+    str, Path(description="json or xml", json_schema_extra={"enum": ["json", "xml"]})
+]
 
 
 def _format(fmt: str) -> str:
@@ -75,9 +83,20 @@ def _answer(
 
 
 def _refusal(request: Request, status: int, description: str) -> Response:
-    fmt = "xml" if request.url.path.endswith(".xml") else "json"
+    return _refusal_at(request.url.path, status, description)
+
+
+def _refusal_at(path: str, status: int, description: str) -> Response:
+    fmt = "xml" if path.endswith(".xml") else "json"
     rows = [{"code": status, "description": description}]
     return _answer(fmt, "errors", "error", rows, status)
+
+
+def url_refusal(path: str, status: int, description: str) -> Response:
+    """A URL refused before routing: GeoReport's error list under /open311, else the API's."""
+    if path.startswith(PREFIX + "/"):
+        return _refusal_at(path, status, description)
+    return JSONResponse({"detail": description}, status)
 
 
 def error_response(request: Request, exc: GeoReportError) -> Response:
@@ -94,6 +113,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (no route, wrong method, body too large): the spec's error
     list under /open311, FastAPI's usual answer elsewhere."""
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        allow = {"Allow": allowed_methods(request.app.router.routes, request.scope)}
+        exc = StarletteHTTPException(405, exc.detail, {**(exc.headers or {}), **allow})
     if not request.url.path.startswith(PREFIX + "/") and request.url.path != PREFIX:
         return await http_exception_handler(request, exc)
     description = _HTTP_REASONS.get(exc.status_code) or str(exc.detail)
@@ -120,8 +142,8 @@ async def invalid_input(request: Request, exc: Exception) -> Response:
     return _refusal(request, 400, f"{names} is not valid")
 
 
-@router.get("/discovery.{fmt}")
-def get_discovery(request: Request, fmt: str) -> Response:
+@router.get("/discovery.{fmt}", responses=IN_XML_TOO)
+def get_discovery(request: Request, fmt: Format) -> Response:
     """Service Discovery: where the GeoReport v2 endpoint is and in which formats."""
     settings = request.app.state.settings
     document = discovery(
@@ -134,23 +156,23 @@ def get_discovery(request: Request, fmt: str) -> Response:
     return _json(document)
 
 
-@router.get("/v2/services.{fmt}")
-def get_services(request: Request, fmt: str) -> Response:
+@router.get("/v2/services.{fmt}", responses=IN_XML_TOO)
+def get_services(request: Request, fmt: Format) -> Response:
     return _answer(
         _format(fmt), "services", "service", services(taxonomy(request.app.state.engine))
     )
 
 
-@router.get("/v2/services/{code}.{fmt}")
-def get_service_definition(request: Request, code: str, fmt: str) -> Response:
+@router.get("/v2/services/{code}.{fmt}", responses=IN_XML_TOO)
+def get_service_definition(request: Request, code: str, fmt: Format) -> Response:
     definition = service_definition(taxonomy(request.app.state.engine), code)
     if _format(fmt) == "xml":
         return Response(to_xml_document("service_definition", definition), media_type=XML_TYPE)
     return _json(definition)
 
 
-@router.post("/v2/requests.{fmt}")
-async def post_request(request: Request, fmt: str) -> Response:
+@router.post("/v2/requests.{fmt}", status_code=201, responses={201: {"content": _XML}})
+async def post_request(request: Request, fmt: Format) -> Response:
     _format(fmt)
     # A key in the query string is checked before a byte of the body is read; one in the body
     # is checked as soon as the (size-limited) body is parsed, before anything else is done.
@@ -215,12 +237,9 @@ def _client(request: Request, api_key: str) -> str:
 def _date(value: str | None, name: str) -> datetime | None:
     if not value:
         return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise GeoReportError(400, f"{name} is not a w3 date-time") from exc
-    if parsed.tzinfo is None:
-        raise GeoReportError(400, f"{name} needs a time zone")
+    parsed = rfc3339(value)
+    if parsed is None:
+        raise GeoReportError(400, f"{name} is not a w3 date-time with a time zone")
     return parsed
 
 
@@ -256,24 +275,55 @@ def _codes(value: str) -> list[str | None]:
     return [None if c == OTHER else c for c in (p.strip() for p in value.split(",")) if c]
 
 
-@router.get("/v2/requests.{fmt}")
+# The filters as the schema documents them: each may also be sent empty, meaning "not given".
+_EMPTY = {"const": ""}
+Moment = Annotated[
+    str | None,
+    Query(description="A w3 date-time (RFC 3339) with a time zone"),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, _EMPTY]}),
+]
+Statuses = Annotated[
+    str | None,
+    Query(description="open and/or closed, comma-separated"),
+    WithJsonSchema({"type": "string", "pattern": "^( *(open|closed) *(, *(open|closed) *)*)?$"}),
+]
+# Whole numbers from 1 (leading zeros read as written), as patterns: a JSON Schema integer
+# would let 15.0 through, which no GeoReport client sends.
+PageSize = Annotated[
+    str | None,
+    Query(description="How many per page: 1 to 1000 (the default)"),
+    WithJsonSchema({"type": "string", "pattern": "^(0*(1000|[1-9][0-9]{0,2}))?$"}),
+]
+Page = Annotated[
+    str | None,
+    Query(description="Which page, from 1"),
+    WithJsonSchema({"type": "string", "pattern": "^(0*(1000000|[1-9][0-9]{0,5}))?$"}),
+]
+
+
+@router.get("/v2/requests.{fmt}", responses=IN_XML_TOO)
 def get_requests(
     request: Request,
-    fmt: str,
+    fmt: Format,
     service_request_id: str | None = None,
     service_code: str | None = None,
-    start_date: str | None = None,
-    end_date: str | None = None,
-    status: str | None = None,
-    page: str | None = None,
-    page_size: str | None = None,
+    start_date: Moment = None,
+    end_date: Moment = None,
+    status: Statuses = None,
+    page: Page = None,
+    page_size: PageSize = None,
 ) -> Response:
     """Service requests, newest first. `service_request_id=a,b` overrides every other
     filter; otherwise the newest 90 days (or `start_date`/`end_date`, at most 90 days apart),
-    `page_size` (at most 1,000, the default) a page, `page` from 1 (extensions to the spec)."""
+    `page_size` (at most 1,000, the default) a page, `page` from 1 (extensions to the spec).
+    Every filter is checked, an overridden one too: a malformed one is a 400 either way."""
     _format(fmt)
     size = _whole(page_size, "page_size", MAX_PAGE_SIZE, MAX_PAGE_SIZE)
     number = _whole(page, "page", 1, 1_000_000)
+    start, end = _date(start_date, "start_date"), _date(end_date, "end_date")
+    wanted = {s.strip(" ") for s in status.split(",")} if status else set()
+    if not wanted <= {"open", "closed"}:
+        raise GeoReportError(400, "status is open and/or closed")
     query: dict[str, Any] = {"limit": size, "offset": (number - 1) * size, "notes": True}
     if service_request_id:
         refs = [r.strip() for r in service_request_id.split(",") if r.strip()]
@@ -281,20 +331,13 @@ def get_requests(
             raise GeoReportError(400, f"at most {MAX_PAGE_SIZE} service_request_id at once")
         query["refs"] = refs
     else:
-        if status:
-            wanted = {s.strip() for s in status.split(",")}
-            if not wanted <= {"open", "closed"}:
-                raise GeoReportError(400, "status is open and/or closed")
+        if wanted:
             query["statuses"] = (_OPEN if "open" in wanted else []) + (
                 _CLOSED if "closed" in wanted else []
             )
         if service_code:
             query["categories"] = _codes(service_code)
-        start, end = _window(
-            request.app.state.clock.now(),
-            _date(start_date, "start_date"),
-            _date(end_date, "end_date"),
-        )
+        start, end = _window(request.app.state.clock.now(), start, end)
         query.update(start=start, end=end)
     with request.app.state.engine.connect() as conn:
         rows = public_tickets(conn, **query)
@@ -307,8 +350,8 @@ def get_requests(
     )
 
 
-@router.get("/v2/requests/{request_id}.{fmt}")
-def get_request(request: Request, request_id: str, fmt: str) -> Response:
+@router.get("/v2/requests/{request_id}.{fmt}", responses=IN_XML_TOO)
+def get_request(request: Request, request_id: str, fmt: Format) -> Response:
     _format(fmt)
     with request.app.state.engine.connect() as conn:
         rows = public_tickets(conn, refs=[request_id], limit=1, notes=True)
@@ -317,8 +360,8 @@ def get_request(request: Request, request_id: str, fmt: str) -> Response:
     return _answer(fmt, "service_requests", "request", [service_request(rows[0])])
 
 
-@router.get("/v2/tokens/{token}.{fmt}")
-def get_token(request: Request, token: str, fmt: str) -> Response:
+@router.get("/v2/tokens/{token}.{fmt}", responses=IN_XML_TOO)
+def get_token(request: Request, token: str, fmt: Format) -> Response:
     """The service request a POST's token stands for; null when none was opened."""
     _format(fmt)
     if not _TOKEN.match(token):

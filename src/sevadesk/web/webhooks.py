@@ -12,7 +12,7 @@ import hmac
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 
@@ -59,13 +59,23 @@ def _keep(request: Request, channel: str, source: str, body: Any, error: str) ->
     )
 
 
-@router.get("/whatsapp", response_class=PlainTextResponse)
+@router.get(
+    "/whatsapp",
+    # The challenge goes back as plain text; a refusal is JSON, as everywhere else.
+    response_class=Response,
+    responses={
+        200: {
+            "description": "hub.challenge, echoed",
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+        }
+    },
+)
 def whatsapp_verify(
     request: Request,
     mode: Annotated[str | None, Query(alias="hub.mode")] = None,
     token: Annotated[str | None, Query(alias="hub.verify_token")] = None,
     challenge: Annotated[str | None, Query(alias="hub.challenge")] = None,
-) -> str:
+) -> PlainTextResponse:
     """Meta's subscription check: echo `hub.challenge` when the verify token matches."""
     expected = _settings(request).secret("whatsapp_verify_token")
     if mode != "subscribe" or expected is None or token is None:
@@ -74,7 +84,7 @@ def whatsapp_verify(
         raise HTTPException(403, "verify token does not match")
     if not challenge:
         raise HTTPException(400, "hub.challenge missing")
-    return challenge
+    return PlainTextResponse(challenge)
 
 
 @router.post("/whatsapp")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
@@ -19,7 +19,7 @@ from sevadesk.tickets.queries import (
     ticket_row,
 )
 from sevadesk.web.deps import CurrentActor, CurrentClock, ReadConn, WriteConn
-from sevadesk.web.malformed import TextBody
+from sevadesk.web.malformed import TextBody, rfc3339
 
 router = APIRouter(prefix="/tickets", tags=["tickets"])
 
@@ -47,7 +47,9 @@ class ReplyIn(TextBody):
 
 
 class IdentityIn(TextBody):
-    channel: str = Field(description="x or whatsapp")
+    channel: Literal["x", "whatsapp", "web", "open311"] = Field(
+        description="The channel the citizen uses: x or whatsapp (web and open311 too)"
+    )
     external_user_id: str = Field(
         min_length=1, max_length=64, description="X user id, or WhatsApp number in digits"
     )
@@ -65,14 +67,22 @@ class CategoryIn(TextBody):
 
 
 class AssignIn(TextBody):
-    username: str | None = Field(default=None, description="An officer by name; null to unassign")
+    username: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="An officer by name; null to unassign",
+    )
     position: str | None = Field(
-        default=None, description="A post of the ticket's unit (preferred)"
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="A post of the ticket's unit (preferred)",
     )
 
 
 class TransferIn(TextBody):
-    unit: str
+    unit: str = Field(min_length=1, max_length=64, description="The receiving unit's code")
     reason: str = Field(min_length=1, max_length=500)
 
 
@@ -109,12 +119,12 @@ def _since(value: str | None) -> datetime | None:
     # A date-time, not a number: pydantic would read "0.5" as half a second after 1970.
     if value is None:
         return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise BadFilter(f"since {value[:40]!r} is not an ISO 8601 date-time") from None
-    if moment.tzinfo is None:
-        raise BadFilter("since needs a time zone, e.g. 2026-11-20T09:00:00Z")
+    moment = rfc3339(value)
+    if moment is None:
+        raise BadFilter(
+            f"since {value[:40]!r} is not an RFC 3339 date-time with a time zone,"
+            " e.g. 2026-11-20T09:00:00Z"
+        )
     return moment
 
 
@@ -123,7 +133,11 @@ def get_ticket(ref: str, conn: ReadConn, who: CurrentActor) -> dict[str, Any]:
     return ticket_detail(conn, who, ref)
 
 
-@router.post("/{ref}/replies", status_code=201)
+@router.post(
+    "/{ref}/replies",
+    status_code=201,
+    responses={200: {"description": "Retried with a used idempotency key: that reply, again."}},
+)
 def post_reply(
     ref: str,
     body: ReplyIn,
