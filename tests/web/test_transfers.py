@@ -347,3 +347,22 @@ def test_an_offer_deemed_accepted_tells_the_sender(w: World) -> None:
         ).scalar_one()
     assert deemed == 1
     assert "deemed accepted" in notifications(w)[-1][2]
+
+
+def test_an_offer_is_withdrawn_when_its_office_resolves_the_ticket(w: World) -> None:
+    ref = w.refs[0]
+    offer(w, ref)
+    resolve(w, ref)
+    assert offer_state(w) == [("withdrawn", "user:lko.agent")]
+    # Kanpur can neither open nor accept it; a late accept would have made it new again.
+    assert w.knp.get(f"/desk/offers/{ref}").status_code == 404
+    assert w.knp.post(f"/desk/offers/{ref}/accept").status_code == 404
+    assert nav_count(w.knp.get("/desk").text) is None
+    assert ticket_status(w, ref) == ("resolved", "UPP-LUCKNOW", 0, 0)
+    assert notifications(w)[-1] == (
+        "knp.agent",
+        "offer_withdrawn",
+        f"{ref} is no longer offered: its office marked it resolved",
+    )
+    page = w.lko.get(f"/desk/t/{ref}").text
+    assert "withdrawn: its office marked the ticket resolved" in page
