@@ -366,3 +366,15 @@ def test_an_offer_is_withdrawn_when_its_office_resolves_the_ticket(w: World) -> 
     )
     page = w.lko.get(f"/desk/t/{ref}").text
     assert "withdrawn: its office marked the ticket resolved" in page
+
+
+def test_the_transfer_pages_speak_hindi(w: World) -> None:
+    ref = w.refs[1]
+    offer(w, ref)
+    w.knp.client.cookies.set("seva_lang", "hi")
+    assert "हमें सौंपे गए" in w.knp.get("/desk/offers").text
+    page = w.knp.get(f"/desk/offers/{ref}").text
+    assert "टिकट स्वीकार करें" in page and "Accept the ticket" not in page
+    w.knp.post(f"/desk/offers/{ref}/return", {"reason": "लखनऊ का मामला"})
+    w.lko.client.cookies.set("seva_lang", "hi")
+    assert "knp.agent ने लौटाया" in w.lko.get(f"/desk/t/{ref}").text
