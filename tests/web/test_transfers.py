@@ -378,3 +378,20 @@ def test_the_transfer_pages_speak_hindi(w: World) -> None:
     w.knp.post(f"/desk/offers/{ref}/return", {"reason": "लखनऊ का मामला"})
     w.lko.client.cookies.set("seva_lang", "hi")
     assert "knp.agent ने लौटाया" in w.lko.get(f"/desk/t/{ref}").text
+
+
+def test_the_transfer_forms_refuse_a_post_without_the_sessions_token(w: World) -> None:
+    offered, resolved = w.refs
+    offer(w, offered)
+    resolve(w, resolved)
+    forged = [
+        (w.knp, f"/desk/offers/{offered}/accept", {}),
+        (w.knp, f"/desk/offers/{offered}/return", {"reason": "not ours"}),
+        (w.lko, f"/desk/t/{resolved}/reopen", {"reason": "not fixed"}),
+        (w.lko, f"/desk/t/{resolved}/appeal", {"reason": "not fixed"}),
+    ]
+    for desk, path, form in forged:
+        answer = desk.client.post(path, data={**form, "csrf": "forged"}, follow_redirects=False)
+        assert answer.status_code == 403, path
+    assert offer_state(w) == [("pending", "")]
+    assert ticket_status(w, resolved) == ("resolved", "UPP-LUCKNOW", 0, 0)
