@@ -347,3 +347,51 @@ def test_an_offer_deemed_accepted_tells_the_sender(w: World) -> None:
         ).scalar_one()
     assert deemed == 1
     assert "deemed accepted" in notifications(w)[-1][2]
+
+
+def test_an_offer_is_withdrawn_when_its_office_resolves_the_ticket(w: World) -> None:
+    ref = w.refs[0]
+    offer(w, ref)
+    resolve(w, ref)
+    assert offer_state(w) == [("withdrawn", "user:lko.agent")]
+    # Kanpur can neither open nor accept it; a late accept would have made it new again.
+    assert w.knp.get(f"/desk/offers/{ref}").status_code == 404
+    assert w.knp.post(f"/desk/offers/{ref}/accept").status_code == 404
+    assert nav_count(w.knp.get("/desk").text) is None
+    assert ticket_status(w, ref) == ("resolved", "UPP-LUCKNOW", 0, 0)
+    assert notifications(w)[-1] == (
+        "knp.agent",
+        "offer_withdrawn",
+        f"{ref} is no longer offered: its office marked it resolved",
+    )
+    page = w.lko.get(f"/desk/t/{ref}").text
+    assert "withdrawn: its office marked the ticket resolved" in page
+
+
+def test_the_transfer_pages_speak_hindi(w: World) -> None:
+    ref = w.refs[1]
+    offer(w, ref)
+    w.knp.client.cookies.set("seva_lang", "hi")
+    assert "हमें सौंपे गए" in w.knp.get("/desk/offers").text
+    page = w.knp.get(f"/desk/offers/{ref}").text
+    assert "टिकट स्वीकार करें" in page and "Accept the ticket" not in page
+    w.knp.post(f"/desk/offers/{ref}/return", {"reason": "लखनऊ का मामला"})
+    w.lko.client.cookies.set("seva_lang", "hi")
+    assert "knp.agent ने लौटाया" in w.lko.get(f"/desk/t/{ref}").text
+
+
+def test_the_transfer_forms_refuse_a_post_without_the_sessions_token(w: World) -> None:
+    offered, resolved = w.refs
+    offer(w, offered)
+    resolve(w, resolved)
+    forged = [
+        (w.knp, f"/desk/offers/{offered}/accept", {}),
+        (w.knp, f"/desk/offers/{offered}/return", {"reason": "not ours"}),
+        (w.lko, f"/desk/t/{resolved}/reopen", {"reason": "not fixed"}),
+        (w.lko, f"/desk/t/{resolved}/appeal", {"reason": "not fixed"}),
+    ]
+    for desk, path, form in forged:
+        answer = desk.client.post(path, data={**form, "csrf": "forged"}, follow_redirects=False)
+        assert answer.status_code == 403, path
+    assert offer_state(w) == [("pending", "")]
+    assert ticket_status(w, resolved) == ("resolved", "UPP-LUCKNOW", 0, 0)

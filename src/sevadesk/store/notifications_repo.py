@@ -41,7 +41,7 @@ def notify_supervisors(
 
 
 # Transfers: the receiving unit hears of an offer, the offering unit of its outcome.
-OFFER_KINDS = ("offer_received", "offer_accepted", "offer_returned")
+OFFER_KINDS = ("offer_received", "offer_accepted", "offer_returned", "offer_withdrawn")
 
 
 def notify_unit(

@@ -583,6 +583,9 @@ transfer_offers = Table(
     Column("decided_by", String(64)),
     Column("decided_at", UTCDateTime),
     Column("note", Text),
+    # The desk's queues: pending offers to a unit, a unit's latest offers (migration 0024).
+    Index("ix_transfer_offers_status_to_unit", "status", "to_unit_id"),
+    Index("ix_transfer_offers_from_unit_id", "from_unit_id", "id"),
 )
 
 # The WhatsApp bot's conversation with each citizen; `version` guards against two workers

@@ -118,6 +118,8 @@ def change_status(
     elif ticket["status"] == TicketStatus.RESOLVED.value:
         values["resolved_at"] = None  # reopened
     conn.execute(update(t.tickets).where(t.tickets.c.id == ticket["id"]).values(**values))
+    if new.value not in _OPEN_STATUSES:
+        _withdraw_offers(conn, ticket["id"], actor, new.value, now)
     _audit(
         conn,
         ticket["id"],
@@ -505,6 +507,33 @@ def expire_offers(conn: Connection, now: datetime) -> int:
             now,
         )
     return len(due)
+
+
+def _withdraw_offers(
+    conn: Connection, ticket_id: int, actor: Actor, status: str, now: datetime
+) -> None:
+    """A ticket its office resolved, closed, rejected or merged is no longer on offer: an
+    accept (or the deadline) would otherwise move it and make it new again. The receiving
+    unit is told."""
+    o = t.transfer_offers.c
+    pending = conn.execute(
+        select(o.id, o.to_unit_id).where(o.ticket_id == ticket_id, o.status == "pending")
+    ).all()
+    for offer in pending:
+        conn.execute(
+            update(t.transfer_offers)
+            .where(o.id == offer.id)
+            .values(status="withdrawn", decided_by=actor.label, decided_at=now, note=status)
+        )
+        _audit(conn, ticket_id, actor, "transfer_withdrawn", now, None, None, f"ticket {status}")
+        notify_unit(
+            conn,
+            offer.to_unit_id,
+            ticket_id,
+            "offer_withdrawn",
+            f"{_ref_of(conn, ticket_id)} is no longer offered: its office marked it {status}",
+            now,
+        )
 
 
 def _ref_of(conn: Connection, ticket_id: int) -> str:
@@ -1122,6 +1151,7 @@ def merge(conn: Connection, actor: Actor, ref: str, into: str, now: datetime) ->
     if target["status"] in ("closed", "merged", "rejected"):
         raise InvalidRequest(f"{target['ref']} is {target['status']}: merge into an open ticket")
     check_transition(ticket["status"], TicketStatus.MERGED.value)
+    _withdraw_offers(conn, ticket["id"], actor, TicketStatus.MERGED.value, now)
     m, c = t.messages.c, t.tickets.c
     moved = conn.execute(
         update(t.messages).where(m.ticket_id == ticket["id"]).values(ticket_id=target["id"])

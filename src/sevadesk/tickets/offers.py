@@ -107,8 +107,10 @@ def sent_offers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
         .join(t.units, u.id == o.from_unit_id)
         .join(target, target.c.id == o.to_unit_id)
         .join(holder, holder.c.id == c.unit_id)
-        .where(u.path.startswith(actor.scope_path, autoescape=True))
-        .order_by(o.offered_at.desc(), o.id.desc())
+        # The units first, then their offers newest first by id (the order they were made
+        # in): an index walk per unit, not a sort of every offer the scope ever made.
+        .where(o.from_unit_id.in_(_units_in(conn, actor)))
+        .order_by(o.id.desc())
         .limit(SENT_LIST_LIMIT)
     ).all()
     sent = []
@@ -120,8 +122,21 @@ def sent_offers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
     return sent
 
 
+TICKET_OFFERS_SHOWN = 20
+
+
+def _units_in(conn: Connection, actor: Actor) -> list[int]:
+    u = t.units.c
+    return list(
+        conn.execute(
+            select(u.id).where(u.path.startswith(actor.scope_path, autoescape=True))
+        ).scalars()
+    )
+
+
 def ticket_offers(conn: Connection, ticket_id: int) -> list[dict[str, Any]]:
-    """Every offer of one ticket, oldest first (for the ticket page of the office holding it)."""
+    """The latest offers of one ticket, oldest first (for the ticket page of the office
+    holding it; a ticket bounced more than a few times has already alarmed a supervisor)."""
     o = t.transfer_offers.c
     target, source = t.units.alias("target"), t.units.alias("source")
     rows = conn.execute(
@@ -142,9 +157,10 @@ def ticket_offers(conn: Connection, ticket_id: int) -> list[dict[str, Any]]:
         .join(target, target.c.id == o.to_unit_id)
         .join(source, source.c.id == o.from_unit_id)
         .where(o.ticket_id == ticket_id)
-        .order_by(o.id)
+        .order_by(o.id.desc())
+        .limit(TICKET_OFFERS_SHOWN)
     ).all()
-    return [dict(r._mapping) for r in rows]
+    return [dict(r._mapping) for r in reversed(rows)]
 
 
 def offered_ticket(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
@@ -293,6 +309,10 @@ def transfer_choices(
             .limit(5)
         ).scalars()
     )
+    c = t.tickets.c
+    place = conn.execute(select(c.address, c.zipcode).where(c.id == ticket_id)).first()
+    if place is not None:  # a civic app's request says where in fields of its own (Open311)
+        texts += [x for x in (place.address, place.zipcode and f"PIN {place.zipcode}") if x]
     suggested: list[dict[str, Any]] = []
 
     def suggest(uid: int, why: str, evidence: str = "") -> None:
