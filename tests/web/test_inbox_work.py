@@ -412,3 +412,21 @@ def test_the_ticket_page_says_who_else_is_viewing_or_replying(
     # Outside the scope: refused, and nobody learns who is looking at it.
     assert client.post(f"/desk/presence/{kanpur}", data={"csrf": csrf}).status_code == 404
     assert client.post(f"/desk/presence/{ref}", data={"state": "viewing"}).status_code == 403
+
+
+def test_a_big_queue_count_stops_at_the_cap(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sevadesk.tickets import queries
+    from sevadesk.web.ui import inbox_work
+
+    lucknow_and_kanpur(pipeline, org_engine, n=3)
+    monkeypatch.setattr(queries, "QUEUE_COUNT_CAP", 2)
+    monkeypatch.setattr(inbox_work, "QUEUE_COUNT_CAP", 2)
+    with org_engine.connect() as conn:
+        admin = actor_by_username(conn, "admin")
+        assert admin is not None
+        counts = queue_counts(conn, admin, datetime.now(UTC))
+    assert counts["all"] == 2 and counts["unassigned"] == 2 and counts["mine"] == 0
+    sign_in(client, "admin", "admin-password")
+    assert re.search(r'data-queue="all"[^>]*>2\+<', client.get("/desk").text)

@@ -26,6 +26,7 @@ from sevadesk.store import tables as t
 from sevadesk.store.users_repo import Actor, session_actor
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import (
+    QUEUE_COUNT_CAP,
     TicketFilter,
     TicketNotFound,
     assignable_users,
@@ -85,6 +86,7 @@ def inbox_context(conn: Connection, user: DeskUser, now: datetime) -> dict[str, 
     return {
         "mark": str(mark),
         "counts": _counts(conn, user.actor, now, mark),
+        "count_cap": QUEUE_COUNT_CAP,
         "views": saved_views(conn, user.actor.id),
         "colleagues": assignable_users(conn, user.actor.scope_path),
     }
