@@ -185,9 +185,7 @@ tickets = Table(
     # The inbox's queue counts and deadline order (migration 0026).
     Index("ix_tickets_assignee_status", "assignee_id", "status"),
     Index("ix_tickets_urgency_status", "urgency", "status"),
-    Index(
-        "ix_tickets_status_first_response_due", "status", "first_response_at", "first_response_due"
-    ),
+    Index("ix_tickets_first_response_due", "first_response_at", "first_response_due"),
     Index("ix_tickets_status_resolution_due", "status", "resolution_due"),
 )
 

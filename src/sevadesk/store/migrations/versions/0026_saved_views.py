@@ -29,7 +29,7 @@ depends_on: str | Sequence[str] | None = None
 INDEXES = {
     "ix_tickets_assignee_status": ("assignee_id", "status"),
     "ix_tickets_urgency_status": ("urgency", "status"),
-    "ix_tickets_status_first_response_due": ("status", "first_response_at", "first_response_due"),
+    "ix_tickets_first_response_due": ("first_response_at", "first_response_due"),
     "ix_tickets_status_resolution_due": ("status", "resolution_due"),
 }
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
