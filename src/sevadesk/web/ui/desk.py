@@ -341,6 +341,7 @@ def workspace(ref: str, request: Request, user: CurrentDeskUser) -> Response:
             "error": request.query_params.get("error"),
             "lang": user.lang,
             "reply_key": f"desk-{uuid.uuid4()}",
+            "now": request.app.state.clock.now(),
         },
     )
 
