@@ -141,6 +141,7 @@ def test_an_officer_assigns_ten_tickets_to_a_colleague_at_once(
     page.click("#assign-me")
     page.wait_for_selector(".flash")
     assert "lko.agent" in (page.text_content("dl.kv") or "")
+    assert (page.text_content("dl.kv .countdown-text") or "").startswith("overdue ")
     page.set_viewport_size(PHONE)
     page.goto(f"{server}/desk")
     page.keyboard.press("j")

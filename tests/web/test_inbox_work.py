@@ -412,3 +412,77 @@ def test_the_ticket_page_says_who_else_is_viewing_or_replying(
     # Outside the scope: refused, and nobody learns who is looking at it.
     assert client.post(f"/desk/presence/{kanpur}", data={"csrf": csrf}).status_code == 404
     assert client.post(f"/desk/presence/{ref}", data={"state": "viewing"}).status_code == 403
+
+
+def test_a_big_queue_count_stops_at_the_cap(
+    client: TestClient, pipeline: Pipeline, org_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sevadesk.tickets import queries
+    from sevadesk.web.ui import inbox_work
+
+    lucknow_and_kanpur(pipeline, org_engine, n=3)
+    monkeypatch.setattr(queries, "QUEUE_COUNT_CAP", 2)
+    monkeypatch.setattr(inbox_work, "QUEUE_COUNT_CAP", 2)
+    with org_engine.connect() as conn:
+        admin = actor_by_username(conn, "admin")
+        assert admin is not None
+        counts = queue_counts(conn, admin, datetime.now(UTC))
+    assert counts["all"] == 2 and counts["unassigned"] == 2 and counts["mine"] == 0
+    sign_in(client, "admin", "admin-password")
+    assert re.search(r'data-queue="all"[^>]*>2\+<', client.get("/desk").text)
+
+
+@pytest.mark.parametrize("small", [20, 0], ids=["few-units", "many-units"])
+def test_deadline_order_is_exact_whichever_way_it_is_read(
+    pipeline: Pipeline, org_engine: Engine, monkeypatch: pytest.MonkeyPatch, small: int
+) -> None:
+    """Sorted by the database (a few offices) or merged from the two deadlines' indexes (a
+    wide scope): the same tickets in the same order as sorting every one by its next
+    deadline."""
+    import random
+
+    from sevadesk.tickets import queries
+    from sevadesk.tickets.queries import TicketFilter, list_tickets
+    from sevadesk.web.ui.deadlines import next_deadline
+
+    monkeypatch.setattr(queries, "SMALL_SCOPE_UNITS", small)
+    lucknow_and_kanpur(pipeline, org_engine, n=12)
+    now = datetime.now(UTC)
+    rng = random.Random(7)
+    with org_engine.begin() as conn:
+        for tid in conn.execute(select(t.tickets.c.id)).scalars().all():
+            answered = rng.random() < 0.5
+            conn.execute(
+                update(t.tickets)
+                .where(t.tickets.c.id == tid)
+                .values(
+                    status=rng.choice(["new", "in_progress", "closed"]),
+                    first_response_at=now if answered else None,
+                    first_response_due=now + timedelta(minutes=rng.randint(-300, 300)),
+                    resolution_due=now + timedelta(minutes=rng.randint(-200, 600)),
+                )
+            )
+        admin = actor_by_username(conn, "admin")
+        assert admin is not None
+        every, _ = list_tickets(conn, admin, TicketFilter(now=now), 100, None)
+    soon = now + timedelta(hours=1)
+
+    def truth(rows: list[dict], limit: int, breaching: bool) -> list[str]:  # type: ignore[type-arg]
+        keyed = [(next_deadline({**r, "status": "new"}), r) for r in rows]
+        if breaching:
+            keyed = [
+                (k, r)
+                for k, r in keyed
+                if r["status"] != "closed" and k is not None and k[0] <= soon
+            ]
+        keyed.sort(key=lambda kr: (kr[0] is None, kr[0][0] if kr[0] else now, kr[1]["id"]))
+        return [r["ref"] for _, r in keyed[:limit]]
+
+    with org_engine.connect() as conn:
+        for limit in (3, 50):
+            due, _ = list_tickets(conn, admin, TicketFilter(sort="due", now=now), limit, None)
+            assert [r["ref"] for r in due] == truth(every, limit, False)
+            breaching, _ = list_tickets(
+                conn, admin, TicketFilter(queue="breaching", now=now), limit, None
+            )
+            assert [r["ref"] for r in breaching] == truth(every, limit, True)

@@ -199,6 +199,7 @@ def run_web_bench(
             pages = {
                 "inbox": lambda: "/desk",
                 "inbox unassigned": lambda: "/desk?queue=unassigned",
+                "inbox breaching soon": lambda: "/desk?queue=breaching",
                 "inbox filtered": lambda: (
                     f"/desk?status=in_progress&category={rng.choice(CATEGORIES)}"
                 ),

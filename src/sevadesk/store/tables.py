@@ -182,6 +182,11 @@ tickets = Table(
     Index("ix_tickets_incident_key", "incident_key", "incident_id", "opened_at"),
     Index("ix_tickets_citizen_status", "citizen_id", "status"),
     Index("ix_tickets_opened_at", "opened_at"),
+    # The inbox's queue counts and deadline order (migration 0026).
+    Index("ix_tickets_assignee_status", "assignee_id", "status"),
+    Index("ix_tickets_urgency_status", "urgency", "status"),
+    Index("ix_tickets_first_response_due", "first_response_at", "first_response_due"),
+    Index("ix_tickets_status_resolution_due", "status", "resolution_due"),
 )
 
 messages = Table(

@@ -150,6 +150,7 @@ def _words(text: str) -> list[str]:
 
 
 SORTS = ("newest", "oldest", "due", "priority")
+SMALL_SCOPE_UNITS = 20  # a scope of this many units or fewer is read through the unit index
 
 
 def _has_label(conn: Connection, label: str) -> Any:
@@ -242,12 +243,15 @@ def list_tickets(
     # reads them through the (unit, status, id) index instead of walking all tickets by id.
     units = (
         conn.execute(
-            select(t.units.c.id).where(t.units.c.path.startswith(scope, autoescape=True)).limit(21)
+            select(t.units.c.id)
+            .where(t.units.c.path.startswith(scope, autoescape=True))
+            .limit(SMALL_SCOPE_UNITS + 1)
         )
         .scalars()
         .all()
     )
-    if len(units) <= 20:
+    small = len(units) <= SMALL_SCOPE_UNITS
+    if small:
         q = q.where(c.unit_id.in_(units))
     for column, value in (
         (c.status, flt.status),
@@ -260,10 +264,19 @@ def list_tickets(
     ):
         if value is not None:
             q = q.where(column == value)
-    q = _queue(q, flt, actor)
+    sort = flt.sort or ("due" if flt.queue == "breaching" else "newest")
+    soon: datetime | None = None
+    if flt.queue == "breaching" and sort == "due" and not small:
+        # Each deadline's bound goes to its own branch of `_by_deadline` (an OR of the two
+        # would make the database collect every match before ordering).
+        from datetime import timedelta
+
+        soon = (flt.now or datetime.now().astimezone()) + timedelta(hours=BREACHING_HOURS)
+        q = q.where(c.status.in_(_OPEN))
+    else:
+        q = _queue(q, flt, actor)
     if flt.ids is not None:
         q = q.where(c.id.in_(flt.ids))
-    sort = flt.sort or ("due" if flt.queue == "breaching" else "newest")
     fts_order = None
     if flt.search:
         match = _fts_match(flt.search) if conn.dialect.name == "sqlite" else None
@@ -286,12 +299,15 @@ def list_tickets(
     if cursor and sort in ("newest", "oldest"):
         last = decode_cursor(cursor)
         q = q.where(c.id < last if sort == "newest" else c.id > last)
+    if sort == "due" and not small:
+        return _by_deadline(conn, q, limit, soon), None
     key = fts_order if fts_order is not None else c.id
     order = {
         "newest": [key.desc()],
         "oldest": [key.asc()],
-        "due": [next_due().is_(None), next_due().asc(), c.id.asc()],
         "priority": [c.priority.asc(), c.id.desc()],
+        # a few offices' tickets: sorted by the database (read through the unit index)
+        "due": [next_due().is_(None), next_due().asc(), c.id.asc()],
     }[sort]
     rows = conn.execute(q.order_by(*order).limit(limit + 1)).all()
     if sort not in ("newest", "oldest"):
@@ -299,6 +315,46 @@ def list_tickets(
     page = [_row(r) for r in rows[:limit]]
     next_cursor = encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
     return page, next_cursor
+
+
+def _next_due(row: Any) -> datetime | None:
+    first, resolution = row.first_response_due, row.resolution_due
+    if row.first_response_at is None and first is not None:
+        return first if resolution is None or first <= resolution else resolution
+    return resolution  # type: ignore[no-any-return]
+
+
+def _by_deadline(
+    conn: Connection, q: Any, limit: int, soon: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The first `limit` tickets of `q` by next deadline (`next_due`), soonest first; with
+    `soon`, only those breaching by then (the breaching-soon queue).
+
+    Sorting every match by the computed deadline reads them all (a backlog of 250,000 open
+    tickets at a million); instead each deadline is read in its own index's order, `limit`
+    of each, and the two lists merged. Exact: a ticket among the first `limit` by its next
+    deadline is among the first `limit` of the list its deadline comes from, since every
+    ticket ahead of it there is also ahead of it overall (a next deadline is never later
+    than either deadline)."""
+    c = t.tickets.c
+    unanswered = q.where(c.first_response_at.is_(None), c.first_response_due.is_not(None))
+    resolving = q.where(c.resolution_due.is_not(None))
+    if soon is not None:
+        unanswered = unanswered.where(c.first_response_due <= soon)
+        resolving = resolving.where(c.resolution_due <= soon)
+    found: dict[int, Any] = {}
+    for branch in (
+        unanswered.order_by(c.first_response_due, c.id).limit(limit),
+        resolving.order_by(c.resolution_due, c.id).limit(limit),
+    ):
+        for row in conn.execute(branch):
+            found.setdefault(row.id, row)
+    rows = sorted(found.values(), key=lambda r: (_next_due(r), r.id))[:limit]
+    if len(rows) < limit and soon is None:  # then tickets without a deadline, newest first
+        rows += conn.execute(
+            q.where(next_due().is_(None)).order_by(c.id.desc()).limit(limit - len(rows))
+        ).all()
+    return [_row(r) for r in rows]
 
 
 def _scope_units(conn: Connection, scope: str) -> list[int] | None:
@@ -312,35 +368,49 @@ def _scope_units(conn: Connection, scope: str) -> list[int] | None:
     return list(units) if len(units) <= 20 else None
 
 
+QUEUE_COUNT_CAP = 1000  # a queue's count stops here ("1000+"): each count reads at most this
+
+
 def queue_counts(conn: Connection, actor: Actor, now: datetime) -> dict[str, int]:
-    """Open tickets per queue of the inbox's navigation, in one query over the scope:
-    mine, unit, unassigned, sos, breaching, and all (open) ones."""
+    """Open tickets per queue of the inbox's navigation (mine, unit, unassigned, sos,
+    breaching, and all open ones), in one statement over the actor's scope. Each count stops
+    at QUEUE_COUNT_CAP, so a deployment-wide scope with a big backlog reads a few thousand
+    index entries, not every open ticket (indexes of migration 0026)."""
     from datetime import timedelta
 
     c = t.tickets.c
     soon = now + timedelta(hours=BREACHING_HOURS)
+    units = None if actor.covers_deployment else _scope_units(conn, actor.scope_path)
 
-    def n(condition: Any) -> Any:
-        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+    def ids(*conditions: Any) -> Any:
+        inner = select(c.id).select_from(t.tickets).where(c.status.in_(_OPEN), *conditions)
+        if units is not None:
+            inner = inner.where(c.unit_id.in_(units))
+        elif not actor.covers_deployment:
+            inner = inner.join(t.units, t.units.c.id == c.unit_id).where(
+                t.units.c.path.startswith(actor.scope_path, autoescape=True)
+            )
+        return inner.limit(QUEUE_COUNT_CAP)
 
-    q = (
-        select(
-            n(c.assignee_id == actor.id).label("mine"),
-            n(c.unit_id == actor.unit_id).label("unit"),
-            n(c.assignee_id.is_(None) & c.position_id.is_(None)).label("unassigned"),
-            n(c.urgency == "sos").label("sos"),
-            n(_breaching(soon)).label("breaching"),
-            func.count().label("all"),
-        )
-        .select_from(t.tickets)
-        .join(t.units, t.units.c.id == c.unit_id)
-        .where(t.units.c.path.startswith(actor.scope_path, autoescape=True), c.status.in_(_OPEN))
-    )
-    units = _scope_units(conn, actor.scope_path)
-    if units is not None:
-        q = q.where(c.unit_id.in_(units))
-    row = conn.execute(q).one()
-    return {k: int(v or 0) for k, v in row._mapping.items()}
+    def counted(inner: Any) -> Any:
+        return select(func.count()).select_from(inner.subquery()).scalar_subquery()
+
+    # Breaching soon is two deadlines: each read through its own index and capped, then
+    # united (an OR would collect every match of both before the cap applies).
+    first = ids(c.first_response_at.is_(None), c.first_response_due <= soon)
+    resolution = ids(c.resolution_due <= soon)
+    both = select(first.subquery().c.id).union(select(resolution.subquery().c.id))
+    counts = {
+        "mine": counted(ids(c.assignee_id == actor.id)),
+        "unit": counted(ids(c.unit_id == actor.unit_id)),
+        "unassigned": counted(ids(c.assignee_id.is_(None), c.position_id.is_(None))),
+        "sos": counted(ids(c.urgency == "sos")),
+        # (A small scope reads its few units' open tickets through the unit index instead.)
+        "breaching": counted(both) if units is None else counted(ids(_breaching(soon))),
+        "all": counted(ids()),
+    }
+    row = conn.execute(select(*(q.label(name) for name, q in counts.items()))).one()
+    return {k: min(int(v or 0), QUEUE_COUNT_CAP) for k, v in row._mapping.items()}
 
 
 def ticket_row(conn: Connection, actor: Actor | None, ref: str) -> dict[str, Any]:

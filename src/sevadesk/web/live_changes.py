@@ -13,6 +13,7 @@ its place without the streams noticing: it only has to return the next marker.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -133,6 +134,8 @@ class ChangeWatcher:
         self._task: asyncio.Task[None] | None = None
         self.mark: Mark | None = None
         self.ready = asyncio.Event()  # set once the first marker is read
+        # Work the streams share, per change (web/ui/inbox_work.py: the rows of a group).
+        self.shared: OrderedDict[Any, asyncio.Future[Any]] = OrderedDict()
 
     @property
     def listeners(self) -> int:
@@ -178,6 +181,9 @@ class ChangeWatcher:
                         sub.queue.put_nowait(change)
                     except asyncio.QueueFull:  # a slow tab: it catches up by itself
                         sub.missed = True
+        # Nobody listens: the next stream starts from a fresh marker, not this old one.
+        self.mark = None
+        self.ready.clear()
 
 
 def watcher_for(state: Any, engine: Engine) -> ChangeWatcher:

@@ -254,7 +254,7 @@ def inbox(request: Request, user: CurrentDeskUser) -> Response:
     from sevadesk.web.ui.inbox_work import inbox_context
 
     with request.app.state.engine.connect() as conn:
-        live = inbox_context(conn, user, now)  # the marker first: later changes come as deltas
+        live = inbox_context(conn, user, now, request.app.state)  # marker first: then deltas
         tickets, cursor = list_tickets(
             conn, user.actor, _filter(request, now), 50, request.query_params.get("cursor")
         )
@@ -365,6 +365,7 @@ def render_workspace(
             "error": request.query_params.get("error"),
             "lang": user.lang,
             "reply_key": f"desk-{uuid.uuid4()}",
+            "now": request.app.state.clock.now(),
             **(extra or {}),
         },
         status_code=status_code,

@@ -26,6 +26,7 @@ from sevadesk.store import tables as t
 from sevadesk.store.users_repo import Actor, session_actor
 from sevadesk.tickets import actions
 from sevadesk.tickets.queries import (
+    QUEUE_COUNT_CAP,
     TicketFilter,
     TicketNotFound,
     assignable_users,
@@ -57,18 +58,23 @@ TEMPLATES.env.globals["deadline"] = deadline
 
 # What the inbox page adds: marker, counts, views, colleagues --------------------------------
 
-_COUNTS: OrderedDict[tuple[int, str], dict[str, int]] = OrderedDict()
 
-
-def _counts(conn: Connection, actor: Actor, now: datetime, mark: Mark) -> dict[str, int]:
+def _counts(
+    conn: Connection, actor: Actor, now: datetime, mark: Mark, state: Any
+) -> dict[str, int]:
     """Queue counts, computed again only when a ticket moved (or a minute passed: the
-    breaching queue fills as the clock runs)."""
+    breaching queue fills as the clock runs). Kept on the app: one database per cache."""
+    cache: OrderedDict[tuple[int, str], dict[str, int]] | None = getattr(
+        state, "queue_counts", None
+    )
+    if cache is None:
+        cache = state.queue_counts = OrderedDict()
     key = (actor.id, f"{mark}@{now:%Y%m%d%H%M}")
-    if key not in _COUNTS:
-        _COUNTS[key] = queue_counts(conn, actor, now)
-        while len(_COUNTS) > 2000:
-            _COUNTS.popitem(last=False)
-    return _COUNTS[key]
+    if key not in cache:
+        cache[key] = queue_counts(conn, actor, now)
+        while len(cache) > 2000:
+            cache.popitem(last=False)
+    return cache[key]
 
 
 def saved_views(conn: Connection, user_id: int) -> list[dict[str, Any]]:
@@ -79,12 +85,13 @@ def saved_views(conn: Connection, user_id: int) -> list[dict[str, Any]]:
     return [dict(r._mapping) for r in rows]
 
 
-def inbox_context(conn: Connection, user: DeskUser, now: datetime) -> dict[str, Any]:
+def inbox_context(conn: Connection, user: DeskUser, now: datetime, state: Any) -> dict[str, Any]:
     """Read before the page's rows: a change after the marker reaches the tab as a delta."""
     mark = read_mark(conn)
     return {
         "mark": str(mark),
-        "counts": _counts(conn, user.actor, now, mark),
+        "counts": _counts(conn, user.actor, now, mark, state),
+        "count_cap": QUEUE_COUNT_CAP,
         "views": saved_views(conn, user.actor.id),
         "colleagues": assignable_users(conn, user.actor.scope_path),
     }
@@ -136,11 +143,9 @@ def rows_since(
     }
 
 
-# Tabs that would get the same rows share one computation per change: the same scope, role
-# and filter (and, for the queues that name them, the same officer or unit), the same language.
-_SHARED: OrderedDict[tuple[Any, ...], asyncio.Future[dict[str, Any]]] = OrderedDict()
-
-
+# Tabs that would get the same rows share one computation per change (kept on the watcher,
+# one per app): the same scope, role and filter (and, for the queues that name them, the same
+# officer or unit), the same language.
 def _group(user: DeskUser, flt: TicketFilter, query: str) -> tuple[Any, ...]:
     a = user.actor
     return (
@@ -154,18 +159,20 @@ def _group(user: DeskUser, flt: TicketFilter, query: str) -> tuple[Any, ...]:
 
 
 async def _shared_rows(
-    key: tuple[Any, ...], compute: Callable[[], dict[str, Any]]
+    shared: OrderedDict[Any, asyncio.Future[dict[str, Any]]],
+    key: tuple[Any, ...],
+    compute: Callable[[], dict[str, Any]],
 ) -> dict[str, Any]:
-    future = _SHARED.get(key)
+    future = shared.get(key)
     if future is None:
         future = asyncio.get_running_loop().create_future()
-        _SHARED[key] = future
-        while len(_SHARED) > 1000:
-            _SHARED.popitem(last=False)
+        shared[key] = future
+        while len(shared) > 1000:
+            shared.popitem(last=False)
         try:
             future.set_result(await asyncio.to_thread(compute))
         except Exception as exc:
-            _SHARED.pop(key, None)
+            shared.pop(key, None)
             future.set_exception(exc)
             raise
     return await asyncio.shield(future)
@@ -231,7 +238,9 @@ async def events(request: Request, user: CurrentDeskUser) -> Response:
                 if not sub.missed:
                     key = (*_group(user, _filter(request, clock.now()), query), str(change.mark))
                     since = change.since
-                    data = await _shared_rows(key, lambda since=since: compute(since))
+                    data = await _shared_rows(
+                        watcher.shared, key, lambda since=since: compute(since)
+                    )
                 else:  # a change was dropped for this tab: its own catch-up
                     sub.missed = False
                     data = await asyncio.to_thread(compute, last or Mark())

@@ -1,4 +1,4 @@
-"""saved inbox views: an officer's named filter and sort, listed in the inbox's navigation
+"""saved inbox views, and indexes for the inbox's queue counts and deadline order
 
 Revision ID: 0026
 Revises: 0023
@@ -7,6 +7,11 @@ Create Date: 2026-12-07 23:00:00
 Each row is one user's view: a name and the inbox query string it stands for (queue,
 filters, sort), unique per user. Deleting the user's account deletes nothing here: users are
 deactivated, never removed.
+
+The queue counts (mine, SOS, breaching soon, all open) read open tickets by assignee, by
+urgency and by deadline (an unanswered ticket's first response, any resolution): four indexes that lead with what each count selects, so a count
+over a whole deployment stops after a thousand index entries instead of reading every open
+ticket. CREATE INDEX leaves the search index's triggers alone (see 0014).
 """
 
 from __future__ import annotations
@@ -21,6 +26,12 @@ down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+INDEXES = {
+    "ix_tickets_assignee_status": ("assignee_id", "status"),
+    "ix_tickets_urgency_status": ("urgency", "status"),
+    "ix_tickets_first_response_due": ("first_response_at", "first_response_due"),
+    "ix_tickets_status_resolution_due": ("status", "resolution_due"),
+}
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -41,6 +52,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("user_id", "name", name="uq_saved_views_user_id"),
     )
 
+    for name, columns in INDEXES.items():
+        op.create_index(name, "tickets", list(columns))
+
 
 def downgrade() -> None:
+    for name in INDEXES:
+        op.drop_index(name, table_name="tickets")
     op.drop_table("saved_views")
