@@ -475,8 +475,19 @@ def worker(
         typer.Argument(help="Comma-separated: drain, outbox, sla, x (as SEVA_X_INGEST says)."),
     ] = "drain,outbox,sla,x",
     database: DatabaseOpt = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            "-p",
+            min=1,
+            help="Worker processes: each drains the journal (they share it through claims);"
+            " the other loops run in the first. Dead ones are restarted.",
+        ),
+    ] = 1,
 ) -> None:
-    """Run background loops without the web server (scale-out: one process per loop)."""
+    """Run background loops without the web server (scale-out: one process per loop, or
+    several drain processes with --processes)."""
     import signal
     import threading
 
@@ -489,6 +500,12 @@ def worker(
         err.print(f"[red]error:[/] unknown loop(s): {', '.join(sorted(unknown))}")
         raise typer.Exit(2)
     settings = _settings(database)
+    if processes > 1:
+        from sevadesk.workers import supervise
+
+        order = [name for name in ("drain", "outbox", "sla", "x") if name in chosen]
+        out.print(f"running {processes} worker processes: {', '.join(order)} (Ctrl-C stops)")
+        raise typer.Exit(supervise(order, processes, database))
     off: dict[str, object] = {}
     if "drain" not in chosen:
         off["drain_interval_seconds"] = 0
