@@ -30,10 +30,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.drop_column("journal", "claimed_until")
-        op.drop_column("journal", "claimed_by")
-        return
-    with op.batch_alter_table("journal") as batch:
-        batch.drop_column("claimed_until")
-        batch.drop_column("claimed_by")
+    # Plain DROP COLUMN on both (SQLite has it since 3.35): a batch rebuild of the journal
+    # would fail on the rows that reference it, and drop the search triggers.
+    op.drop_column("journal", "claimed_until")
+    op.drop_column("journal", "claimed_by")
