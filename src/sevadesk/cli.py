@@ -907,6 +907,14 @@ def bench_ingest(
     database: Annotated[
         str | None, typer.Option("--database", "-d", help="Defaults to a fresh SQLite file.")
     ] = None,
+    drain_workers: Annotated[
+        int,
+        typer.Option(
+            help="Journal the posts first, then time this many `seva worker drain` processes"
+            " sharing the journal (the shipped model triages). 0: one process ingests.",
+            min=0,
+        ),
+    ] = 0,
 ) -> None:
     """End-to-end posts/s from journal to tickets (keyword baseline triage unless --triage model)."""
     from sevadesk.bench.ingest import run_ingest_bench
@@ -917,7 +925,12 @@ def bench_ingest(
         raise typer.Exit(2)
     try:
         result = run_ingest_bench(
-            posts=posts, batch_size=batch_size, database_url=database, console=out, triage=triage
+            posts=posts,
+            batch_size=batch_size,
+            database_url=database,
+            console=out,
+            triage=triage,
+            drain_workers=drain_workers,
         )
     except SchemaOutOfDate as exc:
         err.print(f"[red]error:[/] {exc}")
