@@ -66,3 +66,11 @@ def test_procfile_commands_exist() -> None:
         result = runner.invoke(app, [*words, "--help"])
         assert result.exit_code == 0, result.output
     assert "--processes" in runner.invoke(app, ["worker", "--help"]).output
+
+
+def test_several_worker_processes_are_refused_on_sqlite(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["worker", "drain", "--processes", "2", "-d", f"sqlite:///{tmp_path / 'x.db'}"]
+    )
+    assert result.exit_code == 2
+    assert "needs PostgreSQL" in result.output

@@ -503,6 +503,12 @@ def worker(
     if processes > 1:
         from sevadesk.workers import supervise
 
+        if not settings.database_url.startswith("postgresql"):
+            # Without claims every drain process would take the same batch, then wait for
+            # the write lock to find it done.
+            err.print("[red]error:[/] --processes needs PostgreSQL (SQLite has one writer)")
+            raise typer.Exit(2)
+
         order = [name for name in ("drain", "outbox", "sla", "x") if name in chosen]
         out.print(f"running {processes} worker processes: {', '.join(order)} (Ctrl-C stops)")
         raise typer.Exit(supervise(order, processes, database))
