@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -204,3 +205,76 @@ def test_two_ingests_of_one_file_at_once_both_succeed_with_nothing_doubled(
     assert _count(engine, t.messages) == CRASH_POSTS
     assert _count(engine, t.tickets) == reference["tickets"]
     assert _count(engine, t.journal, t.journal.c.status != "processed") == 0
+
+
+SHARED_POSTS = 3000
+
+
+def test_two_drain_processes_share_the_journal_and_one_takes_over_a_killed_ones_batch(
+    org_engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    """`seva worker drain --processes 2` on PostgreSQL over a few thousand webhook entries:
+    every entry is processed once, each by the process that claimed it, no batch is found
+    done by the other, and the batch a SIGKILLed process held is taken over when its lease
+    runs out (the killed process is started again meanwhile)."""
+    if org_engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: one drain process")
+    posts = [
+        line(
+            tweet(
+                f"@RailMinIndia coach B{i % 9 + 1} of train {12000 + i % 50} has no water, "
+                f"PNR {4500000000 + i}",
+                author_id=str(300000 + i),
+            )
+        )
+        for i in range(SHARED_POSTS)
+    ]
+    with org_engine.begin() as conn:
+        journal.append(conn, "x", "x-webhook", posts, BASE_TIME)
+    j = t.journal.c
+    log_file = tmp_path / "workers.log"
+    with log_file.open("w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "sevadesk", "worker", "drain", "--processes", "2"],
+            env=_env(
+                database_url,
+                SEVA_DRAIN_LEASE_SECONDS="3",
+                SEVA_DRAIN_BATCH_SIZE="150",
+                SEVA_DRAIN_INTERVAL_SECONDS="0.2",
+            ),
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+    host = socket.gethostname()
+    held: list[int] = []
+    try:
+        _wait(lambda: len(_children(proc.pid)) == 2, 20, "two drain processes")
+        victim = _children(proc.pid)[0]
+        name = f"{host}:{victim}"
+        holding = (j.status == "pending") & (j.claimed_by == name)
+        _wait(lambda: _count(org_engine, t.journal, holding) > 0, 40, "a batch claimed")
+        os.kill(victim, signal.SIGKILL)
+        time.sleep(0.5)  # a commit on its way when the process died lands first
+        with org_engine.connect() as conn:
+            held = list(conn.execute(select(j.id).where(holding)).scalars())
+        _wait(
+            lambda: _count(org_engine, t.journal, j.status == "pending") == 0,
+            60,
+            "the journal drained",
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    logged = log_file.read_text()
+    assert held, "the killed process held no batch: nothing was taken over"
+    with org_engine.connect() as conn:
+        by = dict(conn.execute(select(j.id, j.claimed_by).where(j.id.in_(held))).all())
+        workers = conn.execute(select(j.claimed_by, func.count()).group_by(j.claimed_by)).all()
+    assert name not in set(by.values()), "the killed process's batch was not taken over"
+    assert all(w.startswith(f"{host}:") for w, _n in workers) and len(workers) >= 2
+    assert _count(org_engine, t.journal, j.status == "processed") == SHARED_POSTS
+    assert _count(org_engine, t.messages) == SHARED_POSTS
+    assert _count(org_engine, t.tickets) == SHARED_POSTS  # a new citizen each: one ticket each
+    assert "journal_entries_done_elsewhere" not in logged  # no batch done by both
+    assert "pipeline_batch_refused" not in logged  # no conflict, no retry in halves
+    assert "worker_process_ended" in logged  # the supervisor saw the kill and restarted it

@@ -475,8 +475,19 @@ def worker(
         typer.Argument(help="Comma-separated: drain, outbox, sla, x (as SEVA_X_INGEST says)."),
     ] = "drain,outbox,sla,x",
     database: DatabaseOpt = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            "--processes",
+            "-p",
+            min=1,
+            help="Worker processes: each drains the journal (they share it through claims);"
+            " the other loops run in the first. Dead ones are restarted.",
+        ),
+    ] = 1,
 ) -> None:
-    """Run background loops without the web server (scale-out: one process per loop)."""
+    """Run background loops without the web server (scale-out: one process per loop, or
+    several drain processes with --processes)."""
     import signal
     import threading
 
@@ -489,6 +500,18 @@ def worker(
         err.print(f"[red]error:[/] unknown loop(s): {', '.join(sorted(unknown))}")
         raise typer.Exit(2)
     settings = _settings(database)
+    if processes > 1:
+        from sevadesk.workers import supervise
+
+        if not settings.database_url.startswith("postgresql"):
+            # Without claims every drain process would take the same batch, then wait for
+            # the write lock to find it done.
+            err.print("[red]error:[/] --processes needs PostgreSQL (SQLite has one writer)")
+            raise typer.Exit(2)
+
+        order = [name for name in ("drain", "outbox", "sla", "x") if name in chosen]
+        out.print(f"running {processes} worker processes: {', '.join(order)} (Ctrl-C stops)")
+        raise typer.Exit(supervise(order, processes, database))
     off: dict[str, object] = {}
     if "drain" not in chosen:
         off["drain_interval_seconds"] = 0
@@ -890,6 +913,14 @@ def bench_ingest(
     database: Annotated[
         str | None, typer.Option("--database", "-d", help="Defaults to a fresh SQLite file.")
     ] = None,
+    drain_workers: Annotated[
+        int,
+        typer.Option(
+            help="Journal the posts first, then time this many `seva worker drain` processes"
+            " sharing the journal (the shipped model triages). 0: one process ingests.",
+            min=0,
+        ),
+    ] = 0,
 ) -> None:
     """End-to-end posts/s from journal to tickets (keyword baseline triage unless --triage model)."""
     from sevadesk.bench.ingest import run_ingest_bench
@@ -900,7 +931,12 @@ def bench_ingest(
         raise typer.Exit(2)
     try:
         result = run_ingest_bench(
-            posts=posts, batch_size=batch_size, database_url=database, console=out, triage=triage
+            posts=posts,
+            batch_size=batch_size,
+            database_url=database,
+            console=out,
+            triage=triage,
+            drain_workers=drain_workers,
         )
     except SchemaOutOfDate as exc:
         err.print(f"[red]error:[/] {exc}")

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     ingest_lag_alert_seconds: float = 300.0
     # The server processes webhook deliveries (stored at once) this often.
     drain_interval_seconds: float = 0.5
+    # On PostgreSQL a drain worker leases the batch it claims (pipeline/journal.py); a batch
+    # takes a second or two, so a killed worker's batch is taken over this long after.
+    drain_lease_seconds: float = 60.0
+    drain_batch_size: int = 1000  # entries a drain worker claims at a time
 
     def secret(self, name: str) -> str | None:
         """A secret setting's value; None when unset or empty."""

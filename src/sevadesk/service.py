@@ -23,6 +23,7 @@ from sevadesk.delivery.worker import OutboxWorker
 from sevadesk.domain.clock import Clock
 from sevadesk.domain.delivery import Sender
 from sevadesk.pipeline.runner import Pipeline
+from sevadesk.store import periodic
 from sevadesk.store.org_repo import channel_settings
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class Workers:
                 if bot is not None:
                     done += bot.handle_pending()
                     bot.ask_feedback()
-                return done + pipeline.drain().new
+                return done + pipeline.drain(s.drain_batch_size).new
 
             self.loops.append(Loop("journal-drain", drain, s.drain_interval_seconds))
         if s.outbox_interval_seconds > 0:
@@ -128,6 +129,10 @@ class Workers:
         from sevadesk.tickets.actions import sla_pass
 
         with self.engine.begin() as conn:
+            # One process at a time: an escalation happens once per breach however many
+            # servers and workers run this loop.
+            if not periodic.try_lock(conn, "sla-pass"):
+                return 0
             done, _deemed = sla_pass(conn, self.clock.now())
         if done:
             log.info("sla_escalations", count=len(done))

@@ -29,7 +29,8 @@ from sevadesk.config import Settings
 from sevadesk.domain.clock import Clock
 from sevadesk.pipeline import journal
 from sevadesk.pipeline.batch import JournalEntry
-from sevadesk.pipeline.runner import Pipeline
+from sevadesk.pipeline.runner import Pipeline, worker_name
+from sevadesk.store import periodic
 from sevadesk.store import tables as t
 from sevadesk.store.fast import bulk_insert
 
@@ -142,6 +143,8 @@ class BotRunner:
     def __init__(self, engine: Engine, settings: Settings, clock: Clock) -> None:
         self.engine, self.clock = engine, clock
         self.pipeline = Pipeline(engine, None, settings, clock)
+        self.claimer = f"{worker_name()}:bot"
+        self.lease = timedelta(seconds=settings.drain_lease_seconds)
         self.services = DeskServices(engine, self.pipeline, clock)
         self.bot = load_bot(settings, self.services)
         self.lock = threading.Lock()  # one turn at a time in this process
@@ -150,8 +153,17 @@ class BotRunner:
     # Turns ---------------------------------------------------------------------------------
 
     def handle_pending(self, limit: int = 200) -> int:
-        with self.engine.connect() as conn:
-            entries = journal.pending(conn, limit, only_source=WEBHOOK_SOURCE)
+        """Answer the stored webhook messages: a batch claimed for this worker (on
+        PostgreSQL leased, so another bot worker takes the next batch)."""
+        with self.engine.begin() as conn:
+            entries = journal.claim_batch(
+                conn,
+                limit,
+                self.claimer,
+                self.clock.now(),
+                self.lease,
+                only_source=WEBHOOK_SOURCE,
+            )
         done = 0
         for entry in entries:
             if entry.channel == "whatsapp":
@@ -176,7 +188,7 @@ class BotRunner:
                 new, outs = self.bot.turn(wa_id, session, inbound, now)
                 new.last_inbound_at = _sent_at(payload) or now
                 with self.engine.begin() as conn:
-                    if not journal.claim(conn, entry.id):
+                    if not journal.claim(conn, entry.id, self.claimer):
                         conn.rollback()
                         return 0  # another worker answered it
                     if not sessions.save(conn, new, expected, now):
@@ -219,6 +231,11 @@ class BotRunner:
         if time.monotonic() - self._last_sweep < every_seconds:
             return 0
         self._last_sweep = time.monotonic()
+        # One process at a time, or two would both find a ticket not yet asked about.
+        with periodic.held(self.engine, "bot-feedback") as mine:
+            return self._ask_feedback() if mine else 0
+
+    def _ask_feedback(self) -> int:
         now = self.clock.now()
         c, e, ci = t.tickets.c, t.ticket_events.c, t.citizen_identities.c
         asked = select(e.ticket_id).where(e.action == "feedback_asked")

@@ -4,6 +4,13 @@ Entries are keyed by (channel, sha256 of the raw bytes), so replaying a file or 
 retry stores nothing twice; entries stay `pending` until the batch that processes them commits.
 An entry the database refuses even on its own is set aside (`failed`, with the error and the
 time) until `retry` puts it back, after a fix.
+
+Several drain workers share the pending entries through claims (`claim_batch`): on PostgreSQL
+a batch is taken with `FOR UPDATE SKIP LOCKED` and leased to one worker (`claimed_by`,
+`claimed_until`), so the others take the next batch instead of waiting for, or redoing, this
+one; a lease that runs out (its worker was killed) is claimed by the next worker that looks.
+SQLite has one writer: there the claim is the pending entries, as read, and `lock_unfinished`
+inside the batch's transaction is the guard it always was.
 """
 
 from __future__ import annotations
@@ -11,9 +18,10 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, Select, bindparam, func, or_, select, update
 
 from sevadesk.pipeline.batch import JournalEntry
 from sevadesk.store import account_events
@@ -46,12 +54,16 @@ def append(
     payloads: Sequence[str],
     now: datetime,
     digests: Sequence[str] | None = None,
+    claim: tuple[str, datetime] | None = None,
 ) -> list[JournalEntry]:
     """Store payloads not seen before; return every entry of this batch still to process.
 
     New payloads are inserted straight away (ON CONFLICT DO NOTHING); only those already
-    stored are looked up, to hand back the ones left pending or rejected.
+    stored are looked up, to hand back the ones left pending or rejected. `claim` (claimer,
+    until) stores the new entries already leased, by a caller that processes them next (a
+    file's ingest): drain workers leave them alone meanwhile.
     """
+    claimed_by, claimed_until = claim or (None, None)
     by_digest: dict[str, str] = {}
     for d, p in zip(digests or [digest(p) for p in payloads], payloads, strict=True):
         by_digest.setdefault(d, p)
@@ -63,6 +75,8 @@ def append(
             "received_at": now,
             "payload": storable(p),
             "status": PENDING,
+            "claimed_by": claimed_by,
+            "claimed_until": claimed_until,
         }
         for d, p in sorted(by_digest.items())  # one lock order for concurrent writers
     ]
@@ -120,31 +134,81 @@ def pending(
     skip_sources: frozenset[str] = frozenset(),
     only_source: str | None = None,
 ) -> list[JournalEntry]:
+    """Pending entries in journal order, claimed or not (what is left to do)."""
+    rows = conn.execute(
+        _pending_query(skip_sources, only_source).order_by(t.journal.c.id).limit(limit)
+    )
+    return [JournalEntry(r.id, r.channel, r.payload) for r in rows]
+
+
+def _pending_query(skip_sources: frozenset[str], only_source: str | None) -> Select[Any]:
     j = t.journal.c
     query = select(j.id, j.channel, j.payload).where(j.status == PENDING)
     if skip_sources:
         query = query.where(j.source.not_in(sorted(skip_sources)))
     if only_source is not None:
         query = query.where(j.source == only_source)
-    rows = conn.execute(query.order_by(j.id).limit(limit))
-    return [JournalEntry(r.id, r.channel, r.payload) for r in rows]
+    return query
 
 
-def claim(conn: Connection, journal_id: int) -> bool:
-    """Mark one pending entry processed; False when another worker already did."""
+def claim_batch(
+    conn: Connection,
+    limit: int,
+    claimer: str,
+    now: datetime,
+    lease: timedelta,
+    skip_sources: frozenset[str] = frozenset(),
+    only_source: str | None = None,
+) -> list[JournalEntry]:
+    """Up to `limit` pending entries for `claimer` to process, in journal order.
+
+    On PostgreSQL the entries are those no other worker holds (never claimed, or a lease that
+    ran out, or this claimer's own), locked with SKIP LOCKED so a concurrent claim takes the
+    next ones, and leased until `now + lease`; the caller commits `conn` to publish the lease.
+    On SQLite (one writer) they are the pending entries, as `pending` reads them.
+    """
+    query = _pending_query(skip_sources, only_source).order_by(t.journal.c.id).limit(limit)
+    if conn.dialect.name != "postgresql":
+        return [JournalEntry(r.id, r.channel, r.payload) for r in conn.execute(query)]
+    j = t.journal.c
+    query = query.where(
+        or_(j.claimed_until.is_(None), j.claimed_until < now, j.claimed_by == claimer)
+    ).with_for_update(of=t.journal, skip_locked=True)
+    entries = [JournalEntry(r.id, r.channel, r.payload) for r in conn.execute(query)]
+    if entries:
+        conn.execute(
+            update(t.journal)
+            .where(j.id.in_([e.id for e in entries]))
+            .values(claimed_by=claimer, claimed_until=now + lease)
+        )
+    return entries
+
+
+def claim(conn: Connection, journal_id: int, claimer: str | None = None) -> bool:
+    """Mark one pending entry processed (by `claimer`); False when another worker already did."""
+    values: dict[str, object] = {"status": PROCESSED}
+    if claimer is not None:
+        values["claimed_by"] = claimer
     result = conn.execute(
         update(t.journal)
         .where(t.journal.c.id == journal_id, t.journal.c.status == PENDING)
-        .values(status=PROCESSED)
+        .values(**values)
     )
     return bool(result.rowcount)
 
 
-def mark(conn: Connection, processed: Sequence[int], rejected: Sequence[tuple[int, str]]) -> None:
+def mark(
+    conn: Connection,
+    processed: Sequence[int],
+    rejected: Sequence[tuple[int, str]],
+    claimer: str | None = None,
+) -> None:
+    """Record the batch's outcome, with the worker that did it (`claimer`, when named)."""
+    done: dict[str, object] = {"status": PROCESSED}
+    if claimer is not None:
+        done["claimed_by"] = claimer
     if processed:
-        conn.execute(
-            update(t.journal).where(t.journal.c.id.in_(list(processed))).values(status=PROCESSED)
-        )
+        conn.execute(update(t.journal).where(t.journal.c.id.in_(list(processed))).values(**done))
     if rejected:
         stmt = (
             update(t.journal)
@@ -191,7 +255,7 @@ def retry(conn: Connection, ids: Sequence[int] | None = None) -> list[int]:
         conn.execute(
             update(t.journal)
             .where(j.id.in_(found), j.status == FAILED)
-            .values(status=PENDING, error=None, failed_at=None)
+            .values(status=PENDING, error=None, failed_at=None, claimed_until=None)
         )
     return found
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import timedelta
@@ -32,6 +34,11 @@ log = structlog.get_logger(__name__)
 
 MESSAGES = Counter("seva_pipeline_messages_total", "Inbound events by outcome", ["outcome"])
 BATCH_SECONDS = Histogram("seva_pipeline_batch_seconds", "Time to process one batch")
+CLAIMED = Counter("seva_journal_claimed_total", "Journal entries claimed by this drain worker")
+DONE_ELSEWHERE = Counter(
+    "seva_journal_done_elsewhere_total",
+    "Entries of a batch another worker had processed first (work done twice; 0 with claims)",
+)
 
 # The router is rebuilt from the database this often, so `seva org load` takes effect in a
 # running server without a restart.
@@ -48,11 +55,15 @@ class Pipeline:
         settings: Settings,
         clock: Clock | None = None,
         skip_sources: frozenset[str] = frozenset(),
+        claimer: str | None = None,
     ) -> None:
         """`triager=None` uses the shipped model with the organisation's triage rules,
         reloaded with the router. `drain` leaves entries from `skip_sources` to their own
-        consumer (the WhatsApp bot takes `wa-webhook` messages when it is on)."""
+        consumer (the WhatsApp bot takes `wa-webhook` messages when it is on). `claimer`
+        names this worker in the journal's claims (default: host and process id)."""
         self.skip_sources = skip_sources
+        self.claimer = claimer or worker_name()
+        self.lease = timedelta(seconds=settings.drain_lease_seconds)
         self.engine = engine
         self._own_triager = triager is None
         self.triager: Triager = triager or default_triager()
@@ -126,8 +137,12 @@ class Pipeline:
         self, channel: str, source: str, payloads: Sequence[str]
     ) -> tuple[list[JournalEntry], dict[int, int]]:
         digests = [journal.digest(p) for p in payloads]
+        now = self.clock.now()
         with self.engine.begin() as conn:
-            entries = journal.append(conn, channel, source, payloads, self.clock.now(), digests)
+            # Leased to this process, which processes them next: no drain worker takes them.
+            entries = journal.append(
+                conn, channel, source, payloads, now, digests, (self.claimer, now + self.lease)
+            )
         position: dict[str, int] = {}
         for idx, d in enumerate(digests):
             position.setdefault(d, idx)
@@ -143,9 +158,13 @@ class Pipeline:
         return summary
 
     def drain(self, limit: int = 1000) -> BatchSummary:
-        """Process journal entries left pending (by webhooks, or a crash mid-batch)."""
-        with self.engine.connect() as conn:
-            entries = journal.pending(conn, limit, self.skip_sources)
+        """Process journal entries left pending (by webhooks, or a crash mid-batch): a batch
+        claimed for this worker (committed first, so other drain workers take the next)."""
+        with self.engine.begin() as conn:
+            entries = journal.claim_batch(
+                conn, limit, self.claimer, self.clock.now(), self.lease, self.skip_sources
+            )
+        CLAIMED.inc(len(entries))
         return self.process(entries)
 
     def process(
@@ -259,6 +278,13 @@ class Pipeline:
             # Another process may be writing the same entries (two runs of one file, a file
             # and the drain): each waits for the other's lock and takes what is still to do.
             todo = journal.lock_unfinished(conn, [e.id for e in entries])
+            if len(todo) < len(entries):
+                DONE_ELSEWHERE.inc(len(entries) - len(todo))
+                log.warning(
+                    "journal_entries_done_elsewhere",
+                    entries=len(entries) - len(todo),
+                    first_journal_id=entries[0].id,
+                )
             summary.duplicates += sum(i.journal_id not in todo for i in items)
             items = [i for i in items if i.journal_id in todo]
             # Threading inside a batch needs a post before its replies, whatever order the
@@ -292,8 +318,16 @@ class Pipeline:
                 conn,
                 [e.id for e in entries if e.id in todo and e.id not in rejected_ids],
                 [(jid, err) for jid, err in rejected if jid in todo],
+                self.claimer,
             )
         return summary
+
+
+def worker_name() -> str:
+    """This process as the journal's claims name it: host and process id (a container's
+    host name tells its replicas apart; a restarted worker with the same name takes its own
+    unfinished claims back at once)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _error_text(exc: BaseException) -> str:

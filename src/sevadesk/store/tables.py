@@ -122,6 +122,10 @@ journal = Table(
     Column("error", Text),
     # When the database last refused the entry (status failed: set aside until retried).
     Column("failed_at", UTCDateTime),
+    # The drain worker holding the entry, and until when (pipeline/journal.py `claim_batch`);
+    # `claimed_by` stays after processing: the worker that did the work.
+    Column("claimed_by", String(ID_LENGTH)),
+    Column("claimed_until", UTCDateTime),
     UniqueConstraint("channel", "digest", name="uq_journal_channel_digest"),
     Index("ix_journal_status_id", "status", "id"),
 )
