@@ -81,8 +81,18 @@ def _incident_confirmation(page: Any) -> None:
     page.wait_for_selector("#confirm-send")
 
 
-# The docs packages' own markup (fastapi-offline ships Swagger UI and ReDoc as they are).
-DOCS_MARKUP = "Swagger UI's / ReDoc's own markup, shipped as is by fastapi-offline"
+# /api/docs and /api/redoc are Swagger UI's and ReDoc's own pages and markup, served as
+# fastapi-offline ships them (assets from the package, no CDN); their findings are printed
+# but not failed, each rule with why it is theirs, not ours.
+DOCS_MARKUP = (
+    ("color-contrast", "Swagger UI's / ReDoc's own colours (method badges, version stamp)"),
+    ("nested-interactive", "Swagger UI puts its copy and lock buttons inside operation summaries"),
+    ("select-name", "ReDoc's response content-type selects carry no label"),
+    (
+        "html-has-lang",
+        "the docs page's <html> is written by FastAPI's get_swagger_ui_html/get_redoc_html",
+    ),
+)
 
 PAGES = [
     # Public side, no sign-in.
@@ -96,8 +106,8 @@ PAGES = [
     Page("status-ta", "/status/{ticket}?lang=ta", None, "#answer .answer"),
     Page("status-unknown", "/status/UPP-9999999", None, "main", 404),
     Page("login", "/desk/login", None, "#username"),
-    Page("api-docs", "/api/docs", None, ".swagger-ui .opblock"),
-    Page("api-redoc", "/api/redoc", None, "redoc h1"),
+    Page("api-docs", "/api/docs", None, ".swagger-ui .opblock", excluded=DOCS_MARKUP),
+    Page("api-redoc", "/api/redoc", None, "redoc h1", excluded=DOCS_MARKUP),
     # A district officer's desk: every queue of the inbox, a ticket, what is not theirs.
     Page("live", "/", "district", "#rows tr"),
     Page("inbox-district", "/desk", "district", "table.tickets"),
