@@ -308,9 +308,15 @@ def render_workspace(
         except TicketNotFound:
             # Offered to the officer's unit but not theirs yet: the offer's read-only page
             # (on opening it; a form posted to it is refused as out of scope).
-            if request.method == "GET" and offers.has_pending_offer(conn, user.actor, ref):
-                return RedirectResponse(f"/desk/offers/{ref}", status_code=303)
-            return _not_found(request, user, ref, (extra or {}).get("draft"))
+            offered = request.method == "GET" and offers.has_pending_offer(conn, user.actor, ref)
+            ticket = None
+    if ticket is None:
+        # Rendered after the connection is closed: the page's header (the bell, the offers'
+        # count) reads the database too, and on SQLite this connection holds the lock.
+        if offered:
+            return RedirectResponse(f"/desk/offers/{ref}", status_code=303)
+        return _not_found(request, user, ref, (extra or {}).get("draft"))
+    with request.app.state.engine.connect() as conn:
         c = t.tickets.c
         citizen = conn.execute(select(c.citizen_id).where(c.ref == ref)).scalar()
         earlier = (
@@ -464,7 +470,9 @@ def render_incident(
         try:
             data = incident_detail(conn, user.actor, incident_ref)
         except TicketNotFound:
-            return _not_found(request, user, incident_ref, (extra or {}).get("draft"))
+            data = None
+    if data is None:  # rendered with the connection closed (see render_workspace)
+        return _not_found(request, user, incident_ref, (extra or {}).get("draft"))
     return TEMPLATES.TemplateResponse(
         request,
         "incident.html",
