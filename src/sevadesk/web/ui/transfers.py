@@ -9,6 +9,7 @@ and the audit trail are the API's. The router is included before the desk's own,
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -79,11 +80,13 @@ def offered_to_us(request: Request, user: CurrentDeskUser) -> Response:
 @router.get("/offers/{ref}", response_class=HTMLResponse)
 def offered_ticket(ref: str, request: Request, user: CurrentDeskUser) -> Response:
     """The offered ticket, read-only, with the offer's Accept and Return."""
-    with request.app.state.engine.connect() as conn:
-        try:
-            ticket = offers.offered_ticket(conn, user.actor, ref)
-        except TicketNotFound:
-            return _not_found(request, user, ref)
+    # The 404 page is drawn after the connection closes: its header reads the database, and
+    # on SQLite an open connection holds the write lock (store/db.py).
+    ticket = None
+    with request.app.state.engine.connect() as conn, contextlib.suppress(TicketNotFound):
+        ticket = offers.offered_ticket(conn, user.actor, ref)
+    if ticket is None:
+        return _not_found(request, user, ref)
     return TEMPLATES.TemplateResponse(
         request,
         "offer.html",
