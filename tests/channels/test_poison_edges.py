@@ -88,6 +88,7 @@ def _csrf(client: TestClient) -> str:
 def _complaint(client: TestClient, **fields: str) -> Any:
     data = {
         "csrf": _csrf(client),
+        "agency": "UPP",  # the form asks for the agency unless the text names it
         "category": "theft",
         "description": "Purse stolen at Charbagh station",
         "address": "Charbagh",

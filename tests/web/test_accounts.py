@@ -90,8 +90,11 @@ def test_the_migration_removes_passwords_already_in_the_history(database_url: st
     engine = make_engine(database_url)
     command.upgrade(alembic_config(engine), "0012")
     text = TEST_ORG.read_text(encoding="utf-8")
+    # The org as that schema held it: its templates' language/channel columns came later
+    # (0027), so today's loader writes the org without them.
+    spec = parse_org_text(text).model_copy(update={"templates": []})
     with engine.begin() as conn:
-        apply_org(conn, parse_org_text(text))
+        apply_org(conn, spec)
         conn.execute(
             t.config_changes.insert().values(
                 at=BASE, actor="cli", summary="+1", diff="+" + text, text=text
