@@ -48,20 +48,16 @@ def count_pending(conn: Connection, actor: Actor) -> int:
     )
 
 
-def incoming_offers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
-    """Each pending offer to a unit in scope, soonest deadline first: the ticket's reference,
-    which office offered it, who, when, until when, why, and the post's masked words."""
+def _pending_offers(actor: Actor, *ticket_columns: Any) -> Any:
+    """Pending offers to a unit in the actor's scope, with the offer's own fields, both
+    offices and the given ticket columns: the queue and the offered ticket's page read the
+    same offer the same way."""
     o, c, u = t.transfer_offers.c, t.tickets.c, t.units.c
     source = t.units.alias("source")
-    rows = conn.execute(
+    return (
         select(
+            *ticket_columns,
             o.id.label("offer_id"),
-            c.ref,
-            c.summary,
-            c.priority,
-            c.urgency,
-            c.category,
-            c.channel,
             o.reason,
             o.offered_by,
             o.offered_at,
@@ -75,6 +71,15 @@ def incoming_offers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
         .join(t.units, u.id == o.to_unit_id)
         .join(source, source.c.id == o.from_unit_id)
         .where(o.status == "pending", u.path.startswith(actor.scope_path, autoescape=True))
+    )
+
+
+def incoming_offers(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
+    """Each pending offer to a unit in scope, soonest deadline first: the ticket's reference,
+    which office offered it, who, when, until when, why, and the post's masked words."""
+    o, c = t.transfer_offers.c, t.tickets.c
+    rows = conn.execute(
+        _pending_offers(actor, c.ref, c.summary, c.priority, c.urgency, c.category, c.channel)
         .order_by(o.deadline, o.id)
         .limit(OFFER_LIST_LIMIT)
     ).all()
@@ -168,10 +173,11 @@ def offered_ticket(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
     ticket's triage, and the conversation with personal data masked and no citizen handle.
     Raises TicketNotFound unless a pending offer goes to a unit in the actor's scope (the
     same answer as for a ticket that does not exist: nothing is said of other offices)."""
-    o, c, u = t.transfer_offers.c, t.tickets.c, t.units.c
-    source, holder = t.units.alias("source"), t.units.alias("holder")
+    c = t.tickets.c
+    holder = t.units.alias("holder")
     row = conn.execute(
-        select(
+        _pending_offers(
+            actor,
             c.id,
             c.ref,
             c.status,
@@ -188,25 +194,9 @@ def offered_ticket(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
             c.resolution_due,
             c.bounce_count,
             holder.c.code.label("unit"),
-            o.id.label("offer_id"),
-            o.reason,
-            o.offered_by,
-            o.offered_at,
-            o.deadline,
-            source.c.code.label("from_unit"),
-            source.c.name.label("from_unit_name"),
-            u.code.label("to_unit"),
-            u.name.label("to_unit_name"),
         )
-        .join(t.tickets, c.id == o.ticket_id)
-        .join(t.units, u.id == o.to_unit_id)
-        .join(source, source.c.id == o.from_unit_id)
         .join(holder, holder.c.id == c.unit_id)
-        .where(
-            c.ref == ref,
-            o.status == "pending",
-            u.path.startswith(actor.scope_path, autoescape=True),
-        )
+        .where(c.ref == ref)
         .limit(1)
     ).first()
     if row is None:
