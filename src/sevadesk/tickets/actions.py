@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -175,6 +176,19 @@ def _leave_incident_of_another_problem(
     ).scalar()
     if key is None or key.split(":", 1)[0] == category:
         return
+    _leave(
+        conn, actor, ticket, now, lambda ref: f"category corrected to {category}: not part of {ref}"
+    )
+
+
+def _leave(
+    conn: Connection,
+    actor: Actor,
+    ticket: dict[str, Any],
+    now: datetime,
+    why: Callable[[str], str],
+) -> str:
+    """The ticket leaves its incident, audited with `why(incident_ref)`; returns the ref."""
     incident_ref = leave_incident(conn, ticket["id"], ticket["incident_id"])
     _audit(
         conn,
@@ -184,8 +198,9 @@ def _leave_incident_of_another_problem(
         now,
         {"incident": incident_ref},
         {"incident": None},
-        f"category corrected to {category}: not part of {incident_ref}",
+        why(incident_ref),
     )
+    return incident_ref
 
 
 def assign_position(
@@ -1126,18 +1141,8 @@ def detach_from_incident(
         raise InvalidRequest(f"{ref} is not part of an incident")
     if not reason.strip():
         raise MissingReason("say why this ticket is not part of the incident")
-    incident_ref = leave_incident(conn, ticket["id"], ticket["incident_id"])
     conn.execute(update(t.tickets).where(t.tickets.c.id == ticket["id"]).values(updated_at=now))
-    _audit(
-        conn,
-        ticket["id"],
-        actor,
-        "incident_detached",
-        now,
-        {"incident": incident_ref},
-        {"incident": None},
-        reason.strip()[:500],
-    )
+    incident_ref = _leave(conn, actor, ticket, now, lambda _ref: reason.strip()[:500])
     return {"ref": ref, "incident": incident_ref, "detached": True}
 
 
