@@ -5,68 +5,20 @@ Screenshots at desktop width and at 390 px."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
-
 import orjson
-import pytest
 from sqlalchemy import Engine, func, select
 
 from sevadesk.channels.whatsapp.payloads import split_webhook
-from sevadesk.config import Settings
 from sevadesk.fakes.graph_api import FakeGraph
-from sevadesk.fakes.serve import BackgroundServer
 from sevadesk.pipeline.runner import Pipeline
 from sevadesk.store import tables as t
-from sevadesk.web.app import create_app
 from tests.factories import lines, tweet
+from tests.web.test_desk_browser import SHOTS, page, pytestmark, server, sign_in
 
-CHROMIUM = os.environ.get("SEVA_CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(
-    os.environ.get(
-        "SEVA_SCREENSHOTS", Path(__file__).resolve().parents[2] / "build" / "screenshots"
-    )
-)
+__all__ = ["page", "pytestmark", "server"]  # the browser fixtures, shared with the desk's
+
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-
-pytestmark = [
-    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() and not os.environ.get("SEVA_REQUIRE_POSTGRES"),
-        reason=f"no browser at {CHROMIUM} (.ci/run installs Debian's chromium)",
-    ),
-]
-
-
-@pytest.fixture
-def server(org_engine: Engine, settings: Settings) -> Iterator[str]:
-    with BackgroundServer(create_app(settings, org_engine)) as running:
-        yield running.url
-
-
-@pytest.fixture
-def page() -> Iterator:  # type: ignore[type-arg]
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport=DESKTOP)
-        yield context.new_page()
-        browser.close()
-
-
-def sign_in(page, server: str, username: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{server}/desk")
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{server}/desk")
 
 
 def newest_ref(engine: Engine) -> str:
