@@ -188,7 +188,7 @@ def run_demo(database_url: str, *, port: int, rate: float, fresh: bool, console:
         f"[bold]sevadesk demo[/] · {summary.units} offices loaded · replaying ~{rate:g} posts/s"
     )
     console.print(
-        f"  live tickets: [link]{url}[/]   officers' desk: {url}desk   public record: {url}public"
+        f"  live wallboard (staff, signed in): [link]{url}[/]   officers' desk: {url}desk   public record: {url}public"
     )
     console.print(f"  API docs: {url}api/docs   complaint form: {url}complaint")
     console.print(
