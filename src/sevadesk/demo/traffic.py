@@ -228,7 +228,7 @@ PATTERNS: list[tuple[int, list[str], str | None, str, str, str]] = [
         "PassportSeva",
         "en",
         "grievance",
-        "Police verification pending for 40 days, file no. LK{pnr}. Lucknow. Please help",
+        "Police verification pending for 40 days, file no. LKO20{pnr}. Lucknow. Please help",
     ),
     (
         3,
