@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, select
@@ -23,7 +24,19 @@ def notify_supervisors(
         .scalars()
         .all()
     )
-    if supervisors:
+    return _notify_users(conn, supervisors, ticket_id, kind, message, now)
+
+
+def _notify_users(
+    conn: Connection,
+    user_ids: Sequence[int],
+    ticket_id: int,
+    kind: str,
+    message: str,
+    now: datetime,
+) -> int:
+    """One notification per user; returns how many."""
+    if user_ids:
         conn.execute(
             t.notifications.insert(),
             [
@@ -32,12 +45,12 @@ def notify_supervisors(
                     "ticket_id": ticket_id,
                     "kind": kind,
                     "created_at": now,
-                    "message": message,
+                    "message": message[:1000],
                 }
-                for uid in supervisors
+                for uid in user_ids
             ],
         )
-    return len(supervisors)
+    return len(user_ids)
 
 
 # Transfers: the receiving unit hears of an offer, the offering unit of its outcome.
@@ -62,18 +75,4 @@ def notify_unit(
     if also:
         who = who | (u.username == also)
     users = conn.execute(select(u.id).where(officers & who)).scalars().all()
-    if users:
-        conn.execute(
-            t.notifications.insert(),
-            [
-                {
-                    "user_id": uid,
-                    "ticket_id": ticket_id,
-                    "kind": kind,
-                    "created_at": now,
-                    "message": message[:1000],
-                }
-                for uid in users
-            ],
-        )
-    return len(users)
+    return _notify_users(conn, users, ticket_id, kind, message, now)
